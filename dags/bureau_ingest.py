@@ -1,0 +1,72 @@
+"""
+### bureau_ingest — 报送文件入库
+
+Every minute: claim the files that bureaus dropped into `inbox/<source>/` (once their size and
+mtime have settled), then ingest each in its own mapped task: archive, read, validate with
+Great Expectations, load — or reject with a receipt (报送回执) in Chinese.
+
+Each accepted file emits an event on the Asset of every dataset it loaded (`fupin/registry`,
+`fupin/dibao`, ...), so downstream DAGs run on data, not on the clock.
+A bad file is not an error of this DAG: it gets a receipt. Only transient faults (database,
+disk) fail a task, and those are retried with back-off.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, AssetAlias, dag, task
+
+from fupin.assets import INGEST_ALIAS, asset_name, asset_uri
+
+log = logging.getLogger(__name__)
+
+
+def on_ingest_failure(context) -> None:
+    """A task gave up after its retries: the file stays claimed and is taken again next run."""
+    ti = context["task_instance"]
+    log.error("bureau_ingest task %s failed after retries (map index %s)", ti.task_id, ti.map_index)
+
+
+@dag(
+    dag_id="bureau_ingest",
+    schedule="* * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["fupin", "ingest"],
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "on_failure_callback": on_ingest_failure,
+    },
+    doc_md=__doc__,
+)
+def bureau_ingest():
+    @task
+    def claim_files() -> list[dict[str, str]]:
+        from fupin.ingest.tasks import claim_files
+
+        return claim_files()
+
+    @task(outlets=[AssetAlias(INGEST_ALIAS)], map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
+    def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
+        from fupin.ingest.tasks import ingest_one
+
+        receipt = ingest_one(item)
+        if receipt["status"] == "accepted":
+            for dataset, rows in receipt["rows"].items():
+                outlet_events[AssetAlias(INGEST_ALIAS)].add(
+                    Asset(name=asset_name(dataset), uri=asset_uri(dataset)),
+                    extra={"month": receipt["month"], "source": receipt["source"], "rows": rows, "drop_id": receipt["drop_id"]},
+                )
+        return {k: receipt[k] for k in ("file", "source", "month", "status", "rows", "drop_id")}
+
+    ingest_file.expand(item=claim_files())
+
+
+bureau_ingest()

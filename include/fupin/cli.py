@@ -1,0 +1,103 @@
+"""`fupin`: the engineers' command line. Same code as the DAGs, without the scheduler."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+
+def _data_root(args: argparse.Namespace) -> None:
+    import os
+
+    if getattr(args, "data_root", None):
+        os.environ["FUPIN_DATA_ROOT"] = str(Path(args.data_root).resolve())
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from fupin.warehouse import db
+
+    db.upgrade()
+    print(f"warehouse at revision {db.current_revision()} ({_redact(db.warehouse_url())})")
+    return 0
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from fupin.ingest.inbox import ensure_folders
+    from fupin.ingest.pipeline import ingest_files
+    from fupin.warehouse import db
+
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        print(f"no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    db.upgrade()
+    ensure_folders()
+    receipts = ingest_files(args.source, [Path(f) for f in args.files])
+    for r in receipts:
+        if args.json:
+            print(json.dumps(r.to_dict(), ensure_ascii=False))
+        else:
+            print(r.text())
+    return 0 if all(r.status != "rejected" for r in receipts) else 1
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from fupin.ingest.templates import write_templates
+
+    for path in write_templates(Path(args.dir)):
+        print(path)
+    return 0
+
+
+def cmd_expectations(args: argparse.Namespace) -> int:
+    from fupin.validate.suites import write_suites
+
+    for path in write_suites():
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fupin", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("db", help="warehouse migrations")
+    d.add_argument("action", choices=["upgrade"])
+    d.add_argument("--data-root")
+    d.set_defaults(func=cmd_db)
+
+    i = sub.add_parser("ingest", help="ingest bureau files now, printing one receipt per file")
+    i.add_argument("--source", required=True, help="poverty_office, civil_affairs, agriculture, hrss, health, education, water")
+    i.add_argument("--data-root")
+    i.add_argument("--json", action="store_true", help="one JSON receipt per line")
+    i.add_argument("files", nargs="+")
+    i.set_defaults(func=cmd_ingest)
+
+    t = sub.add_parser("templates", help="write a blank Excel template per source")
+    t.add_argument("dir")
+    t.set_defaults(func=cmd_templates)
+
+    e = sub.add_parser("expectations", help="rewrite expectations/*.json from config/contracts.yaml")
+    e.add_argument("action", choices=["build"])
+    e.set_defaults(func=cmd_expectations)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    _data_root(args)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

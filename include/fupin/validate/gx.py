@@ -1,0 +1,104 @@
+"""Run a dataset's stored suite over its typed frame with Great Expectations 1.x core.
+
+One ephemeral context per process (importing GX costs seconds; building a context is cheap
+after that). A failing expectation becomes one issue per failing row; an expectation that
+could not be computed is a fault of ours, not of the file, and raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from functools import cache
+from typing import Any
+
+import pandas as pd
+
+from fupin import ids
+from fupin.config import Dataset
+from fupin.validate.issues import Issue, issue
+from fupin.validate.suites import load_suite
+
+
+class ValidationFault(RuntimeError):
+    """GX could not evaluate an expectation: a bug or an environment problem, retryable."""
+
+
+@cache
+def _context() -> Any:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
+@cache
+def _batch_definition(dataset: str) -> Any:
+    ctx = _context()
+    asset = ctx.data_sources.add_pandas(f"fupin_{dataset}").add_dataframe_asset(dataset)
+    return asset.add_batch_definition_whole_dataframe(dataset)
+
+
+@cache
+def _suite(dataset: str) -> Any:
+    import great_expectations as gx
+
+    return _context().suites.add(gx.ExpectationSuite(**load_suite(dataset)))
+
+
+def run_suite(ds: Dataset, frame: pd.DataFrame, month_end: dt.date, headers: dict[tuple[str, str], str]) -> list[Issue]:
+    """Issues for every row an expectation of `ds`'s suite rejects.
+
+    `headers` maps (sheet, key) to the header as the clerk wrote it, for the receipt.
+    """
+    if frame.empty:
+        return []
+    frame = frame.reset_index(drop=True)
+    batch = _batch_definition(ds.name).get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        _suite(ds.name),
+        expectation_parameters={"month_end": dt.datetime.combine(month_end, dt.time())},
+        result_format={"result_format": "COMPLETE"},
+    )
+    out: list[Issue] = []
+    sheets, rows = frame["sheet"].tolist(), frame["row_no"].tolist()
+    for res in result.results:
+        if res.success:
+            continue
+        info = res.exception_info or {}
+        if info.get("raised_exception") or any(isinstance(v, dict) and v.get("raised_exception") for v in info.values()):
+            raise ValidationFault(f"expectation {res.expectation_config.type} on {ds.name} could not run")
+        meta = res.expectation_config.meta
+        key = meta["column"]
+        col = ds.column(key)
+        for pos in res.result.get("unexpected_index_list") or []:
+            value = frame.at[pos, key]
+            shown = None if _missing(value) else (ids.mask(value) if col.personal else _show(value))
+            out.append(
+                issue(
+                    meta["rule"], sheet=sheets[pos], row=rows[pos],
+                    column=headers.get((sheets[pos], key), col.header), value=shown,
+                    values=meta.get("values", ""), min=meta.get("min", ""), max=meta.get("max", ""),
+                    other=meta.get("other", ""), condition=meta.get("condition", ""),
+                    example="丹霞街道",
+                )
+            )
+    return out
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _show(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)[:50]

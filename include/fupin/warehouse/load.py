@@ -1,0 +1,106 @@
+"""Load a file's datasets and record it in the ledger: all of it in one transaction, or nothing.
+
+A newer file for the same dataset and month replaces the month's rows; an older one that
+arrives late (by drop time) is recorded but does not overwrite the newer data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, delete, insert, select, update
+
+from fupin.warehouse.schema import dataset_tables, dataset_versions, drops, files
+
+BATCH = 20_000
+
+
+@dataclass
+class FileRecord:
+    sha256: str
+    drop_id: str
+    source: str
+    original_name: str
+    month: str | None
+    format: str | None
+    size: int
+    archive_path: str
+    dropped_at: dt.datetime
+
+
+def _records(frame: pd.DataFrame, month: str, sha: str, keys: list[str]) -> Iterator[list[dict]]:
+    """Rows as dicts of plain Python values (None for missing), in batches."""
+    out = pd.DataFrame({"month": month, "sha256": sha, "sheet": frame["sheet"], "row_no": frame["row_no"]})
+    for k in keys:
+        s = frame[k]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            s = s.dt.date
+        out[k] = s.astype(object).where(s.notna(), None)
+    cols = list(out.columns)
+    values = out.itertuples(index=False, name=None)
+    batch: list[dict] = []
+    for row in values:
+        batch.append(dict(zip(cols, row, strict=True)))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def replace_month(conn: Connection, dataset: str, source: str, month: str, frame: pd.DataFrame, rec: FileRecord) -> str:
+    """Replace `dataset`'s rows for `month` with `frame`.
+
+    Returns `loaded` (first data for the month), `replaced`, or `superseded` when a file
+    dropped later already holds the month (then nothing changes).
+    """
+    current = conn.execute(
+        select(dataset_versions.c.dropped_at)
+        .where(dataset_versions.c.dataset == dataset, dataset_versions.c.month == month)
+        .with_for_update()
+    ).first()
+    if current is not None and current.dropped_at > rec.dropped_at:
+        return "superseded"
+    table = dataset_tables[dataset]
+    conn.execute(delete(table).where(table.c.month == month))
+    keys = [c.name for c in table.columns if c.name not in ("month", "sha256", "sheet", "row_no")]
+    for batch in _records(frame, month, rec.sha256, keys):
+        conn.execute(insert(table), batch)
+    values = dict(source=source, sha256=rec.sha256, dropped_at=rec.dropped_at, rows=len(frame), loaded_at=dt.datetime.now())
+    if current is None:
+        conn.execute(insert(dataset_versions).values(dataset=dataset, month=month, **values))
+    else:
+        conn.execute(update(dataset_versions).where(dataset_versions.c.dataset == dataset, dataset_versions.c.month == month).values(**values))
+    return "loaded" if current is None else "replaced"
+
+
+def record_file(conn: Connection, rec: FileRecord, status: str, receipt_json: str) -> None:
+    """Ledger rows for a processed drop: the file (first time its bytes are seen) and the drop."""
+    now = dt.datetime.now()
+    if conn.execute(select(files.c.sha256).where(files.c.sha256 == rec.sha256)).first() is None:
+        conn.execute(
+            insert(files).values(
+                sha256=rec.sha256, source=rec.source, original_name=rec.original_name, month=rec.month,
+                format=rec.format, size=rec.size, status=status, archive_path=rec.archive_path,
+                processed_at=now,
+            )
+        )
+    conn.execute(
+        insert(drops).values(
+            drop_id=rec.drop_id, sha256=rec.sha256, source=rec.source, original_name=rec.original_name,
+            month=rec.month, dropped_at=rec.dropped_at, status=status, receipt=receipt_json, recorded_at=now,
+        )
+    )
+
+
+def drop_receipt(conn: Connection, drop_id: str) -> str | None:
+    """The stored receipt of a drop already recorded (a re-run after a crash), else None."""
+    return conn.execute(select(drops.c.receipt).where(drops.c.drop_id == drop_id)).scalar()
+
+
+def known_file(conn: Connection, sha: str) -> str | None:
+    """The status of bytes already processed (accepted, rejected, superseded), else None."""
+    return conn.execute(select(files.c.status).where(files.c.sha256 == sha)).scalar()

@@ -1,0 +1,77 @@
+"""The warehouse schema (SQLAlchemy 2 Core). Alembic migrations create it; this is what code uses.
+
+- `files`: one row per distinct file (by SHA-256): where it is archived, what became of it.
+- `drops`: one row per time a file was dropped (duplicates included), with its receipt: the
+  submission ledger.
+- `dataset_versions`: which file currently provides each dataset for each month.
+- one table per dataset of the contracts, keyed by month, holding that month's rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text,
+)
+
+from fupin.config import contracts
+
+metadata = MetaData()
+
+files = Table(
+    "files", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("original_name", Text, nullable=False),
+    Column("month", String(7)),
+    Column("format", String(8)),
+    Column("size", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # accepted | rejected | superseded
+    Column("archive_path", Text, nullable=False),
+    Column("processed_at", DateTime, nullable=False),
+)
+
+drops = Table(
+    "drops", metadata,
+    Column("drop_id", String(64), primary_key=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("source", String(32), nullable=False),
+    Column("original_name", Text, nullable=False),
+    Column("month", String(7)),
+    Column("dropped_at", DateTime, nullable=False),  # the file's mtime in the inbox
+    Column("status", String(16), nullable=False),  # accepted | rejected | duplicate | superseded
+    Column("receipt", Text, nullable=False),  # the receipt JSON
+    Column("recorded_at", DateTime, nullable=False),
+    Index("ix_drops_source_month", "source", "month"),
+)
+
+dataset_versions = Table(
+    "dataset_versions", metadata,
+    Column("dataset", String(32), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("dropped_at", DateTime, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("loaded_at", DateTime, nullable=False),
+)
+
+SQL_TYPES = {
+    "str": Text, "name": Text, "enum": Text, "town": Text, "village": Text,
+    "id": lambda: String(18), "money": Float, "int": Integer, "date": Date, "bool": Boolean,
+}
+
+
+def _dataset_table(name: str) -> Table:
+    ds = contracts().datasets[name]
+    return Table(
+        name, metadata,
+        Column("month", String(7), nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("sheet", Text, nullable=False),
+        Column("row_no", Integer, nullable=False),
+        *(Column(c.key, SQL_TYPES[c.type]()) for c in ds.columns),
+        Index(f"ix_{name}_month", "month"),
+    )
+
+
+dataset_tables: dict[str, Table] = {name: _dataset_table(name) for name in contracts().datasets}

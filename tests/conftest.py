@@ -1,0 +1,99 @@
+"""Shared fixtures: one Airflow home per session, a fresh data root per test, and the
+warehouse on SQLite and (where the server runs) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_DSN = os.environ.get("FUPIN_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+PG_TEST_DB = "fupin_test"
+
+_home = tempfile.mkdtemp(prefix="fupin-airflow-")
+os.environ.update(
+    AIRFLOW_HOME=_home,
+    AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+    AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    AIRFLOW__CORE__UNIT_TEST_MODE="False",
+    FUPIN_STABLE_SECONDS="0",
+    GX_ANALYTICS_ENABLED="False",
+)
+os.environ.pop("FUPIN_WAREHOUSE_URL", None)
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "data"
+    monkeypatch.setenv("FUPIN_DATA_ROOT", str(root))
+    from fupin.ingest.inbox import ensure_folders
+
+    ensure_folders(root)
+    return root
+
+
+def _pg_available() -> str | None:
+    from sqlalchemy import create_engine, text
+
+    try:
+        eng = create_engine(PG_ADMIN_DSN, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            if not conn.execute(text("select 1 from pg_database where datname = :d"), {"d": PG_TEST_DB}).first():
+                conn.execute(text(f'create database "{PG_TEST_DB}"'))
+        eng.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(exc).__name__}); start it as in the README"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse(request: pytest.FixtureRequest, data_root: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The warehouse URL, migrated to head and empty."""
+    from sqlalchemy import text
+
+    from fupin.warehouse import db
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{data_root / 'warehouse.sqlite'}"
+    else:
+        reason = _pg_available()
+        if reason:
+            if os.environ.get("CI"):
+                pytest.fail(reason + " — CI must run the PostgreSQL tests")
+            pytest.skip(reason)
+        url = PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + PG_TEST_DB
+        with db.engine(url).begin() as conn:
+            conn.execute(text("drop schema public cascade"))
+            conn.execute(text("create schema public"))
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """Airflow's own metadata DB (SQLite) for dag.test(), migrated once per session."""
+    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True, capture_output=True)
+    return os.environ["AIRFLOW_HOME"]
+
+
+@pytest.fixture
+def sqlite_warehouse(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    from fupin.warehouse import db
+
+    url = f"sqlite:///{data_root / 'warehouse.sqlite'}"
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def people():
+    from fupin.demo.samples import make_population
+
+    return make_population(40, seed=7)
