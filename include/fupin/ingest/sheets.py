@@ -15,6 +15,7 @@ from fupin.ingest.reader import RawSheet
 
 _PAREN = re.compile(r"\([^)]*\)$")
 _FOOTER = re.compile(r"^(合计|总计|小计|共计|填表人|填报人|制表人|制表|审核人|审核|负责人|单位负责人|填报日期|填表日期|注[:：]|备注|说明)")
+_FOOTER_FIRST = set("合总小共填制审负单注备说")
 _COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
 
 
@@ -105,13 +106,21 @@ def match_sheet(sheet: RawSheet) -> SheetMatch:
 
 
 def _is_data(cells: list[object]) -> bool:
-    filled = [c for c in cells if _filled(c)]
-    if not filled:
-        return False
-    first = fold(str(filled[0]))
-    if _FOOTER.match(first):
-        return False
-    return not any(_FOOTER.match(fold(str(c))) for c in filled[:3] if isinstance(c, str))
+    """Not blank, and none of the first three filled cells opens a total or a sign-off."""
+    seen = 0
+    for c in cells:
+        if c is None or c == "":
+            continue
+        if isinstance(c, str):
+            text = c.strip()
+            if not text:
+                continue
+            if text[0] in _FOOTER_FIRST and _FOOTER.match(fold(text)):
+                return False
+        seen += 1
+        if seen == 3:
+            break
+    return seen > 0
 
 
 def _is_column_numbers(cells: list[object]) -> bool:
