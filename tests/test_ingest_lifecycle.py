@@ -222,3 +222,15 @@ def test_an_older_drop_arriving_late_does_not_overwrite_a_newer_one(tmp_path, wa
     assert ingest_claimed(claimed["reg_201706_b.xlsx"]).status == "accepted"
     assert ingest_claimed(claimed["reg_201706_a.xlsx"]).status == "superseded"
     assert count("registry", "2017-06", warehouse) == 7
+
+
+def test_same_bytes_named_for_another_month_are_loaded_for_it_with_a_warning(tmp_path, warehouse, people):
+    data = write(tmp_path / "water.csv", sheet("water_supply", rows("water_supply", people)))
+    may, june = tmp_path / "水务局_2017年5月.csv", tmp_path / "水务局_2017年6月.csv"
+    may.write_bytes(data.read_bytes())
+    june.write_bytes(data.read_bytes())
+    first, second = ingest("water", may), ingest("water", june)
+    assert (first.status, second.status) == ("accepted", "accepted")
+    assert [w["rule"] for w in second.warnings] == ["same_as_other_month"]
+    assert count("water_supply", "2017-05", warehouse) == count("water_supply", "2017-06", warehouse) == 105
+    assert ingest("water", june).status == "duplicate"

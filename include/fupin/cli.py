@@ -66,6 +66,31 @@ def cmd_expectations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _months(spec: str | None) -> list[str] | None:
+    from fupin.calendar import months
+
+    if not spec:
+        return None
+    first, _, last = spec.partition(":")
+    return months(first, last or first)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from fupin.config import data_root
+
+    root = data_root()
+    if args.action == "generate":
+        from fupin.demo.generate import generate
+
+        manifest = generate(root, seed=args.seed, scale=args.scale, months=_months(args.months),
+                            progress=lambda m: print(f"generated {m}", flush=True))
+        print(f"{len(manifest['drops'])} files under {root / 'drops'}; ground truth in {root / 'drops' / 'manifest.json'}")
+        return 0
+    from fupin.demo.replay import run_demo
+
+    return run_demo(root, seed=args.seed, scale=args.scale)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fupin", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -85,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("templates", help="write a blank Excel template per source")
     t.add_argument("dir")
     t.set_defaults(func=cmd_templates)
+
+    dm = sub.add_parser("demo", help="the demo county: generate its files, or run the whole campaign")
+    dm.add_argument("action", choices=["generate", "run"])
+    dm.add_argument("--data-root")
+    dm.add_argument("--seed", type=int, default=2016)
+    dm.add_argument("--scale", type=int, default=1, help="K counties' worth of households (same shape)")
+    dm.add_argument("--months", help="YYYY-MM or YYYY-MM:YYYY-MM (default: 2016-01:2018-12)")
+    dm.set_defaults(func=cmd_demo)
 
     e = sub.add_parser("expectations", help="rewrite expectations/*.json from config/contracts.yaml")
     e.add_argument("action", choices=["build"])

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
+from fupin.calendar import month_end
 from fupin.config import Dataset, contracts, data_root
 from fupin.ingest import inbox
 from fupin.ingest.inbox import Claimed
@@ -53,11 +54,6 @@ class Evaluation:
     @property
     def warnings(self) -> list[Issue]:
         return [i for i in self.issues if i.severity == "warning"]
-
-
-def month_end(month: str) -> dt.date:
-    y, m = int(month[:4]), int(month[5:])
-    return dt.date(y + m // 12, m % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 def _month(name: str) -> tuple[str | None, list[Issue]]:
@@ -243,13 +239,17 @@ def ingest_claimed(claimed: Claimed, url: str | None = None, root: Path | None =
     )
     receipt = Receipt(file=claimed.original_name, source=claimed.source, month=None, status="rejected", sha256=sha,
                       drop_id=claimed.drop_id, received_at=rec.dropped_at.isoformat(timespec="seconds"))
+    named = inbox.months_in_name(claimed.original_name)
+    month = next(iter(named)) if len(named) == 1 else None
     with eng.connect() as conn:
-        previous = load.known_file(conn, sha)
+        previous = load.previous_drop(conn, sha, claimed.source, month)
         ev = Evaluation() if previous else evaluate(claimed.path, claimed.source, claimed.original_name, conn)
+        same_bytes = None if previous else load.previous_drop(conn, sha, claimed.source, None, any_month=True)
     if previous:
-        receipt.status, receipt.duplicate_of = "duplicate", sha
-        receipt.month = next(iter(inbox.months_in_name(claimed.original_name)), None)
+        receipt.status, receipt.duplicate_of, receipt.month = "duplicate", sha, month
     else:
+        if same_bytes:  # the same bytes named for another month: loaded for this one, but said
+            ev.issues.append(issue("same_as_other_month", severity="warning", detail=same_bytes))
         status, clean = _decide(ev, claimed.source)
         receipt.month, receipt.format, receipt.status = ev.month, ev.format, status
         receipt.rows = {name: len(f) for name, f in clean.items()}

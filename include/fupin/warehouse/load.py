@@ -101,6 +101,14 @@ def drop_receipt(conn: Connection, drop_id: str) -> str | None:
     return conn.execute(select(drops.c.receipt).where(drops.c.drop_id == drop_id)).scalar()
 
 
-def known_file(conn: Connection, sha: str) -> str | None:
-    """The status of bytes already processed (accepted, rejected, superseded), else None."""
-    return conn.execute(select(files.c.status).where(files.c.sha256 == sha)).scalar()
+def previous_drop(conn: Connection, sha: str, source: str, month: str | None, any_month: bool = False) -> str | None:
+    """The month of an earlier drop of the same bytes by `source` for `month` (or any month).
+
+    Identical bytes for the same source and month are a duplicate; for another month they are
+    a new submission (a bureau whose figures did not change), loaded but pointed out.
+    """
+    q = select(drops.c.month).where(drops.c.sha256 == sha, drops.c.source == source, drops.c.status != "duplicate")
+    if not any_month:
+        q = q.where(drops.c.month.is_(None) if month is None else drops.c.month == month)
+    found = conn.execute(q.limit(1)).first()
+    return None if found is None else (found.month or "—")

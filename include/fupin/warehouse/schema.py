@@ -55,6 +55,43 @@ dataset_versions = Table(
     Column("loaded_at", DateTime, nullable=False),
 )
 
+# --- reconciliation (两项制度衔接) -------------------------------------------------------------
+
+reconciliation_runs = Table(
+    "reconciliation_runs", metadata,
+    Column("month", String(7), primary_key=True),
+    Column("registry_month", String(7), nullable=False),  # the snapshot used (an earlier one at the deadline)
+    Column("dibao_month", String(7), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("counts", Text, nullable=False),  # JSON: findings per rule
+    Column("ran_at", DateTime, nullable=False),
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("month", String(7), nullable=False),
+    Column("rule", String(4), nullable=False),
+    Column("key", Text, nullable=False),  # what the finding is about, stable from month to month
+    Column("town", Text),
+    Column("household_id", Text),
+    Column("card_no", Text),
+    Column("person_id", String(18)),
+    Column("other_id", String(18)),
+    Column("detail", Text),
+    Column("persisted_months", Integer, nullable=False),
+    Column("escalated", Boolean, nullable=False),
+    Index("ix_findings_month_rule", "month", "rule"),
+)
+
+reconciliation_rates = Table(
+    "reconciliation_rates", metadata,
+    Column("month", String(7), primary_key=True),
+    Column("town", Text, primary_key=True),  # a town, or 全县
+    Column("kind", String(8), primary_key=True),  # 应保尽保率 | 应扶尽扶率
+    Column("numerator", Integer, nullable=False),
+    Column("denominator", Integer, nullable=False),
+)
+
 SQL_TYPES = {
     "str": Text, "name": Text, "enum": Text, "town": Text, "village": Text,
     "id": lambda: String(18), "money": Float, "int": Integer, "date": Date, "bool": Boolean,

@@ -1,0 +1,29 @@
+"""Reporting months (`YYYY-MM`): ranges, steps, last days. Pure functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def months(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last`, inclusive."""
+    out = []
+    month = first
+    while month <= last:
+        out.append(month)
+        month = next_month(month)
+    return out
+
+
+def next_month(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:])
+    return f"{y + 1}-01" if m == 12 else f"{y}-{m + 1:02d}"
+
+
+def add_months(month: str, n: int) -> str:
+    y, m = divmod(int(month[:4]) * 12 + int(month[5:]) - 1 + n, 12)
+    return f"{y}-{m + 1:02d}"
+
+
+def month_end(month: str) -> dt.date:
+    return dt.date.fromisoformat(next_month(month) + "-01") - dt.timedelta(days=1)

@@ -1,0 +1,107 @@
+"""The demo county reproduces the plan's numbers, read back from the generated files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fupin.config import geography
+from fupin.demo import plan
+from fupin.demo.county import build_county
+from fupin.demo.generate import generate
+from fupin.ingest.pipeline import evaluate
+
+MONTHS = ["2016-01", "2016-12", "2017-12", "2018-12"]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    manifest = generate(root, seed=2016, months=MONTHS)
+    return root, manifest
+
+
+def _frames(root: Path, manifest: dict, source: str, month: str) -> dict:
+    (drop,) = [d for d in manifest["drops"] if d["source"] == source and d["month"] == month and "初报" not in d["file"]]
+    ev = evaluate(Path(drop["file"]), source, Path(drop["file"]).name)
+    assert not ev.errors, ev.errors[:3]
+    return ev.frames
+
+
+def test_first_registry_has_the_plans_households_and_persons(generated):
+    root, manifest = generated
+    reg = _frames(root, manifest, "poverty_office", "2016-01")["registry"]
+    assert reg["household_id"].nunique() == plan.TOTAL_HOUSEHOLDS == 3665
+    assert len(reg) == plan.TOTAL_PERSONS == 10378
+    poor = {(v.town, v.name) for v in geography().villages if v.is_poor}
+    assert len(poor) == 33
+    reg["in_poor_village"] = [(t, v) in poor for t, v in zip(reg["town"], reg["village"], strict=True)]
+    capable = reg.groupby("household_id")["labor_capacity"].agg(lambda s: s.isin(["有劳动能力", "部分丧失劳动能力"]).any())
+    reg["capable"] = reg["household_id"].map(capable)
+    groups = {
+        "poor_village_capable": reg[reg.capable & reg.in_poor_village],
+        "other_capable": reg[reg.capable & ~reg.in_poor_village],
+        "no_capacity": reg[~reg.capable],
+    }
+    got = {k: (g["household_id"].nunique(), len(g)) for k, g in groups.items()}
+    assert got == {"poor_village_capable": (1234, 4424), "other_capable": (1256, 4232), "no_capacity": (1175, 1722)}
+    # 兜底: every person without labour capacity is on dibao, in force
+    dibao = _frames(root, manifest, "civil_affairs", "2016-01")["dibao"]
+    in_force = set(dibao.loc[dibao["status"] == "在保", "id_number"])
+    assert set(groups["no_capacity"]["id_number"]) <= in_force
+
+
+def test_exits_by_year_end_are_the_plans(generated):
+    root, manifest = generated
+    exited = {}
+    for year in (2016, 2017, 2018):
+        reg = _frames(root, manifest, "poverty_office", f"{year}-12")["registry"]
+        done = reg[(reg["exit_status"] == "已脱贫") & (reg["exit_year"] <= year)]
+        exited[year] = len(done)
+    assert exited == {2016: 2578, 2017: 2578 + 4686, 2018: 2578 + 4686 + 3114}
+
+
+def test_manifest_states_the_census_and_plants_every_rule(generated):
+    _, manifest = generated
+    census = manifest["census_2016_01"]
+    assert (census["households"], census["persons"]) == (3665, 10378)
+    assert census["exits_cumulative"] == {"2016": 2578, "2017": 7264, "2018": 10378}
+    planted = {r for m in manifest["findings"].values() for r, keys in m.items() if keys}
+    assert planted <= {"R1", "R2", "R3", "R4", "R5", "R6"}
+
+
+def test_every_rule_is_planted_over_the_campaign():
+    from fupin.demo.county import expected_findings
+
+    county = build_county(2016)
+    seen = {r for m in plan.months() for r, keys in expected_findings(county, m).items() if keys}
+    assert seen == {"R1", "R2", "R3", "R4", "R5", "R6"}
+    modes = {e.target["mode"] for e in county.episodes if e.rule == "R5"}
+    assert modes == {"digit", "swap", "homophone"}
+
+
+def test_same_seed_same_county_other_seed_other_county():
+    a, b, c = build_county(7), build_county(7), build_county(8)
+    ids = lambda county: [m.id_number for h in county.households for m in h.members]  # noqa: E731
+    assert ids(a) == ids(b)
+    assert ids(a) != ids(c)
+    assert [h.exit_month for h in a.households] == [h.exit_month for h in b.households]
+
+
+def test_scale_multiplies_the_county_with_the_same_shape():
+    county = build_county(2016, scale=2)
+    persons = [m.id_number for h in county.households for m in h.members]
+    assert len(persons) == 2 * plan.TOTAL_PERSONS and len(set(persons)) == len(persons)
+    assert len({h.hid for h in county.households}) == 2 * plan.TOTAL_HOUSEHOLDS
+    assert sum(len(h.members) for h in county.households if h.exit_month <= "2016-12") == 2 * 2578
+
+
+def test_rejected_then_resent_file_and_late_files_are_in_the_drops(tmp_path):
+    manifest = generate(tmp_path, seed=2016, months=["2017-03", "2017-05"], workers=1)
+    health = [d for d in manifest["drops"] if d["source"] == "health" and d["month"] == "2017-05"]
+    assert len(health) == 2 and health[0]["dropped_at"] < health[1]["dropped_at"]
+    ev = evaluate(Path(health[0]["file"]), "health", Path(health[0]["file"]).name)
+    assert {e.rule for e in ev.errors} == {"id_check_digit", "bool_format", "not_above"}
+    late = next(d for d in manifest["drops"] if d["source"] == "water" and d["month"] == "2017-03")
+    assert late["dropped_at"].startswith("2017-04-18")
