@@ -74,3 +74,58 @@ def test_bureau_ingest_runs_end_to_end(dagbag, airflow_db, sqlite_warehouse, dat
         events = {e.asset.name: e.extra for e in session.query(AssetEvent).filter(AssetEvent.source_run_id == run.run_id)}
     assert set(events) == {"fupin/registry", "fupin/medical"}
     assert events["fupin/registry"]["month"] == "2017-06"
+
+
+@pytest.mark.airflow
+def test_registry_reconcile_runs_on_both_snapshots_and_writes_the_workbook(dagbag, airflow_db, sqlite_warehouse, data_root, people):
+    from openpyxl import load_workbook
+    from sqlalchemy import select
+
+    from fupin.demo.samples import make_population
+    from fupin.warehouse.db import engine
+    from fupin.warehouse.schema import findings, reconciliation_rates
+
+    box = data_root / "inbox"
+    write(box / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
+    dib = rows("dibao", people)
+    outsider = make_population(1, seed=123)[0]
+    dib.append({**dib[0], "dibao_card_no": "DBX", "id_number": outsider.id_number, "name": outsider.name, "income_per_capita": 3100.0})
+    write(box / "civil_affairs" / "民政局_2017年6月.xlsx", sheet("dibao", dib))
+    assert dagbag.dags["bureau_ingest"].test().state == "success"
+    run = dagbag.dags["registry_reconcile"].test()
+    assert run.state == "success"
+    with engine().connect() as conn:
+        got = [(r.rule, r.person_id) for r in conn.execute(select(findings).where(findings.c.month == "2017-06"))]
+        rate = conn.execute(select(reconciliation_rates).where(reconciliation_rates.c.kind == "应扶尽扶率",
+                                                               reconciliation_rates.c.town == "全县")).one()
+    assert got == [("R2", outsider.id_number)]
+    assert rate.numerator == rate.denominator - 1
+    wb = load_workbook(data_root / "reports" / "reconciliation" / "比对结果_2017-06.xlsx")
+    assert wb.sheetnames[0] == "汇总" and "R2 低保未建档" in wb.sheetnames
+    ws = wb["R2 低保未建档"]
+    assert ws.cell(row=2, column=4).value == outsider.id_number
+    # re-running the month replaces, never duplicates
+    assert dagbag.dags["registry_reconcile"].test(run_conf={"month": "2017-06"}).state == "success"
+    with engine().connect() as conn:
+        assert len(conn.execute(select(findings)).all()) == 1
+
+
+def test_reconcile_cli_prints_counts_and_rates(tmp_path, sqlite_warehouse, data_root, people):
+    import subprocess
+    import sys
+
+    from tests.helpers import ingest
+
+    ingest("poverty_office", write(tmp_path / "reg_201706.xlsx", sheet("registry", rows("registry", people))))
+    ingest("civil_affairs", write(tmp_path / "dibao_201706.xlsx", sheet("dibao", rows("dibao", people))))
+    fupin = str(Path(sys.executable).with_name("fupin"))
+    out = subprocess.run([fupin, "reconcile", "--month", "2017-06", "--json"], capture_output=True, text=True, check=True)
+    import json
+
+    summary = json.loads(out.stdout)
+    assert summary["counts"] == {f"R{i}": 0 for i in range(1, 7)}
+    assert summary["rates"]["应保尽保率"]["全县"] == 1.0
+    early = subprocess.run([fupin, "reconcile", "--month", "2017-07"], capture_output=True, text=True)
+    assert early.returncode == 2 and "--at-deadline" in early.stderr
+    late = subprocess.run([fupin, "reconcile", "--month", "2017-07", "--at-deadline"], capture_output=True, text=True)
+    assert late.returncode == 0 and "2017-06" in late.stdout

@@ -91,6 +91,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(root, seed=args.seed, scale=args.scale)
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from fupin.reconcile.rules import COUNTY, RULES
+    from fupin.reconcile.run import NotReady, reconcile_month
+    from fupin.warehouse import db
+
+    db.upgrade()
+    try:
+        s = reconcile_month(args.month, at_deadline=args.at_deadline)
+    except NotReady as exc:
+        print(f"cannot reconcile {args.month} yet: {exc}; use --at-deadline to use the latest earlier snapshot", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(s.to_dict(), ensure_ascii=False))
+        return 0
+    print(f"{args.month}: registry {s.registry_month}, dibao {s.dibao_month} {s.note}")
+    for rule, (name, _, _) in RULES.items():
+        print(f"  {rule} {name}: {s.counts[rule]} (new {s.new[rule]}, persisting {s.persisting[rule]}, resolved {s.resolved[rule]})")
+    for kind, by_town in s.rates.items():
+        value = by_town.get(COUNTY)
+        print(f"  {kind}: {'—' if value is None else f'{value:.2%}'}")
+    print(f"  escalated (3+ months): {s.escalated}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fupin", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -110,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("templates", help="write a blank Excel template per source")
     t.add_argument("dir")
     t.set_defaults(func=cmd_templates)
+
+    r = sub.add_parser("reconcile", help="reconcile a month's dibao and poverty registries (R1-R6)")
+    r.add_argument("--month", required=True)
+    r.add_argument("--data-root")
+    r.add_argument("--at-deadline", action="store_true", help="use the latest earlier snapshot of a missing registry")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_reconcile)
 
     dm = sub.add_parser("demo", help="the demo county: generate its files, or run the whole campaign")
     dm.add_argument("action", choices=["generate", "run"])

@@ -54,8 +54,8 @@ def make_population(households: int, seed: int = 1) -> list[Person]:
         hid = f"440224{h + 1:010d}"
         size = rng.choice((1, 2, 3, 3, 4, 5))
         labor = rng.choice(("有劳动能力", "有劳动能力", "部分丧失劳动能力", "无劳动能力"))
-        income = float(rng.randrange(2500, 9000))
         exited = rng.random() < 0.3
+        income = float(rng.randrange(7500, 9000) if exited else rng.randrange(2500, 7000))
         for m in range(size):
             relation = "户主" if m == 0 else ("配偶" if m == 1 else rng.choice(RELATIONS_CHILD))
             year = rng.randrange(1950, 1985) if m < 2 else rng.randrange(2000, 2012)
