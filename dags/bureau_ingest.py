@@ -5,7 +5,8 @@ Every minute: claim the files that bureaus dropped into `inbox/<source>/` (once 
 mtime have settled), then ingest each in its own mapped task: archive, read, validate with
 Great Expectations, load — or reject with a receipt (报送回执) in Chinese.
 
-Each accepted file emits an event on the Asset of every dataset it loaded (`fupin/registry`,
+Every receipt is queued in the outbox and sent to the unit by the last task (a rejected
+file's receipt carries the marked-up workbook). Each accepted file emits an event on the Asset of every dataset it loaded (`fupin/registry`,
 `fupin/dibao`, ...), so downstream DAGs run on data, not on the clock.
 A bad file is not an error of this DAG: it gets a receipt. Only transient faults (database,
 disk) fail a task, and those are retried with back-off.
@@ -66,7 +67,13 @@ def bureau_ingest():
                 )
         return {k: receipt[k] for k in ("file", "source", "month", "status", "rows", "drop_id")}
 
-    ingest_file.expand(item=claim_files())
+    @task(trigger_rule="all_done")
+    def send_notices() -> dict:
+        from fupin.notify.tasks import send_notices
+
+        return send_notices()
+
+    ingest_file.expand(item=claim_files()) >> send_notices()
 
 
 bureau_ingest()

@@ -7,7 +7,8 @@ then against the latest earlier snapshot of a registry that has not arrived, say
 
 Applies rules R1–R6, stores the findings (with how many months each has persisted) and the
 rates 应保尽保率 / 应扶尽扶率, and writes the month's workbook for civil affairs and the poverty
-office. Re-running a month replaces its results. Trigger by hand with `{"month": "2017-06"}`.
+office, mailed to both (findings persisting three months also to the office's leaders).
+Re-running a month replaces its results; its email is not sent again. Trigger by hand with `{"month": "2017-06"}`.
 """
 
 from __future__ import annotations
@@ -73,7 +74,20 @@ def registry_reconcile():
 
         return write_reports(summaries)
 
-    write_reports(reconcile(months_to_reconcile()))
+    @task
+    def queue_notices(summaries: list[dict], workbooks: list[str]) -> int:
+        from fupin.reconcile.tasks import queue_notices
+
+        return queue_notices(summaries, workbooks)
+
+    @task(trigger_rule="all_done")
+    def send_notices() -> dict:
+        from fupin.notify.tasks import send_notices
+
+        return send_notices()
+
+    summaries = reconcile(months_to_reconcile())
+    queue_notices(summaries, write_reports(summaries)) >> send_notices()
 
 
 registry_reconcile()

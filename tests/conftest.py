@@ -97,3 +97,60 @@ def people():
     from fupin.demo.samples import make_population
 
     return make_population(40, seed=7)
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a free local port that keeps what it receives."""
+
+    def __init__(self, port: int, refuse_after: int | None = None):
+        from email import message_from_bytes, policy
+
+        self._parse = lambda data: message_from_bytes(data, policy=policy.default)
+        self.port = port
+        self.refuse_after = refuse_after
+        self.messages: list = []
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.refuse_after is not None and len(self.messages) >= self.refuse_after:
+            return "421 service shutting down"
+        self.messages.append(self._parse(envelope.content))
+        return "250 OK"
+
+    def start(self) -> Mailbox:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def keys(self) -> list[str]:
+        return [m["X-Fupin-Key"] for m in self.messages]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def smtp_connection_uri(port: int) -> str:
+    import json
+
+    return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": port,
+                       "extra": {"disable_tls": True, "disable_ssl": True, "retry_limit": 0, "timeout": 5}})
+
+
+@pytest.fixture
+def mailbox(monkeypatch: pytest.MonkeyPatch):
+    box = Mailbox(_free_port()).start()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(box.port))
+    yield box
+    box.stop()

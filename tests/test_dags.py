@@ -52,7 +52,7 @@ def test_dag_files_import_no_heavy_library_at_top_level():
 
 
 @pytest.mark.airflow
-def test_bureau_ingest_runs_end_to_end(dagbag, airflow_db, sqlite_warehouse, data_root, people):
+def test_bureau_ingest_runs_end_to_end(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
     from airflow.models.asset import AssetEvent
     from airflow.utils.session import create_session
 
@@ -74,10 +74,15 @@ def test_bureau_ingest_runs_end_to_end(dagbag, airflow_db, sqlite_warehouse, dat
         events = {e.asset.name: e.extra for e in session.query(AssetEvent).filter(AssetEvent.source_run_id == run.run_id)}
     assert set(events) == {"fupin/registry", "fupin/medical"}
     assert events["fupin/registry"]["month"] == "2017-06"
+    # one receipt mail per file, to the unit that sent it
+    to = sorted(m["To"] for m in mailbox.messages)
+    assert to == ["fpb@renhua.fupin.example", "mzj@renhua.fupin.example", "wjj@renhua.fupin.example"]
+    rejected = next(m for m in mailbox.messages if m["To"].startswith("mzj"))
+    assert "未通过" in rejected["Subject"] and len(list(rejected.iter_attachments())) == 1
 
 
 @pytest.mark.airflow
-def test_registry_reconcile_runs_on_both_snapshots_and_writes_the_workbook(dagbag, airflow_db, sqlite_warehouse, data_root, people):
+def test_registry_reconcile_runs_on_both_snapshots_and_writes_the_workbook(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
     from openpyxl import load_workbook
     from sqlalchemy import select
 
@@ -104,10 +109,16 @@ def test_registry_reconcile_runs_on_both_snapshots_and_writes_the_workbook(dagba
     assert wb.sheetnames[0] == "汇总" and "R2 低保未建档" in wb.sheetnames
     ws = wb["R2 低保未建档"]
     assert ws.cell(row=2, column=4).value == outsider.id_number
-    # re-running the month replaces, never duplicates
+    # the two units get the month's result once, counts and masked IDs only
+    mails = [m for m in mailbox.messages if "比对结果" in m["Subject"]]
+    assert sorted(m["To"] for m in mails) == ["fpb@renhua.fupin.example", "mzj@renhua.fupin.example"]
+    body = mails[0].get_body(("html",)).get_content()
+    assert "R2 低保未建档：1 条" in body and outsider.id_number not in body
+    # re-running the month replaces, never duplicates, and sends nothing again
     assert dagbag.dags["registry_reconcile"].test(run_conf={"month": "2017-06"}).state == "success"
     with engine().connect() as conn:
         assert len(conn.execute(select(findings)).all()) == 1
+    assert len([m for m in mailbox.messages if "比对结果" in m["Subject"]]) == 2
 
 
 def test_reconcile_cli_prints_counts_and_rates(tmp_path, sqlite_warehouse, data_root, people):

@@ -115,6 +115,22 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from fupin.notify.outbox import notices, problems, send_pending
+    from fupin.warehouse import db
+
+    db.upgrade()
+    if args.send:
+        print(json.dumps(send_pending()))
+    rows = notices() if args.all else problems()
+    for n in rows:
+        error = f"  last error: {n.last_error}" if n.last_error else ""
+        print(f"{n.status:<8} {n.kind}/{n.period}/{n.unit}  attempts {n.attempts}  {n.subject}{error}")
+    if not rows:
+        print("outbox: nothing failed or stuck" if not args.all else "outbox is empty")
+    return 1 if not args.all and rows else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fupin", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -141,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--at-deadline", action="store_true", help="use the latest earlier snapshot of a missing registry")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_reconcile)
+
+    o = sub.add_parser("outbox", help="notices that failed or were interrupted (all with --all); --send drains it now")
+    o.add_argument("--all", action="store_true")
+    o.add_argument("--send", action="store_true")
+    o.add_argument("--data-root")
+    o.set_defaults(func=cmd_outbox)
 
     dm = sub.add_parser("demo", help="the demo county: generate its files, or run the whole campaign")
     dm.add_argument("action", choices=["generate", "run"])

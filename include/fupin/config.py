@@ -214,3 +214,26 @@ def fold(text: str) -> str:
     """Fold the width and spacing variants clerks type: full-width → half-width, no spaces."""
     text = unicodedata.normalize("NFKC", text)
     return "".join(text.split()).replace("\u3000", "")
+
+
+# --- unit directory ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    key: str
+    name: str
+    to: tuple[str, ...]
+    leaders: tuple[str, ...]
+
+
+@cache
+def units() -> dict[str, Unit]:
+    data = _load_yaml("units.yaml")
+    return {str(k): Unit(str(k), u["name"], tuple(u["to"]), tuple(u.get("leaders", ()))) for k, u in data["units"].items()}
+
+
+@cache
+def outbox_settings() -> dict[str, Any]:
+    data = _load_yaml("units.yaml")
+    return {"sender": data["sender"], **data["outbox"]}

@@ -143,6 +143,7 @@ def manifest(county: County, months: list[str], drops: list[Drop]) -> dict:
     }
 
 
+READY = ".ready"
 _COUNTY: County | None = None  # shared with forked workers, never pickled
 
 
@@ -161,17 +162,20 @@ def generate(root: Path, seed: int = 2016, scale: int = 1, months: list[str] | N
     workers = workers or min(2, os.cpu_count() or 1, len(months))
     jobs = [(m, root, seed) for m in months]
     drops: list[Drop] = []
+
+    def finished(month: str, done: list[Drop]) -> None:
+        drops.extend(done)
+        (root / "drops" / month / READY).touch()  # a replay may take the month from here on
+        if progress:
+            progress(month)
+
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for month, done in zip(months, pool.imap(_write, jobs), strict=True):
-                drops += done
-                if progress:
-                    progress(month)
+                finished(month, done)
     else:
         for month, job in zip(months, jobs, strict=True):
-            drops += _write(job)
-            if progress:
-                progress(month)
+            finished(month, _write(job))
     data = manifest(county, months, drops)
     root.mkdir(parents=True, exist_ok=True)
     (root / "drops" / "manifest.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")

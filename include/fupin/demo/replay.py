@@ -1,14 +1,17 @@
-"""`fupin demo run`: generate the county, then replay the campaign month by month through the
-real DAGs (dag.test(), in the dags folder Airflow is configured with), and sum up.
+"""`fupin demo run`: generate the county and replay the campaign month by month through the
+real DAGs (dag.test(), from the dags folder Airflow is configured with), then sum up.
 
-Each month the bureaus' files are moved into their inboxes (keeping the drop time as mtime, so
-timeliness is judged on it) and `bureau_ingest` runs exactly as the scheduler would run it.
+Generation runs in a second process, a month ahead of the replay (the machine has two cores).
+Each month the bureaus' files are copied into their inboxes with their drop time as mtime (so
+timeliness is judged on it), `bureau_ingest` runs as the scheduler would run it, then
+`registry_reconcile` as the two registries' Assets would trigger it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -17,16 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 from fupin.config import project_root
-
-
-def _dags() -> dict:
-    from airflow.dag_processing.dagbag import DagBag
-
-    folder = os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", str(project_root() / "dags"))
-    bag = DagBag(dag_folder=folder)
-    if bag.import_errors:
-        raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-    return bag.dags
+from fupin.demo import plan
+from fupin.demo.generate import READY
 
 
 @contextlib.contextmanager
@@ -49,69 +44,113 @@ def quiet(log_path: Path):
             os.close(saved[1])
 
 
-def _drop_into_inboxes(drops: list[dict], root: Path) -> None:
-    for d in sorted(drops, key=lambda d: d["dropped_at"]):
-        src = Path(d["file"])
-        target = root / "inbox" / d["source"] / src.name
+def _dags() -> dict:
+    from airflow.dag_processing.dagbag import DagBag
+
+    folder = os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", str(project_root() / "dags"))
+    bag = DagBag(dag_folder=folder)
+    if bag.import_errors:
+        raise RuntimeError(f"DAG import errors: {bag.import_errors}")
+    return bag.dags
+
+
+def _wait_for(month_dir: Path, generator: multiprocessing.Process | None) -> None:
+    while not (month_dir / READY).exists():
+        if generator is not None and not generator.is_alive() and not (month_dir / READY).exists():
+            raise RuntimeError(f"the generator stopped before writing {month_dir.name}")
+        time.sleep(0.2)
+
+
+def _drop_into_inboxes(month_dir: Path, root: Path) -> int:
+    files = sorted((p for p in month_dir.glob("*/*") if p.is_file()), key=lambda p: p.stat().st_mtime)
+    for src in files:
+        target = root / "inbox" / src.parent.name / src.name
         target.parent.mkdir(parents=True, exist_ok=True)
         st = src.stat()
         shutil.copyfile(src, target)
         os.utime(target, (st.st_atime, st.st_mtime))
+    return len(files)
 
 
-def replay(root: Path, manifest: dict, log_path: Path, say=print) -> dict:
-    """Run every month of `manifest` through the DAGs; returns counts for the summary."""
+def replay(root: Path, months: list[str], log_path: Path, say=print, generator: multiprocessing.Process | None = None) -> dict:
+    """Run every month through the DAGs; returns what the summary reports."""
     from sqlalchemy import select
 
     from fupin.warehouse import db
     from fupin.warehouse.schema import drops as drops_table
+    from fupin.warehouse.schema import reconciliation_runs
 
     with quiet(log_path):
         dags = _dags()
         db.upgrade()
-    by_month: dict[str, list[dict]] = {}
-    for d in manifest["drops"]:
-        by_month.setdefault(d["month"], []).append(d)
     started = time.time()
-    for month in manifest["months"]:
+    findings_total: Counter = Counter()
+    for month in months:
+        _wait_for(root / "drops" / month, generator)
         t = time.time()
-        _drop_into_inboxes(by_month.get(month, []), root)
+        _drop_into_inboxes(root / "drops" / month, root)
         with quiet(log_path):
-            run = dags["bureau_ingest"].test()
+            ingest = dags["bureau_ingest"].test()
+            reconcile = dags["registry_reconcile"].test()
         with db.engine().connect() as conn:
             statuses = Counter(r.status for r in conn.execute(select(drops_table.c.status).where(drops_table.c.month == month)))
-        say(f"{month}  ingest {run.state:<7}  files: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
-            + f"  ({time.time() - t:.0f}s, total {time.time() - started:.0f}s)")
+            run = conn.execute(select(reconciliation_runs).where(reconciliation_runs.c.month == month)).first()
+        counts = json.loads(run.counts) if run else {}
+        findings_total.update(counts)
+        files = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+        found = " ".join(f"{r}:{n}" for r, n in counts.items()) if counts else "not reconciled"
+        say(f"{month}  ingest {ingest.state}, reconcile {reconcile.state}  files: {files}  findings: {found}"
+            f"  ({time.time() - t:.0f}s, {time.time() - started:.0f}s in all)")
     with db.engine().connect() as conn:
         totals = Counter(r.status for r in conn.execute(select(drops_table.c.status)))
-    return {"files": dict(totals)}
+    return {"files": dict(totals), "findings": dict(findings_total)}
+
+
+def _generate(root: Path, seed: int, scale: int) -> None:
+    from fupin.demo.generate import generate
+
+    with quiet(root / "generate.log"):
+        generate(root, seed=seed, scale=scale, workers=1)
 
 
 def run_demo(root: Path, seed: int, scale: int = 1) -> int:
-    from fupin.demo.generate import generate
-
     root.mkdir(parents=True, exist_ok=True)
     os.environ["FUPIN_DATA_ROOT"] = str(root)
     os.environ.setdefault("FUPIN_WAREHOUSE_URL", f"sqlite:///{root / 'warehouse.sqlite'}")
+    for name in ("drops", "inbox", "work", "archive", "quarantine", "reports", "mail"):
+        shutil.rmtree(root / name, ignore_errors=True)  # a demo starts from nothing
+    for db_file in root.glob("warehouse.sqlite*"):
+        db_file.unlink()
     t = time.time()
     say = lambda s: print(s, flush=True)  # noqa: E731
-    say(f"generating 36 months of the demo county into {root / 'drops'} ...")
-    manifest = generate(root, seed=seed, scale=scale, progress=lambda m: say(f"  generated {m}"))
-    say(f"generated {len(manifest['drops'])} files in {time.time() - t:.0f}s; replaying month by month through the DAGs")
+    say(f"demo county (seed {seed}) into {root}: generating the 36 months' files a month ahead of the replay")
+    generator = multiprocessing.get_context("fork").Process(target=_generate, args=(root, seed, scale), daemon=True)
+    generator.start()
+    from fupin.notify import mailsink
+
+    mail_dir = root / "mail"
+    shutil.rmtree(mail_dir, ignore_errors=True)
+    smtp, port, conn = mailsink.start(mail_dir)
+    os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = conn
+    say(f"local SMTP server on 127.0.0.1:{port}, every email stored as .eml in {mail_dir}")
     log_path = root / "airflow-tasks.log"
-    result = replay(root, manifest, log_path, say)
+    try:
+        result = replay(root, plan.months(), log_path, say, generator)
+    finally:
+        smtp.stop()
+    generator.join()
+    result["emails"] = len(list(mail_dir.glob("*.eml")))
     say("")
     say("== summary ==")
-    say("files: " + ", ".join(f"{k} {v}" for k, v in sorted(result["files"].items())))
-    say(f"receipts:      {root / 'archive' / 'receipts'}")
-    say(f"quarantine:    {root / 'quarantine'}")
-    say(f"warehouse:     {os.environ['FUPIN_WAREHOUSE_URL']}")
-    say(f"task logs:     {log_path}")
-    say(f"ground truth:  {root / 'drops' / 'manifest.json'}")
+    say("files:    " + ", ".join(f"{k} {v}" for k, v in sorted(result["files"].items())))
+    say("findings: " + ", ".join(f"{r} {n}" for r, n in sorted(result["findings"].items())) + " (summed over the months)")
+    say(f"emails sent:     {result['emails']} (in {mail_dir})")
+    say(f"receipts:        {root / 'archive' / 'receipts'}")
+    say(f"rejected files:  {root / 'quarantine'}")
+    say(f"reports:         {root / 'reports'}")
+    say(f"warehouse:       {os.environ['FUPIN_WAREHOUSE_URL']}")
+    say(f"task logs:       {log_path}")
+    say(f"ground truth:    {root / 'drops' / 'manifest.json'}")
     say(f"done in {time.time() - t:.0f}s")
     (root / "summary.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0 if result["files"].get("accepted") else 1
-
-
-if __name__ == "__main__":
-    sys.exit(run_demo(Path(sys.argv[1]), 2016))

@@ -22,8 +22,10 @@ def claim_files() -> list[dict[str, str]]:
 
 
 def ingest_one(item: dict[str, str]) -> dict:
-    """Ingest one claimed file; returns the receipt as a dict (also stored and archived)."""
+    """Ingest one claimed file and queue its receipt; returns the receipt as a dict."""
     from fupin.ingest.pipeline import ingest_claimed
+    from fupin.notify.notices import queue_receipt
 
     receipt = ingest_claimed(inbox.Claimed(item["source"], Path(item["path"])))
+    queue_receipt(receipt)  # keyed by the drop: a retried task queues it once
     return receipt.to_dict()

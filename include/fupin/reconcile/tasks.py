@@ -56,3 +56,20 @@ def write_reports(summaries: list[dict]) -> list[str]:
 def deadline_month(logical_date_iso: str) -> str:
     """The reporting month whose deadline falls on this run's date (the month before it)."""
     return add_months(logical_date_iso[:7], -1)
+
+
+def queue_notices(summaries: list[dict], workbooks: list[str]) -> int:
+    """比对结果 for each reconciled month, escalated findings (3+ months) listed with masked IDs."""
+    from sqlalchemy import select
+
+    from fupin.notify.notices import queue_reconciliation
+    from fupin.warehouse.db import engine
+    from fupin.warehouse.schema import findings
+
+    queued = 0
+    for summary, workbook in zip(summaries, workbooks, strict=True):
+        with engine().connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(
+                select(findings).where(findings.c.month == summary["month"], findings.c.escalated.is_(True)).order_by(findings.c.rule))]
+        queued += queue_reconciliation(summary, workbook, rows)
+    return queued

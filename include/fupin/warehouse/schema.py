@@ -92,6 +92,26 @@ reconciliation_rates = Table(
     Column("denominator", Integer, nullable=False),
 )
 
+# --- notices (the outbox) -------------------------------------------------------------------------
+
+outbox = Table(
+    "outbox", metadata,
+    Column("kind", String(32), primary_key=True),  # receipt, reconciliation, reminder, assessment, ...
+    Column("period", String(64), primary_key=True),  # a month, a period, a drop id
+    Column("unit", String(32), primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("recipients", Text, nullable=False),  # JSON {"to": [...], "cc": [...]}
+    Column("attachments", Text, nullable=False),  # JSON [path, ...]
+    Column("status", String(8), nullable=False),  # pending | sending | sent | failed | unknown
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    Index("ix_outbox_status", "status"),
+)
+
 SQL_TYPES = {
     "str": Text, "name": Text, "enum": Text, "town": Text, "village": Text,
     "id": lambda: String(18), "money": Float, "int": Integer, "date": Date, "bool": Boolean,

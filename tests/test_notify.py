@@ -1,0 +1,109 @@
+"""The one notice sender, against a real SMTP server."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+
+from fupin.notify.outbox import enqueue, notices, problems, send_pending
+from tests.conftest import Mailbox
+from tests.helpers import ingest, rows, sheet, write
+
+LATER = dt.timedelta(hours=2)
+
+
+def _queue(n: int) -> None:
+    for i in range(n):
+        enqueue("reconciliation", f"2017-{i + 1:02d}", "civil_affairs", "receipt_test", text=f"第 {i} 条")
+
+
+@pytest.mark.usefixtures("test_template")
+def test_each_notice_is_queued_once_and_sent_once(sqlite_warehouse, mailbox):
+    _queue(3)
+    _queue(3)  # a retried task queues again: nothing new
+    assert len(notices()) == 3
+    assert send_pending() == {"sent": 3, "failed": 0}
+    assert send_pending(dt.datetime.now() + LATER) == {"sent": 0, "failed": 0}
+    assert sorted(mailbox.keys()) == [f"reconciliation/2017-0{i}/civil_affairs" for i in (1, 2, 3)]
+    msg = mailbox.messages[0]
+    assert msg["To"] == "mzj@renhua.fupin.example"
+    assert "测试" in msg["Subject"]
+
+
+@pytest.mark.usefixtures("test_template")
+def test_server_stopping_mid_batch_loses_nothing_and_sends_nothing_twice(sqlite_warehouse, monkeypatch):
+    from tests.conftest import _free_port, smtp_connection_uri
+
+    port = _free_port()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(port))
+    _queue(6)
+    first = Mailbox(port, refuse_after=2).start()  # accepts two, then goes away
+    try:
+        got = send_pending()
+    finally:
+        first.stop()
+    assert got == {"sent": 2, "failed": 4}
+    failed = problems()
+    assert len(failed) == 4 and all(n.status == "failed" and n.last_error for n in failed)
+    # while it is down, the retry fails again and keeps them
+    assert send_pending(dt.datetime.now() + LATER) == {"sent": 0, "failed": 4}
+    back = Mailbox(port).start()
+    try:
+        assert send_pending(dt.datetime.now() + 5 * LATER) == {"sent": 4, "failed": 0}
+    finally:
+        back.stop()
+    keys = first.keys() + back.keys()
+    assert sorted(keys) == sorted(f"reconciliation/2017-{i:02d}/civil_affairs" for i in range(1, 7))
+    assert len(set(keys)) == len(keys)
+    assert problems() == []
+
+
+@pytest.mark.usefixtures("test_template")
+def test_a_send_interrupted_after_the_claim_is_never_resent_by_itself(sqlite_warehouse, mailbox):
+    from sqlalchemy import update
+
+    from fupin.warehouse.db import engine
+    from fupin.warehouse.schema import outbox
+
+    _queue(1)
+    with engine().begin() as conn:  # what a crash between the claim and the SMTP answer leaves
+        conn.execute(update(outbox).values(status="sending", attempts=1))
+    assert send_pending(dt.datetime.now() + LATER) == {"sent": 0, "failed": 0}
+    assert mailbox.messages == []
+    assert [n.status for n in problems()] == ["sending"]
+
+
+def test_rejected_file_receipt_is_mailed_to_its_unit_with_the_marked_copy(tmp_path, sqlite_warehouse, mailbox, people):
+    from fupin.notify.notices import queue_receipt
+
+    data = copy.deepcopy(rows("dibao", people))
+    data[0]["status"] = "不详"
+    r = ingest("civil_affairs", write(tmp_path / "民政局_2017年6月.xlsx", sheet("dibao", data)))
+    assert queue_receipt(r) and not queue_receipt(r)
+    send_pending()
+    (msg,) = mailbox.messages
+    assert msg["To"] == "mzj@renhua.fupin.example" and "回执" in msg["Subject"]
+    body = msg.get_body(("html",)).get_content()
+    assert "第 2 行" in body and "状态" in body
+    names = [p.get_filename() for p in msg.iter_attachments()]
+    assert len(names) == 1 and names[0].endswith("标注.xlsx")
+    # no full ID number anywhere in the mail
+    assert not any(p.id_number in msg.as_string() for p in people)
+
+
+@pytest.fixture
+def test_template(tmp_path, monkeypatch):
+    """A throwaway template for the outbox mechanics tests, beside the real ones."""
+    import shutil
+
+    from fupin.notify import outbox
+
+    folder = tmp_path / "templates"
+    shutil.copytree(outbox.TEMPLATES, folder)
+    (folder / "receipt_test.j2").write_text("测试通知 {{ unit.name }}\n{{ text }}\n", encoding="utf-8")
+    monkeypatch.setattr(outbox, "TEMPLATES", folder)
+    outbox._jinja.cache_clear()
+    yield
+    outbox._jinja.cache_clear()
