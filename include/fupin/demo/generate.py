@@ -20,7 +20,7 @@ from fupin.calendar import next_month
 from fupin.config import contracts
 from fupin.demo import plan, render
 from fupin.demo.county import County, build_county, expected_findings
-from fupin.demo.writers import SheetSpec, dataset_sheet, write
+from fupin.demo.writers import SheetSpec, dataset_sheet, write, write_csv_stream
 
 LATE = {("water", "2017-03"): 18, ("water", "2017-04"): 17}  # day of the next month the file arrives
 RESENT = ("health", "2017-05")  # first sent with errors, then corrected
@@ -52,10 +52,6 @@ def _sheet(county: County, dataset: str, month: str, titled: bool = True, footer
 
 def files_for(county: County, source: str, month: str) -> list[tuple[str, list[SheetSpec], str]]:
     """(file name, sheets, csv encoding) of what `source` sends for `month`."""
-    big = county.scale > 1  # province scale: CSV, one per mandatory dataset (fast to write)
-    if big:
-        ds = contracts().of_source(source)[0]
-        return [(f"{ds.name}_{_label(month, 'compact')}.csv", [_sheet(county, ds.name, month, titled=False, footer=False)], "utf-8")]
     if source == "poverty_office":
         return [(f"扶贫办_建档立卡_{_label(month, 'cn')}.xlsx", [_sheet(county, "registry", month)], "")]
     if source == "civil_affairs":
@@ -94,6 +90,14 @@ def _drop_time(rng: random.Random, source: str, month: str) -> dt.datetime:
 def write_month(county: County, month: str, root: Path, rng: random.Random) -> list[Drop]:
     drops: list[Drop] = []
     for source in contracts().sources:
+        if county.scale > 1:  # province scale: a streamed CSV of the mandatory dataset, fast and lean
+            ds = contracts().of_source(source)[0]
+            path = write_csv_stream(root / "drops" / month / source / f"{ds.name}_{_label(month, 'compact')}.csv", ds,
+                                    render.iter_rows(county, ds.name, month))
+            when = _drop_time(rng, source, month)
+            os.utime(path, (when.timestamp(), when.timestamp()))
+            drops.append(Drop(source, month, path, when))
+            continue
         for name, sheets, encoding in files_for(county, source, month):
             when = _drop_time(rng, source, month)
             folder = root / "drops" / month / source

@@ -6,6 +6,7 @@ Rows are dicts keyed by contract key, with values as clerks type them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 import math
 import zlib
 
@@ -39,22 +40,20 @@ def employment_coverage(county: County, h: Household, month: str) -> float:
     return interpolate(EMPLOYMENT, month)
 
 
-def registry(county: County, month: str) -> list[dict]:
+def registry(county: County, month: str) -> Iterator[dict]:
     low = {t["household"] for t in _episodes(county, "R6", month)}
     threshold = plan.EXIT_THRESHOLD[int(month[:4])]
-    out = []
     for h in county.households:
         inc = threshold - 300.0 if h.hid in low else income(h, month)
         done = exited(h, month)
         helper = HELPERS[int(h.hid[-3:]) % len(HELPERS)]
         for m in h.members:
-            out.append({
+            yield {
                 "household_id": h.hid, "id_number": m.id_number, "name": m.name, "relation": m.relation, "town": h.town,
                 "village": h.village, "labor_capacity": m.labor, "poverty_cause": h.cause, "income_per_capita": inc,
                 "exit_status": "已脱贫" if done else "未脱贫", "exit_year": int(h.exit_month[:4]) if done else None,
                 "helper_unit": f"{h.town}驻村工作队", "helper_name": helper,
-            })
-    return out
+            }
 
 
 def _dibao_row(card: str, m: Member, f: DibaoFamily, inc: float, *, name: str | None = None, village: str | None = None,
@@ -66,13 +65,12 @@ def _dibao_row(card: str, m: Member, f: DibaoFamily, inc: float, *, name: str | 
     }
 
 
-def dibao(county: County, month: str) -> list[dict]:
+def dibao(county: County, month: str) -> Iterator[dict]:
     missing = {t["member"] for t in _episodes(county, "R1", month)}
     poor_income_cards = {t["card"] for t in _episodes(county, "R2", month)}
     changed = {t["person"]: t for t in _episodes(county, "R3", month)}
     merged = {t["absorbed"]: t["card"] for t in _episodes(county, "R4", month) if t["kind"] == "card"}
     moved = {t["moved"]: t["new_card"] for t in _episodes(county, "R4", month) if t["kind"] == "household"}
-    out = []
     for f in county.dibao:
         if f.household is not None:
             inc = income(f.household, month)
@@ -85,33 +83,30 @@ def dibao(county: County, month: str) -> list[dict]:
             if m.id_number in missing:
                 continue
             change = changed.get(m.id_number, {})
-            out.append(_dibao_row(
+            yield _dibao_row(
                 moved.get(m.id_number, card), m, f, 3600.0 if stopped else inc,
                 name=change.get("value") if change.get("field") == "name" else None,
                 village=change.get("value") if change.get("field") == "village" else None,
                 status="停保" if stopped else "在保",
-            ))
+            )
     for t in _episodes(county, "R5", month):
         fake = Member(t["dibao_id"], t["name"], "户主", dt.date.fromisoformat(t["birth"]), "无劳动能力")
         fam = DibaoFamily(t["card"], t["town"], t["village"], [fake], 4500.0, 260.0, dt.date(2016, 1, 1))
-        out.append(_dibao_row(t["card"], fake, fam, 4500.0))
-    return out
+        yield _dibao_row(t["card"], fake, fam, 4500.0)
 
 
-def industry(county: County, month: str) -> list[dict]:
-    out = []
+def industry(county: County, month: str) -> Iterator[dict]:
     for h in county.households:
         if not h.capable:
             continue
         head = h.members[0]
         mode = plan_mode(h)
-        out.append({
+        yield {
             "household_id": h.hid, "head_id_number": head.id_number, "head_name": head.name, "town": h.town, "village": h.village,
             "industry": h.industry, "driver_entity": f"{h.village}{h.industry}合作社" if mode == "合作社" else "韶关某农业公司",
             "driver_mode": mode, "coop_member": "是" if mode in ("合作社", "土地入股") else "否",
             "monthly_income": float(round(300 + _level(month) / 20 + h.offset / 10, -1)),
-        })
-    return out
+        }
 
 
 def plan_mode(h: Household) -> str:
@@ -130,8 +125,7 @@ def cooperative(county: County, month: str) -> list[dict]:
             for v, has in _poor_villages_share(county, "cooperative", month) if has]
 
 
-def employment(county: County, month: str) -> list[dict]:
-    out = []
+def employment(county: County, month: str) -> Iterator[dict]:
     first_half = int(month[5:]) <= 6
     for h in county.households:
         if not h.capable:
@@ -143,7 +137,7 @@ def employment(county: County, month: str) -> list[dict]:
             working = covered and (i == 0 or (int(m.id_number[-2]) % 2 == 0))
             status = STATUSES[int(m.id_number[-3]) % len(STATUSES)] if working else "未就业"
             trained = m.willing and (not first_half or int(m.id_number[-4]) % 10 < 6)
-            out.append({
+            yield {
                 "id_number": m.id_number, "name": m.name, "town": h.town, "village": h.village, "employment_status": status,
                 "employer": EMPLOYERS[int(m.id_number[-5]) % len(EMPLOYERS)] if status in ("县内务工", "县外务工", "公益性岗位") else None,
                 "employment_start": dt.date(2016, 1 + int(m.id_number[-6]) % 12, 1).isoformat() if working and month >= "2017-01"
@@ -151,22 +145,19 @@ def employment(county: County, month: str) -> list[dict]:
                 "monthly_wage": float(2200 + 100 * (int(m.id_number[-7]) % 9)) if working else None,
                 "training_willing": "是" if m.willing else "否", "trained": "是" if trained else "否",
                 "training_program": ["电工", "焊工", "家政服务", "电子商务", "种养技术"][int(m.id_number[-8]) % 5] if trained else None,
-            })
-    return out
+            }
 
 
-def medical(county: County, month: str) -> list[dict]:
-    out = []
+def medical(county: County, month: str) -> Iterator[dict]:
     moy = int(month[5:])
     for h in county.households:
         for m in h.members:
             sick = int(m.id_number[-4:-1]) % 7 == 0
             cost = float(800 * moy) if sick else 0.0
-            out.append({
+            yield {
                 "id_number": m.id_number, "name": m.name, "town": h.town, "village": h.village, "basic_insurance": "是",
                 "critical_insurance": "是", "inpatient_cost_ytd": cost, "medical_aid_ytd": round(cost * 0.6, 2),
-            })
-    return out
+            }
 
 
 def clinic(county: County, month: str) -> list[dict]:
@@ -178,8 +169,7 @@ def age(m: Member, month: str) -> int:
     return d.year - m.birth.year - ((d.month, 1) < (m.birth.month, m.birth.day))
 
 
-def student_aid(county: County, month: str) -> list[dict]:
-    out = []
+def student_aid(county: County, month: str) -> Iterator[dict]:
     for h in county.households:
         for m in h.members:
             a = age(m, month)
@@ -187,9 +177,8 @@ def student_aid(county: County, month: str) -> list[dict]:
             if stage is None:
                 continue
             school = f"{h.town.removesuffix('镇').removesuffix('街道')}{'中心小学' if stage == '小学' else '中学'}"
-            out.append({"id_number": m.id_number, "name": m.name, "town": h.town, "village": h.village, "stage": stage,
-                        "school": school, "enrollment": "在读", "aid_amount": 125.0 if stage == "小学" else 250.0})
-    return out
+            yield {"id_number": m.id_number, "name": m.name, "town": h.town, "village": h.village, "stage": stage,
+                        "school": school, "enrollment": "在读", "aid_amount": 125.0 if stage == "小学" else 250.0}
 
 
 def teacher_subsidy(county: County, month: str) -> list[dict]:
@@ -216,5 +205,10 @@ RENDER = {
 }
 
 
+def iter_rows(county: County, dataset: str, month: str) -> Iterator[dict]:
+    """The rows one at a time (a province-scale month does not fit in memory as dicts)."""
+    yield from RENDER[dataset](county, month)
+
+
 def rows(county: County, dataset: str, month: str) -> list[dict]:
-    return RENDER[dataset](county, month)
+    return list(iter_rows(county, dataset, month))

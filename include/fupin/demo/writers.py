@@ -95,6 +95,18 @@ def write_csv(path: Path, sheet: SheetSpec, encoding: str = "utf-8") -> Path:
     return path
 
 
+def write_csv_stream(path: Path, ds: Dataset, rows, encoding: str = "utf-8") -> Path:
+    """A dataset as CSV from an iterator of row dicts, never all in memory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = [c.key for c in ds.columns]
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([c.header for c in ds.columns])
+        for r in rows:
+            w.writerow(["" if r.get(k) is None else r[k] for k in keys])
+    return path
+
+
 def write(path: Path, sheets: list[SheetSpec], encoding: str = "utf-8") -> Path:
     suffix = path.suffix.lower()
     if suffix == ".xlsx":

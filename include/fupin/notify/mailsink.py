@@ -24,9 +24,12 @@ class EmlSink:
 
 def start(folder: Path, port: int = 0):
     """Start the sink; returns (controller, port, the smtp_default connection as JSON)."""
+    import logging
     import socket
 
     from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
     if port == 0:
         with socket.socket() as s:

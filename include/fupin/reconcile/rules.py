@@ -13,7 +13,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from fupin.ids import birth_date, upgrade15
+from fupin.ids import upgrade15
 
 CAPABLE = ("有劳动能力", "部分丧失劳动能力")
 COUNTY = "全县"
@@ -89,21 +89,37 @@ def suspected_pairs(reg: pd.DataFrame, dib: pd.DataFrame) -> pd.DataFrame:
     same_name = r.merge(d, on=["town", "village", "name"])
     same_name = same_name.loc[np.array([one_digit_apart(a, b) for a, b in zip(same_name["rid"], same_name["did"], strict=True)], dtype=bool)]
     # same birth date, names one same-sounding character apart
-    r2, d2 = r.copy(), d.copy()
-    for f, col in ((r2, "rid"), (d2, "did")):
-        f["birth"] = [str(birth_date(x)) if isinstance(x, str) and len(x) == 18 else None for x in f[col]]
-        f["sound"] = [_pinyin_key(n) for n in f["name"]]
+    sounds = {n: _pinyin_key(n) for n in pd.concat([r["name"], d["name"]]).unique()}
+    r2 = r.assign(birth=r["rid"].str.slice(6, 14), sound=r["name"].map(sounds))
+    d2 = d.assign(birth=d["did"].str.slice(6, 14), sound=d["name"].map(sounds))
     alike = r2.merge(d2, on=["town", "village", "birth", "sound"], suffixes=("", "_d"))
     alike = alike.loc[np.array([sounds_alike_one_apart(a, b) for a, b in zip(alike["name"], alike["name_d"], strict=True)], dtype=bool)]
     pairs = pd.concat([same_name[["rid", "did", "town", "village", "name"]], alike[["rid", "did", "town", "village", "name"]]])
     return pairs.drop_duplicates(["rid", "did"])
 
 
+REGISTRY_COLUMNS = ["household_id", "name", "town", "village", "labor_capacity", "income_per_capita", "exit_status"]
+DIBAO_COLUMNS = ["dibao_card_no", "name", "town", "village", "income_per_capita", "status"]
+
+
+def _prepare(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Only the columns the rules read, IDs and names normalised (IDs already are after ingest:
+    the 15→18 step only touches what arrives some other way)."""
+    ids = frame["id_number"]
+    legacy = ids.str.len() == 15
+    if legacy.any():
+        ids = ids.where(~legacy, ids[legacy].map(normalise_id))
+    names = frame["name"]
+    odd = names.str.contains(r"[\s•・]", regex=True, na=False)
+    if odd.any():
+        names = names.where(~odd, names[odd].map(normalise_name))
+    out = frame[columns].assign(person_id=ids.str.upper(), name=names)
+    return out[out["person_id"].notna()]
+
+
 def reconcile(registry: pd.DataFrame, dibao: pd.DataFrame, month: str, *, poverty_standard: float, exit_threshold: float) -> Result:
-    reg = registry.assign(person_id=registry["id_number"].map(normalise_id), name=registry["name"].map(normalise_name))
-    dib = dibao.assign(person_id=dibao["id_number"].map(normalise_id), name=dibao["name"].map(normalise_name))
-    reg = reg[reg["person_id"].notna()]
-    dib = dib[dib["person_id"].notna()]
+    reg = _prepare(registry, REGISTRY_COLUMNS)
+    dib = _prepare(dibao, DIBAO_COLUMNS)
     in_force = dib[dib["status"] == "在保"]
 
     matched = reg.merge(dib, on="person_id", suffixes=("_r", "_d"))
@@ -130,13 +146,13 @@ def reconcile(registry: pd.DataFrame, dibao: pd.DataFrame, month: str, *, povert
     ]))
 
     # R3: matched persons whose name, town or village differ (one per person)
-    rows = []
-    for m in matched.itertuples(index=False):
-        diffs = [label for label, a, b in (("姓名", m.name_r, m.name_d), ("镇", m.town_r, m.town_d), ("村", m.village_r, m.village_d)) if a != b]
-        if diffs:
-            rows.append({"rule": "R3", "key": m.person_id, "town": m.town_r, "household_id": m.household_id,
-                         "card_no": m.dibao_card_no, "person_id": m.person_id, "detail": "、".join(diffs) + "不一致"})
-    findings.append(_frame(rows))
+    differs = {label: matched[f"{col}_r"] != matched[f"{col}_d"] for label, col in (("姓名", "name"), ("镇", "town"), ("村", "village"))}
+    r3 = matched[differs["姓名"] | differs["镇"] | differs["村"]]
+    findings.append(_frame([
+        {"rule": "R3", "key": pid, "town": t, "household_id": hid, "card_no": card, "person_id": pid,
+         "detail": "、".join(label for label, mask in differs.items() if mask[i]) + "不一致"}
+        for i, pid, t, hid, card in zip(r3.index, r3["person_id"], r3["town_r"], r3["household_id"], r3["dibao_card_no"], strict=True)
+    ]))
 
     # R4: households and cards linked through matched persons, one-to-many either way
     links = matched[["household_id", "dibao_card_no", "town_r"]].drop_duplicates(["household_id", "dibao_card_no"])
