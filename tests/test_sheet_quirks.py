@@ -10,7 +10,7 @@ import pytest
 from fupin.ids import check_digit
 from tests.helpers import column, count, ingest, rows, rules, sheet, write
 
-pytestmark = pytest.mark.usefixtures("sqlite_warehouse")
+pytestmark = pytest.mark.usefixtures("warehouse")  # SQLite and PostgreSQL
 
 
 def test_title_unit_line_and_footers_are_not_data(tmp_path, people):
