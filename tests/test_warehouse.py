@@ -18,7 +18,7 @@ def test_migrations_match_the_schema(warehouse):
 def test_upgrade_is_idempotent(warehouse):
     before = db.current_revision(warehouse)
     db.upgrade(warehouse)
-    assert db.current_revision(warehouse) == before == "0003"
+    assert db.current_revision(warehouse) == before == "0004"
 
 
 def test_default_warehouse_is_a_sqlite_file_under_the_data_root(data_root, monkeypatch):

@@ -237,3 +237,9 @@ def units() -> dict[str, Unit]:
 def outbox_settings() -> dict[str, Any]:
     data = _load_yaml("units.yaml")
     return {"sender": data["sender"], **data["outbox"]}
+
+
+@cache
+def assessment() -> dict[str, Any]:
+    """config/assessment.yaml: indicators with their targets, periods, rectification days."""
+    return _load_yaml("assessment.yaml")

@@ -233,6 +233,7 @@ def build_county(seed: int = 2016, scale: int = 1) -> County:
             h.hid = f"440224{copy:03d}{village_index[v.code]:03d}{seq[v.code]:04d}"
         county_households.append(mine)
         households += mine
+    _spread_employment(households)
     towns = sorted(geo.towns.values())
     lag_town, extra_town, employ_town, cover_town = towns[3], towns[0], towns[5], towns[8]
     schedules = [_schedule_exits(random.Random(seed * 1000 + copy), mine, lag_town, extra_town) for copy, mine in enumerate(county_households)]
@@ -261,6 +262,19 @@ def build_county(seed: int = 2016, scale: int = 1) -> County:
     }
     county.episodes = plant(random.Random(seed + 7), county, ids)
     return county
+
+
+def _spread_employment(households: list[Household]) -> None:
+    """Within each town, capable households' employment ranks become even quantiles, so a
+    coverage of c employs c of every town's households (no town lags by chance)."""
+    by_town: dict[str, list[Household]] = {}
+    for h in households:
+        if h.capable:
+            by_town.setdefault(h.town_code, []).append(h)
+    for hs in by_town.values():
+        hs.sort(key=lambda h: h.employ_rank)
+        for i, h in enumerate(hs):
+            h.employ_rank = (i + 0.5) / len(hs)
 
 
 # --- income ------------------------------------------------------------------------------------

@@ -92,6 +92,39 @@ reconciliation_rates = Table(
     Column("denominator", Integer, nullable=False),
 )
 
+# --- assessment (考核) ----------------------------------------------------------------------------
+
+assessment_runs = Table(
+    "assessment_runs", metadata,
+    Column("period", String(8), primary_key=True),
+    Column("data_months", Text, nullable=False),  # JSON: dataset -> month used (null: no data)
+    Column("ran_at", DateTime, nullable=False),
+)
+
+assessment_scores = Table(
+    "assessment_scores", metadata,
+    Column("period", String(8), primary_key=True),
+    Column("indicator", String(4), primary_key=True),
+    Column("unit", String(32), primary_key=True),
+    Column("numerator", Float),
+    Column("denominator", Float),
+    Column("value", Float),
+    Column("target", Float, nullable=False),
+    Column("compare", String(2), nullable=False),
+    Column("status", String(4), nullable=False),  # 达标 | 未达标
+    Column("reason", Text, nullable=False),
+)
+
+assessment_actions = Table(
+    "assessment_actions", metadata,
+    Column("period", String(8), primary_key=True),
+    Column("unit", String(32), primary_key=True),
+    Column("action", String(8), primary_key=True),  # 通报 | 限期整改 | 约谈
+    Column("indicators", Text, nullable=False),  # JSON list
+    Column("due", Date),
+    Column("reason", Text, nullable=False),
+)
+
 # --- notices (the outbox) -------------------------------------------------------------------------
 
 outbox = Table(
