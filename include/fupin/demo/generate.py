@@ -126,6 +126,23 @@ def census(county: County, month: str = plan.FIRST_MONTH) -> dict:
     return out
 
 
+def expected_assessment(county: County) -> dict:
+    """What the assessment must find on this county: (unit, indicator) missed per period, and
+    the interviews (约谈) at year end. Every other unit meets every target, by construction."""
+    s = county.scenarios
+    late_months = sorted(m for (_, m) in LATE)
+    return {
+        "2016H1": {"missed": [], "interviews": []},
+        "2016Y": {"missed": [], "interviews": []},
+        "2017H1": {"missed": sorted([[s["coverage_lag_town"], "I05"], ["civil_affairs", "I05"], [s["employment_lag_town"], "I07"],
+                                     ["water", "I19"]]), "interviews": [], "late_months": late_months},
+        "2017Y": {"missed": sorted([[s["exit_lag_town"], "I01"], ["water", "I19"]]),
+                  "interviews": sorted([s["exit_lag_town"], "water"])},
+        "2018H1": {"missed": [], "interviews": []},
+        "2018Y": {"missed": [], "interviews": []},
+    }
+
+
 def manifest(county: County, months: list[str], drops: list[Drop]) -> dict:
     s = county.scenarios
     return {
@@ -143,6 +160,7 @@ def manifest(county: County, months: list[str], drops: list[Drop]) -> dict:
             "rejected_then_resent": {"source": RESENT[0], "month": RESENT[1]},
         },
         "exit_targets": s["exit_plan"]["targets"],
+        "expected_assessment": expected_assessment(county),
         "drops": [{"source": d.source, "month": d.month, "file": str(d.path), "dropped_at": d.dropped_at.isoformat()} for d in drops],
     }
 

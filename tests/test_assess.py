@@ -1,0 +1,152 @@
+"""Indicators, scores and actions on hand-made data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from fupin.assess import indicators as ind
+from fupin.assess.indicators import COUNTY, Inputs, exit_targets
+from fupin.assess.score import MET, MISSED, Score, decide_actions, score_period
+from fupin.config import assessment, geography
+
+DANXIA, WENSHAO = "440224001", "440224100"
+
+
+def person(pid: str, hid: str, town: str = "丹霞街道", village: str = "石门村", **kw) -> dict:
+    base = {"id_number": pid, "household_id": hid, "name": "王大", "relation": "户主", "town": town, "village": village,
+            "labor_capacity": "有劳动能力", "income_per_capita": 7000.0, "exit_status": "未脱贫", "exit_year": None}
+    return {**base, **kw}
+
+
+def inputs(period: str = "2017Y", **frames) -> Inputs:
+    return Inputs(period, {k: pd.DataFrame(v) for k, v in frames.items()}, {k: period for k in frames})
+
+
+def indicator(id_: str) -> dict:
+    return next(i for i in assessment()["indicators"] if i["id"] == id_)
+
+
+def test_exit_targets_split_by_largest_remainder_and_sum_to_the_county():
+    towns = sorted(geography().towns.values())
+    first = pd.DataFrame({"town": [name for name, code in geography().towns.items() for _ in range(int(code[-3:]) % 7 + 3)]})
+    cumulative = {2016: 2578, 2017: 7264, 2018: 10378}
+    for period in ("2016Y", "2017Y", "2018Y"):
+        t = exit_targets(cumulative, first, period)
+        assert sum(t[c] for c in towns) == t[COUNTY] == cumulative[int(period[:4])]
+    # half year: each unit's previous cumulative plus half its increment, rounded down
+    h1, prev, end = (exit_targets(cumulative, first, p) for p in ("2017H1", "2016Y", "2017Y"))
+    assert all(h1[c] == prev[c] + (end[c] - prev[c]) // 2 for c in towns)
+    assert h1[COUNTY] == 2578 + (7264 - 2578) // 2
+
+
+def test_exit_targets_ties_go_to_the_lower_town_code():
+    names = {code: name for name, code in geography().towns.items()}
+    first = pd.DataFrame({"town": [names[c] for c in sorted(names)]})  # one person each: all remainders equal
+    t = exit_targets({2016: 3, 2017: 3, 2018: 3}, first, "2016Y")
+    assert [t[c] for c in sorted(names)][:4] == [1, 1, 1, 0]
+
+
+def test_i07_counts_households_with_anyone_at_work():
+    reg = [person("A1", "H1"), person("A2", "H1", relation="配偶"), person("B1", "H2"),
+           person("C1", "H3", labor_capacity="无劳动能力")]
+    emp = [{"id_number": "A2", "employment_status": "县外务工"}, {"id_number": "B1", "employment_status": "未就业"}]
+    m = ind.employment_cover(inputs(registry=reg, employment=emp))
+    assert (m[DANXIA].numerator, m[DANXIA].denominator) == (1, 2)
+    assert m[WENSHAO].value is None  # no capable household there: nothing to measure
+
+
+def test_i09_i11_i14_i15_i17():
+    reg = [person("A1", "H1"), person("A2", "H2", town="闻韶镇", village="周屋村")]
+    i = inputs(
+        registry=reg,
+        industry=[{"household_id": "H1"}],
+        medical=[{"id_number": "A1", "basic_insurance": True, "critical_insurance": False},
+                 {"id_number": "A2", "basic_insurance": False, "critical_insurance": True}],
+        student_aid=[{"id_number": "A2", "stage": "初中", "enrollment": "辍学", "aid_amount": 0.0}],
+        water_supply=[{"town": "丹霞街道", "village": "石门村", "households_total": 100, "households_tap": 95},
+                      {"town": "丹霞街道", "village": "白沙村", "households_total": 100, "households_tap": 85}],
+    )
+    i.student_aid_period = pd.DataFrame([{"id_number": "A1", "enrollment": "在读", "aid_amount": 0.0, "month": "2017-03"},
+                                         {"id_number": "A1", "enrollment": "在读", "aid_amount": 200.0, "month": "2017-04"},
+                                         {"id_number": "A2", "enrollment": "在读", "aid_amount": 0.0, "month": "2017-04"}])
+    assert ind.industry_cover(i)[COUNTY].value == 0.5
+    assert ind.basic_insurance(i)[DANXIA].value == 1.0 and ind.basic_insurance(i)[WENSHAO].value == 0.0
+    assert ind.dropouts(i)[WENSHAO].value == 1 and ind.dropouts(i)[DANXIA].value == 0
+    aid = ind.student_aid_cover(i)
+    assert aid[DANXIA].value == 1.0 and aid[WENSHAO].value == 0.0
+    assert ind.tap_water(i)[DANXIA].value == pytest.approx(0.9)
+
+
+def test_i03_mean_income_of_capable_persons_only():
+    reg = [person("A1", "H1", income_per_capita=6000.0), person("A2", "H2", income_per_capita=8000.0),
+           person("A3", "H3", income_per_capita=100.0, labor_capacity="无劳动能力")]
+    assert ind.capable_income(inputs(registry=reg))[DANXIA].value == 7000.0
+
+
+def test_i02_exit_quality_counts_r6_uninsured_and_dropouts_by_household():
+    reg = [person("A1", "H1", exit_status="已脱贫", exit_year=2017), person("A2", "H1", exit_status="已脱贫", exit_year=2017),
+           person("B1", "H2", exit_status="已脱贫", exit_year=2017), person("C1", "H3", exit_status="已脱贫", exit_year=2017),
+           person("D1", "H4", exit_status="已脱贫", exit_year=2017)]
+    i = inputs(registry=reg, medical=[{"id_number": "B1", "basic_insurance": False}],
+               student_aid=[{"id_number": "C1", "stage": "小学", "enrollment": "辍学"}])
+    i.r6_households = {"H1"}
+    m = ind.exit_quality(i)[DANXIA]
+    assert (m.numerator, m.denominator) == (1, 5)
+
+
+def test_i19_months_whose_file_came_by_the_tenth():
+    drops = pd.DataFrame([
+        {"source": "water", "month": "2017-01", "dropped_at": "2017-02-10 18:00", "status": "accepted"},
+        {"source": "water", "month": "2017-02", "dropped_at": "2017-03-11 09:00", "status": "accepted"},
+        {"source": "water", "month": "2017-03", "dropped_at": "2017-04-02 09:00", "status": "rejected"},
+        {"source": "water", "month": "2017-03", "dropped_at": "2017-04-05 09:00", "status": "accepted"},
+        {"source": "water", "month": "2017-04", "dropped_at": "2017-05-05 09:00", "status": "accepted"},
+        {"source": "water", "month": "2017-05", "dropped_at": "2017-06-05 09:00", "status": "accepted"},
+    ])
+    i = Inputs("2017H1", {}, {}, drops=drops)
+    m = ind.timeliness(i)
+    assert (m["water"].numerator, m["water"].denominator) == (4, 5)  # February was late; June is not due yet
+    assert m["health"].numerator == 0
+
+
+def test_no_data_is_missed_with_the_reason_and_zero_denominator_is_met():
+    i = inputs("2017H1", registry=[person("A1", "H1", labor_capacity="无劳动能力")])
+    scores = score_period(i, [indicator("I07"), indicator("I09")])
+    assert {s.status for s in scores} == {MISSED} and {s.reason for s in scores} == {"无数据"}
+    i = inputs("2017H1", registry=[person("A1", "H1", labor_capacity="无劳动能力")], industry=[{"household_id": "X"}])
+    scores = score_period(i, [indicator("I09")])
+    assert {(s.status, s.reason) for s in scores} == {(MET, "无考核对象")}
+
+
+def test_indicators_without_a_target_in_the_period_are_not_assessed():
+    i = inputs("2017H1", registry=[person("A1", "H1")])
+    assert score_period(i, [indicator("I03"), indicator("I17")]) == []
+
+
+def test_county_total_of_a_town_indicator_is_the_owners():
+    i = inputs("2017H1", registry=[person("A1", "H1")], medical=[{"id_number": "A1", "basic_insurance": False, "critical_insurance": True}])
+    scores = {s.unit: s for s in score_period(i, [indicator("I11")])}
+    assert scores["health"].status == MISSED and scores[DANXIA].status == MISSED and scores[WENSHAO].status == MET
+
+
+def _s(unit: str, ind_: str, status: str = MISSED) -> Score:
+    return Score(ind_, "", unit, 0, 1, 0, 1, ">=", status)
+
+
+def test_half_year_actions_are_notices_only():
+    acts = decide_actions("2017H1", [_s(DANXIA, "I07"), _s("water", "I19"), _s(WENSHAO, "I07", MET)], [], dt.date(2017, 6, 30), 30)
+    assert [(a.unit, a.action, a.indicators) for a in acts] == [(DANXIA, "通报", ["I07"]), ("water", "通报", ["I19"])]
+
+
+def test_year_end_rectification_and_interviews():
+    previous = [_s("water", "I19"), _s(WENSHAO, "I07")]
+    acts = decide_actions("2017Y", [_s(DANXIA, "I01"), _s("water", "I19"), _s(WENSHAO, "I09")], previous, dt.date(2017, 12, 31), 30)
+    got = {(a.unit, a.action): a for a in acts}
+    assert got[(DANXIA, "限期整改")].due == dt.date(2018, 1, 30)
+    assert got[(DANXIA, "约谈")].reason == "未完成年度脱贫任务"
+    assert "I19" in got[("water", "约谈")].reason
+    assert (WENSHAO, "约谈") not in got  # a different indicator than last time
+    assert {a.action for a in acts if a.unit == WENSHAO} == {"通报", "限期整改"}
