@@ -140,3 +140,48 @@ def test_reconcile_cli_prints_counts_and_rates(tmp_path, sqlite_warehouse, data_
     assert early.returncode == 2 and "--at-deadline" in early.stderr
     late = subprocess.run([fupin, "reconcile", "--month", "2017-07", "--at-deadline"], capture_output=True, text=True)
     assert late.returncode == 0 and "2017-06" in late.stdout
+
+
+@pytest.mark.airflow
+def test_assessment_dag_scores_a_period_and_mails_the_laggards(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
+    from sqlalchemy import select
+
+    from fupin.warehouse.db import engine
+    from fupin.warehouse.schema import assessment_actions, assessment_scores
+
+    box = data_root / "inbox"
+    write(box / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
+    write(box / "civil_affairs" / "民政局_2017年6月.xlsx", sheet("dibao", rows("dibao", people)))
+    assert dagbag.dags["bureau_ingest"].test().state == "success"
+    assert dagbag.dags["registry_reconcile"].test().state == "success"
+    run = dagbag.dags["assessment"].test(run_conf={"period": "2017H1", "as_of": "2017-06-30"})
+    assert run.state == "success"
+    with engine().connect() as conn:
+        missing = {(r.indicator, r.reason) for r in conn.execute(select(assessment_scores).where(assessment_scores.c.status == "未达标"))}
+        actions = {(r.unit, r.action) for r in conn.execute(select(assessment_actions))}
+    # only two of seven sources reported: the bureaus without data miss with the reason 无数据
+    assert ("I11", "无数据") in missing and ("I07", "无数据") in missing
+    assert ("health", "通报") in actions
+    subjects = [m["Subject"] for m in mailbox.messages]
+    assert any(s.startswith("【考核通报】2017年上半年") for s in subjects)
+    assert sum(s.startswith("【考核总表】") for s in subjects) == 2
+    health = next(m for m in mailbox.messages if m["To"] == "wjj@renhua.fupin.example" and "考核通报" in m["Subject"])
+    assert "无数据" in health.get_body(("html",)).get_content()
+    # re-running the period replaces the results and sends nothing twice
+    before = len(mailbox.messages)
+    assert dagbag.dags["assessment"].test(run_conf={"period": "2017H1", "as_of": "2017-06-30"}).state == "success"
+    assert len(mailbox.messages) == before
+
+
+def test_assess_cli_prints_the_scorecard(sqlite_warehouse, data_root, tmp_path, people):
+    import subprocess
+    import sys
+
+    from tests.helpers import ingest
+
+    ingest("poverty_office", write(tmp_path / "reg_201612.xlsx", sheet("registry", rows("registry", people))))
+    fupin = str(Path(sys.executable).with_name("fupin"))
+    out = subprocess.run([fupin, "assess", "--period", "2016Y"], capture_output=True, text=True, check=True)
+    assert "丹霞街道 (440224001)" in out.stdout and "I01" in out.stdout and "通报" in out.stdout
+    bad = subprocess.run([fupin, "assess", "--period", "2016Q3"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "2017H1" in bad.stderr

@@ -131,6 +131,33 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 1 if not args.all and rows else 0
 
 
+def cmd_assess(args: argparse.Namespace) -> int:
+    from fupin.assess.run import BadPeriod, assess_period
+    from fupin.notify.notices import show, unit_name
+    from fupin.warehouse import db
+
+    db.upgrade()
+    try:
+        result = assess_period(args.period)
+    except BadPeriod as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+        return 0
+    print(f"{args.period} scorecard (data: " + ", ".join(f"{k} {v or '无数据'}" for k, v in result.data_months.items()) + ")")
+    for unit in dict.fromkeys(s.unit for s in result.scores):
+        print(f"  {unit_name(unit)} ({unit})")
+        for s in (s for s in result.scores if s.unit == unit):
+            mark = "" if s.status == "达标" else "  <-- " + (s.reason or "未达标")
+            print(f"    {s.indicator} {show(s.indicator, s.value):>12} target {s.compare} {show(s.indicator, s.target):<10} {s.status}{mark}")
+    print("actions:" if result.actions else "actions: none")
+    for a in result.actions:
+        due = f" due {a.due}" if a.due else ""
+        print(f"  {a.action} {unit_name(a.unit)}: {', '.join(a.indicators)}{due} {a.reason}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fupin", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -163,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--send", action="store_true")
     o.add_argument("--data-root")
     o.set_defaults(func=cmd_outbox)
+
+    a = sub.add_parser("assess", help="score a period (2017H1, 2017Y) and print the scorecard and actions")
+    a.add_argument("--period", required=True)
+    a.add_argument("--data-root")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_assess)
 
     dm = sub.add_parser("demo", help="the demo county: generate its files, or run the whole campaign")
     dm.add_argument("action", choices=["generate", "run"])

@@ -4,7 +4,8 @@ real DAGs (dag.test(), from the dags folder Airflow is configured with), then su
 Generation runs in a second process, a month ahead of the replay (the machine has two cores).
 Each month the bureaus' files are copied into their inboxes with their drop time as mtime (so
 timeliness is judged on it), `bureau_ingest` runs as the scheduler would run it, then
-`registry_reconcile` as the two registries' Assets would trigger it.
+`registry_reconcile` as the two registries' Assets would trigger it, and at the end of June and
+December `assessment` for the half year or the year.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
         db.upgrade()
     started = time.time()
     findings_total: Counter = Counter()
+    assessments: dict[str, dict[str, list[str]]] = {}
     for month in months:
         _wait_for(root / "drops" / month, generator)
         t = time.time()
@@ -101,9 +103,31 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
         found = " ".join(f"{r}:{n}" for r, n in counts.items()) if counts else "not reconciled"
         say(f"{month}  ingest {ingest.state}, reconcile {reconcile.state}  files: {files}  findings: {found}"
             f"  ({time.time() - t:.0f}s, {time.time() - started:.0f}s in all)")
+        if month[5:] in ("06", "12"):
+            period = f"{month[:4]}{'H1' if month[5:] == '06' else 'Y'}"
+            with quiet(log_path):
+                run = dags["assessment"].test(run_conf={"period": period, "as_of": f"{month}-{'30' if month[5:] == '06' else '31'}"})
+            lagging = _lagging(period)
+            assessments[period] = lagging
+            say(f"{period}  assessment {run.state}: " + ("; ".join(f"{u} {', '.join(i)}" for u, i in lagging.items()) or "every unit met every target"))
     with db.engine().connect() as conn:
         totals = Counter(r.status for r in conn.execute(select(drops_table.c.status)))
-    return {"files": dict(totals), "findings": dict(findings_total)}
+    return {"files": dict(totals), "findings": dict(findings_total), "lagging": assessments}
+
+
+def _lagging(period: str) -> dict[str, list[str]]:
+    """Lagging units of a stored assessment, by name, with their missed indicators."""
+    from sqlalchemy import select
+
+    from fupin.notify.notices import unit_name
+    from fupin.warehouse.db import engine
+    from fupin.warehouse.schema import assessment_scores as scores
+
+    out: dict[str, list[str]] = {}
+    with engine().connect() as conn:
+        for r in conn.execute(select(scores.c.unit, scores.c.indicator).where(scores.c.period == period, scores.c.status == "未达标")):
+            out.setdefault(unit_name(r.unit), []).append(r.indicator)
+    return out
 
 
 def _generate(root: Path, seed: int, scale: int) -> None:
@@ -144,6 +168,8 @@ def run_demo(root: Path, seed: int, scale: int = 1) -> int:
     say("== summary ==")
     say("files:    " + ", ".join(f"{k} {v}" for k, v in sorted(result["files"].items())))
     say("findings: " + ", ".join(f"{r} {n}" for r, n in sorted(result["findings"].items())) + " (summed over the months)")
+    for period, lagging in result["lagging"].items():
+        say(f"{period}:  " + ("; ".join(f"{u} {', '.join(i)}" for u, i in lagging.items()) or "no lagging unit"))
     say(f"emails sent:     {result['emails']} (in {mail_dir})")
     say(f"receipts:        {root / 'archive' / 'receipts'}")
     say(f"rejected files:  {root / 'quarantine'}")

@@ -41,3 +41,63 @@ def queue_reconciliation(summary: dict, workbook: str, escalated_rows: list[dict
             rate_cover=rate("应保尽保率"), rate_register=rate("应扶尽扶率"), escalated_rows=shown,
         )
     return queued
+
+
+def period_label(period: str) -> str:
+    return f"{period[:4]}年{'上半年' if period.endswith('H1') else '年终'}"
+
+
+def unit_name(unit: str) -> str:
+    from fupin.config import units
+
+    directory = units()
+    return directory[unit].name if unit in directory else unit
+
+
+def show(indicator: str, value: float | None) -> str:
+    """A score as officials read it: a share as a percentage, counts and money as numbers."""
+    from fupin.config import assessment
+
+    if value is None:
+        return "—"
+    spec = next((i for i in assessment()["indicators"] if i["id"] == indicator), {})
+    if indicator == "I01":
+        return f"{value:,.0f} 人"
+    if "unit_label" in spec:
+        return f"{value:,.0f} {spec['unit_label']}"
+    return f"{value:.1%}"
+
+
+def queue_assessment(result: dict) -> int:
+    """考核通报 (with 限期整改 at year end) to each lagging unit, 约谈 to the leadership copying the
+    unit's leaders, and the 考核总表 to the poverty office and the leadership."""
+    period = result["period"]
+    months = "、".join(f"{k} {v}" for k, v in sorted(result["data_months"].items()) if v) or "无"
+    scores = result["scores"]
+
+    def missed(unit: str) -> list[dict]:
+        return [{**s, "shown_value": show(s["indicator"], s["value"]), "shown_target": show(s["indicator"], s["target"])}
+                for s in scores if s["unit"] == unit and s["status"] == "未达标"]
+
+    queued = 0
+    actions = result["actions"]
+    for a in (a for a in actions if a["action"] == "通报"):
+        due = next((x["due"] for x in actions if x["unit"] == a["unit"] and x["action"] == "限期整改"), None)
+        queued += enqueue("assessment", period, a["unit"], "assessment", period_label=period_label(period),
+                          missed=missed(a["unit"]), due=due, months=months)
+    for a in (a for a in actions if a["action"] == "约谈"):
+        from fupin.config import units
+
+        queued += enqueue("interview", period, a["unit"], "interview", address="leadership", cc_leaders_of=(a["unit"],),
+                          period_label=period_label(period), subject_unit=units()[a["unit"]], reason=a["reason"],
+                          missed=[m for m in missed(a["unit"]) if m["indicator"] in a["indicators"]])
+    lagging: dict[str, list[str]] = {}
+    for s in scores:
+        if s["status"] == "未达标":
+            lagging.setdefault(unit_name(s["unit"]), []).append(s["indicator"])
+    interviews = "、".join(unit_name(a["unit"]) for a in actions if a["action"] == "约谈")
+    for unit in ("poverty_office", "leadership"):
+        queued += enqueue("scorecard", period, unit, "scorecard", period_label=period_label(period),
+                          lagging=[(n, "、".join(sorted(i))) for n, i in sorted(lagging.items())], interviews=interviews,
+                          units=len({s["unit"] for s in scores}), indicators=len({s["indicator"] for s in scores}), months=months)
+    return queued

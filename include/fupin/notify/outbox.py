@@ -58,10 +58,10 @@ class Notice:
 
 
 def enqueue(kind: str, period: str, unit: str, template: str, *, cc_units: tuple[str, ...] = (), cc_leaders_of: tuple[str, ...] = (),
-            attachments: tuple[str, ...] = (), url: str | None = None, **context: object) -> bool:
-    """Queue a notice for `unit` once; True if it was new."""
+            attachments: tuple[str, ...] = (), address: str | None = None, url: str | None = None, **context: object) -> bool:
+    """Queue a notice about `unit` once (to `address`, another unit, if given); True if new."""
     directory = units()
-    target = directory[unit]
+    target = directory[address or unit]
     subject, body = render(template, unit=target, **context)
     cc = [a for u in cc_units for a in directory[u].to] + [a for u in cc_leaders_of for a in directory[u].leaders]
     now = dt.datetime.now()

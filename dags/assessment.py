@@ -1,0 +1,82 @@
+"""
+### assessment — 半年和年终考核
+
+On 30 June and 31 December (20:00, Asia/Shanghai) scores every town and responsible bureau on
+indicators I01–I19 (targets in `config/assessment.yaml`) from the latest accepted data, stores
+the scores and the actions (通报; at year end 限期整改 with its due date, and 约谈), then
+mails each lagging unit, the leadership (约谈) and the poverty office (考核总表).
+
+Run any period by hand with `{"period": "2017Y"}`: re-running replaces its results; notices
+already sent are not sent again. With `require_approval` on, the notices wait for the poverty
+office to approve the scorecard in the Airflow UI.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+import yaml
+from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_context, task
+
+log = logging.getLogger(__name__)
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "assessment.yaml"
+REQUIRE_APPROVAL = bool(yaml.safe_load(CONFIG.read_text(encoding="utf-8")).get("require_approval", False))
+
+
+def on_assessment_failure(context) -> None:
+    """Results are replaced in one transaction: fix the cause and re-run the period."""
+    log.error("assessment failed in %s; re-run the period", context["task_instance"].task_id)
+
+
+@dag(
+    dag_id="assessment",
+    schedule=MultipleCronTriggerTimetable("0 20 30 6 *", "0 20 31 12 *", timezone="Asia/Shanghai"),
+    # a start after the last trigger before deployment: catchup=False would otherwise fire a stale run
+    start_date=pendulum.datetime(2026, 7, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["fupin", "assessment"],
+    params={
+        "period": Param(None, type=["null", "string"], pattern=r"^\d{4}(H1|Y)$", description="2017H1 or 2017Y"),
+        "as_of": Param(None, type=["null", "string"], format="date", description="the assessment date (deadlines count from it); default today"),
+    },
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
+                  "on_failure_callback": on_assessment_failure},
+    doc_md=__doc__,
+)
+def assessment():
+    @task
+    def assess() -> dict:
+        from fupin.assess.tasks import assess, period_of
+
+        ctx = get_current_context()
+        period = period_of(ctx["params"].get("period"), ctx.get("logical_date"))
+        return assess(period, ctx["params"].get("as_of"))
+
+    @task
+    def queue_notices(result: dict) -> int:
+        from fupin.assess.tasks import queue_notices
+
+        return queue_notices(result)
+
+    @task(trigger_rule="all_done")
+    def send_notices() -> dict:
+        from fupin.notify.tasks import send_notices
+
+        return send_notices()
+
+    result = assess()
+    queued = queue_notices(result)
+    if REQUIRE_APPROVAL:
+        from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+        approve = ApprovalOperator(task_id="approve_scorecard", subject="请审核考核结果后再发出通报",
+                                   body="考核结果已生成，批准后将向各单位发出考核通报、约谈建议和考核总表。")
+        result >> approve >> queued
+    queued >> send_notices()
+
+
+assessment()
