@@ -7,7 +7,9 @@ Step 1 (cached in bench/out/): generate the county at `--scale` (200 ≈ 2.07 M 
 Step 2 (a fresh process, so its peak RSS is the reconciliation's own): load the frames, then
 time, interleaved: `pandas.merge(how="outer")` on the ID (the baseline), the full
 reconciliation (R1–R6 and the rates), and a DuckDB full outer join of the same frames (the
-practical floor). Step 3: the time to load the snapshots from SQLite and from PostgreSQL.
+practical floor). Step 3 (another fresh process): the reconciliation alone, for its own peak memory (the
+baselines above build wide frames of their own). Step 4: the time to load the snapshots from
+SQLite and from PostgreSQL.
 """
 
 from __future__ import annotations
@@ -55,6 +57,24 @@ def make_frames(scale: int, month: str) -> Path:
         pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
     print(f"generated scale {scale}: registry {len(out['registry']):,} rows, dibao {len(out['dibao']):,} rows in {time.perf_counter() - t:.0f}s")
     return path
+
+
+def measure_alone(path: Path, month: str) -> None:
+    """The reconciliation by itself in a fresh process: its own peak RSS over the loaded frames."""
+    from fupin.config import settings
+    from fupin.reconcile.rules import reconcile
+
+    with open(path, "rb") as fh:
+        frames = pickle.load(fh)
+    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cfg = settings()["reconciliation"]
+    t = time.perf_counter()
+    reconcile(frames["registry"], frames["dibao"], month, poverty_standard=cfg["poverty_standard"],
+              exit_threshold=cfg["exit_threshold"][int(month[:4])])
+    elapsed = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"reconciliation alone: {elapsed:.2f}s, peak RSS {peak:.0f} MB (frames loaded: {loaded:.0f} MB; "
+          f"the reconciliation added {peak - loaded:.0f} MB; target < 6144 MB)")
 
 
 def measure(path: Path, month: str, runs: int) -> None:
@@ -152,12 +172,17 @@ def main() -> None:
     ap.add_argument("--month", default="2018-06")
     ap.add_argument("--no-db", action="store_true")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
+    ap.add_argument("--alone", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
         measure(Path(args.measure), args.month, args.runs)
         return
+    if args.alone:
+        measure_alone(Path(args.alone), args.month)
+        return
     path = make_frames(args.scale, args.month)
     subprocess.run([sys.executable, __file__, "--measure", str(path), "--month", args.month, "--runs", str(args.runs)], check=True)
+    subprocess.run([sys.executable, __file__, "--alone", str(path), "--month", args.month], check=True)
     if not args.no_db:
         db_load_times(path, args.month)
 

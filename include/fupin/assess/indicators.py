@@ -77,6 +77,14 @@ def shares(frame: pd.DataFrame, ok: pd.Series) -> dict[str, Measure]:
     return out
 
 
+def counts(frame: pd.DataFrame) -> dict[str, Measure]:
+    """How many rows, per town code and for the county (a count indicator's value)."""
+    per_town = _with_codes(frame)["town_code"].value_counts().to_dict()
+    out = {code: Measure(per_town.get(code, 0), 1, float(per_town.get(code, 0))) for code in town_codes().values()}
+    out[COUNTY] = Measure(len(frame), 1, float(len(frame)))
+    return out
+
+
 def _ratio(num: float, den: float) -> Measure:
     return Measure(num, den, None if den == 0 else num / den)
 
@@ -97,12 +105,7 @@ def exits(inputs: Inputs) -> dict[str, Measure] | None:
     if not _need(inputs, "registry"):
         return None
     reg = inputs.frames["registry"]
-    done = (reg["exit_status"] == "已脱贫") & (reg["exit_year"].fillna(9999) <= inputs.year)
-    f = _with_codes(reg).assign(ok=done.to_numpy())
-    out = {code: Measure(int(f.loc[f["town_code"] == code, "ok"].sum()), 1, float(f.loc[f["town_code"] == code, "ok"].sum()))
-           for code in town_codes().values()}
-    out[COUNTY] = Measure(int(f["ok"].sum()), 1, float(f["ok"].sum()))
-    return out
+    return counts(reg[(reg["exit_status"] == "已脱贫") & (reg["exit_year"].fillna(9999) <= inputs.year)])
 
 
 def exit_targets(cumulative: dict[int, int], first_registry: pd.DataFrame, period: str) -> dict[str, float]:
@@ -269,11 +272,7 @@ def dropouts(inputs: Inputs) -> dict[str, Measure] | None:
         return None
     reg, aid = inputs.frames["registry"], inputs.frames["student_aid"]
     out_ids = set(aid.loc[aid["stage"].isin(COMPULSORY) & (aid["enrollment"] == "辍学"), "id_number"])
-    f = _with_codes(reg[reg["id_number"].isin(out_ids)])
-    counts = f["town_code"].value_counts().to_dict()
-    out = {code: Measure(counts.get(code, 0), 1, float(counts.get(code, 0))) for code in town_codes().values()}
-    out[COUNTY] = Measure(len(f), 1, float(len(f)))
-    return out
+    return counts(reg[reg["id_number"].isin(out_ids)])
 
 
 def student_aid_cover(inputs: Inputs) -> dict[str, Measure] | None:
