@@ -185,3 +185,13 @@ def test_assess_cli_prints_the_scorecard(sqlite_warehouse, data_root, tmp_path, 
     assert "丹霞街道 (440224001)" in out.stdout and "I01" in out.stdout and "通报" in out.stdout
     bad = subprocess.run([fupin, "assess", "--period", "2016Q3"], capture_output=True, text=True)
     assert bad.returncode == 2 and "2017H1" in bad.stderr
+
+
+@pytest.mark.airflow
+def test_submission_reminders_dag_mails_the_missing_sources(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
+    write(data_root / "inbox" / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
+    assert dagbag.dags["bureau_ingest"].test().state == "success"
+    mailbox.messages.clear()
+    assert dagbag.dags["submission_reminders"].test(run_conf={"date": "2017-07-10"}).state == "success"
+    assert len(mailbox.messages) == 6 and all(m["Subject"].startswith("【催报】") for m in mailbox.messages)
+    assert "fpb@renhua.fupin.example" not in [m["To"] for m in mailbox.messages]

@@ -107,3 +107,23 @@ def test_template(tmp_path, monkeypatch):
     outbox._jinja.cache_clear()
     yield
     outbox._jinja.cache_clear()
+
+
+def test_reminders_on_the_tenth_and_the_fifteenth_once_each(sqlite_warehouse, mailbox, tmp_path, people):
+    from fupin.notify.reminders import remind
+
+    ingest("poverty_office", write(tmp_path / "reg_201706.xlsx", sheet("registry", rows("registry", people))))
+    bad = copy.deepcopy(rows("dibao", people))
+    bad[0]["status"] = "不详"
+    ingest("civil_affairs", write(tmp_path / "dibao_201706.xlsx", sheet("dibao", bad)))  # rejected: still missing
+    assert remind(dt.date(2017, 7, 9)) == []
+    late = remind(dt.date(2017, 7, 10))
+    assert "poverty_office" not in late and "civil_affairs" in late and len(late) == 6
+    assert remind(dt.date(2017, 7, 10)) == late  # a re-run queues nothing new
+    send_pending()
+    assert len(mailbox.messages) == 6 and all(m["Cc"] is None for m in mailbox.messages)
+    remind(dt.date(2017, 7, 15))
+    send_pending()
+    second = mailbox.messages[6:]
+    assert len(second) == 6 and all(m["Cc"] == "fpb@renhua.fupin.example" for m in second)
+    assert "第二次催报" in second[0]["Subject"]
