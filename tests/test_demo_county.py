@@ -105,3 +105,26 @@ def test_rejected_then_resent_file_and_late_files_are_in_the_drops(tmp_path):
     assert {e.rule for e in ev.errors} == {"id_check_digit", "bool_format", "not_above"}
     late = next(d for d in manifest["drops"] if d["source"] == "water" and d["month"] == "2017-03")
     assert late["dropped_at"].startswith("2017-04-18")
+
+
+@pytest.mark.airflow
+def test_demo_run_replays_months_through_the_dags(tmp_path, airflow_db):
+    """`fupin demo run` end to end on two months: the late water file draws two 催报."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("FUPIN_WAREHOUSE_URL", "FUPIN_DATA_ROOT")}
+    fupin = str(Path(sys.executable).with_name("fupin"))
+    out = subprocess.run([fupin, "demo", "run", "--data-root", str(tmp_path), "--months", "2017-03:2017-04"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "2017-03  ingest success, reconcile success" in out.stdout
+    assert "催报: 10日 water, 15日 water" in out.stdout
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["files"] == {"accepted": 14}
+    mails = sorted(p.name for p in (tmp_path / "mail").glob("*.eml"))
+    assert sum("reminder_2017-03" in m for m in mails) == 2
+    assert sum("_receipt_" in m for m in mails) == 14
+    assert sum("reconciliation_2017-0" in m for m in mails) == 4

@@ -88,7 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     from fupin.demo.replay import run_demo
 
-    return run_demo(root, seed=args.seed, scale=args.scale)
+    return run_demo(root, seed=args.seed, scale=args.scale, months=_months(args.months))
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:

@@ -62,8 +62,10 @@ def _wait_for(month_dir: Path, generator: multiprocessing.Process | None) -> Non
         time.sleep(0.2)
 
 
-def _drop_into_inboxes(month_dir: Path, root: Path) -> int:
+def _drop_into_inboxes(month_dir: Path, root: Path, before: float | None = None, after: float | None = None) -> int:
+    """Copy the month's files dropped in [after, before) into the inboxes, keeping their mtime."""
     files = sorted((p for p in month_dir.glob("*/*") if p.is_file()), key=lambda p: p.stat().st_mtime)
+    files = [p for p in files if (before is None or p.stat().st_mtime < before) and (after is None or p.stat().st_mtime >= after)]
     for src in files:
         target = root / "inbox" / src.parent.name / src.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -90,9 +92,8 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
     for month in months:
         _wait_for(root / "drops" / month, generator)
         t = time.time()
-        _drop_into_inboxes(root / "drops" / month, root)
+        ingest, reminded = _month_of_drops(dags, root, month, log_path)
         with quiet(log_path):
-            ingest = dags["bureau_ingest"].test()
             reconcile = dags["registry_reconcile"].test()
         with db.engine().connect() as conn:
             statuses = Counter(r.status for r in conn.execute(select(drops_table.c.status).where(drops_table.c.month == month)))
@@ -101,6 +102,8 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
         findings_total.update(counts)
         files = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
         found = " ".join(f"{r}:{n}" for r, n in counts.items()) if counts else "not reconciled"
+        if reminded:
+            files += "  催报: " + ", ".join(reminded)
         say(f"{month}  ingest {ingest.state}, reconcile {reconcile.state}  files: {files}  findings: {found}"
             f"  ({time.time() - t:.0f}s, {time.time() - started:.0f}s in all)")
         if month[5:] in ("06", "12"):
@@ -113,6 +116,32 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
     with db.engine().connect() as conn:
         totals = Counter(r.status for r in conn.execute(select(drops_table.c.status)))
     return {"files": dict(totals), "findings": dict(findings_total), "lagging": assessments}
+
+
+def _month_of_drops(dags: dict, root: Path, month: str, log_path: Path):
+    """The files of `month` as they arrive in the next month: those before the 10th, then the
+    催报 of the 10th and the 15th (through `submission_reminders`, when a bureau is missing),
+    then the late ones."""
+    import datetime as dt
+
+    from fupin.calendar import add_months
+    from fupin.notify.reminders import FIRST_DAY, SECOND_DAY, missing_sources
+
+    nxt = add_months(month, 1)
+    cut = {d: dt.datetime.fromisoformat(f"{nxt}-{d:02d}T00:00:00").timestamp() for d in (FIRST_DAY, SECOND_DAY)}
+    reminded: list[str] = []
+    ingest = None
+    windows = [(None, cut[FIRST_DAY]), (cut[FIRST_DAY], cut[SECOND_DAY]), (cut[SECOND_DAY], None)]
+    for i, (after, before) in enumerate(windows):
+        if _drop_into_inboxes(root / "drops" / month, root, before=before, after=after) or ingest is None:
+            with quiet(log_path):
+                ingest = dags["bureau_ingest"].test()
+        if i < 2 and missing_sources(month):
+            day = (FIRST_DAY, SECOND_DAY)[i]
+            with quiet(log_path):
+                dags["submission_reminders"].test(run_conf={"date": f"{nxt}-{day:02d}"})
+            reminded.append(f"{day}日 " + "、".join(missing_sources(month)))
+    return ingest, reminded
 
 
 def _lagging(period: str) -> dict[str, list[str]]:
@@ -130,14 +159,14 @@ def _lagging(period: str) -> dict[str, list[str]]:
     return out
 
 
-def _generate(root: Path, seed: int, scale: int) -> None:
+def _generate(root: Path, seed: int, scale: int, months: list[str]) -> None:
     from fupin.demo.generate import generate
 
     with quiet(root / "generate.log"):
-        generate(root, seed=seed, scale=scale, workers=1)
+        generate(root, seed=seed, scale=scale, months=months, workers=1)
 
 
-def run_demo(root: Path, seed: int, scale: int = 1) -> int:
+def run_demo(root: Path, seed: int, scale: int = 1, months: list[str] | None = None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     os.environ["FUPIN_DATA_ROOT"] = str(root)
     os.environ.setdefault("FUPIN_WAREHOUSE_URL", f"sqlite:///{root / 'warehouse.sqlite'}")
@@ -147,8 +176,9 @@ def run_demo(root: Path, seed: int, scale: int = 1) -> int:
         db_file.unlink()
     t = time.time()
     say = lambda s: print(s, flush=True)  # noqa: E731
-    say(f"demo county (seed {seed}) into {root}: generating the 36 months' files a month ahead of the replay")
-    generator = multiprocessing.get_context("fork").Process(target=_generate, args=(root, seed, scale), daemon=True)
+    say(f"demo county (seed {seed}) into {root}: generating {len(months or plan.months())} months' files a month ahead of the replay")
+    months = months or plan.months()
+    generator = multiprocessing.get_context("fork").Process(target=_generate, args=(root, seed, scale, months), daemon=True)
     generator.start()
     from fupin.notify import mailsink
 
@@ -159,7 +189,7 @@ def run_demo(root: Path, seed: int, scale: int = 1) -> int:
     say(f"local SMTP server on 127.0.0.1:{port}, every email stored as .eml in {mail_dir}")
     log_path = root / "airflow-tasks.log"
     try:
-        result = replay(root, plan.months(), log_path, say, generator)
+        result = replay(root, months, log_path, say, generator)
     finally:
         smtp.stop()
     generator.join()
