@@ -3,8 +3,9 @@
 
 On 30 June and 31 December (20:00, Asia/Shanghai) scores every town and responsible bureau on
 indicators I01–I19 (targets in `config/assessment.yaml`) from the latest accepted data, stores
-the scores and the actions (通报; at year end 限期整改 with its due date, and 约谈), then
-mails each lagging unit, the leadership (约谈) and the poverty office (考核总表).
+the scores and the actions (通报; at year end 限期整改 with its due date, and 约谈), writes the
+scorecard (workbook, HTML page with charts, a chart and a workbook per lagging unit), then
+mails each lagging unit its own, the leadership the 约谈, the poverty office the 考核总表.
 
 Run any period by hand with `{"period": "2017Y"}`: re-running replaces its results; notices
 already sent are not sent again. With `require_approval` on, the notices wait for the poverty
@@ -57,10 +58,16 @@ def assessment():
         return assess(period, ctx["params"].get("as_of"))
 
     @task
-    def queue_notices(result: dict) -> int:
+    def write_reports(result: dict) -> dict:
+        from fupin.assess.tasks import write_reports
+
+        return write_reports(result)
+
+    @task
+    def queue_notices(result: dict, reports: dict) -> int:
         from fupin.assess.tasks import queue_notices
 
-        return queue_notices(result)
+        return queue_notices(result, reports)
 
     @task(trigger_rule="all_done")
     def send_notices() -> dict:
@@ -69,13 +76,14 @@ def assessment():
         return send_notices()
 
     result = assess()
-    queued = queue_notices(result)
+    reports = write_reports(result)
+    queued = queue_notices(result, reports)
     if REQUIRE_APPROVAL:
         from airflow.providers.standard.operators.hitl import ApprovalOperator
 
         approve = ApprovalOperator(task_id="approve_scorecard", subject="请审核考核结果后再发出通报",
                                    body="考核结果已生成，批准后将向各单位发出考核通报、约谈建议和考核总表。")
-        result >> approve >> queued
+        reports >> approve >> queued
     queued >> send_notices()
 
 

@@ -93,3 +93,37 @@ def test_year_end_actions_follow(assessed):
         acts = results[period].actions
         assert sorted(a.unit for a in acts if a.action == "约谈") == expected[period]["interviews"], period
         assert {a.unit for a in acts if a.action == "限期整改"} == {u for u, _ in expected[period]["missed"]}
+
+
+@pytest.mark.slow
+def test_reports_colour_the_laggards_and_carry_no_personal_data(assessed, tmp_path):
+    import re
+
+    from openpyxl import load_workbook
+
+    from fupin.assess.report import write_reports
+    from fupin.notify.notices import unit_name
+
+    county, results = assessed
+    result = results["2017H1"].to_dict()
+    paths = write_reports(result, tmp_path)
+    wb = load_workbook(paths["workbook"])
+    ws = wb["总表"]
+    header = [c.value for c in ws[4]]
+    col = next(i for i, h in enumerate(header, 1) if h and h.startswith("I07"))
+    lag = unit_name(county.scenarios["employment_lag_town"])
+    row = next(r for r in range(5, ws.max_row + 1) if ws.cell(row=r, column=1).value == lag)
+    assert ws.cell(row=row, column=col).fill.fgColor.rgb.endswith("FFC7CE")
+    ok_row = next(r for r in range(5, ws.max_row + 1) if ws.cell(row=r, column=1).value not in (lag, None)
+                  and ws.cell(row=r, column=col).value not in ("—", None))
+    assert ws.cell(row=ok_row, column=col).fill.fgColor.rgb.endswith("C6EFCE")
+    assert lag in wb.sheetnames and "I07" in wb.sheetnames and "处理措施" in wb.sheetnames
+    page = open(paths["html"], encoding="utf-8").read()
+    assert "<svg" in page and lag in page and "td class='bad'" in page
+    chart = paths["units"][county.scenarios["employment_lag_town"]]["chart"]
+    assert open(chart, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    id_like = re.compile(r"\d{17}[\dX]")
+    for path in [paths["html"]]:
+        assert not id_like.search(open(path, encoding="utf-8").read())
+    for row in wb["总表"].iter_rows(values_only=True):
+        assert not any(isinstance(v, str) and id_like.search(v) for v in row)

@@ -166,7 +166,15 @@ def test_assessment_dag_scores_a_period_and_mails_the_laggards(dagbag, airflow_d
     assert any(s.startswith("【考核通报】2017年上半年") for s in subjects)
     assert sum(s.startswith("【考核总表】") for s in subjects) == 2
     health = next(m for m in mailbox.messages if m["To"] == "wjj@renhua.fupin.example" and "考核通报" in m["Subject"])
-    assert "无数据" in health.get_body(("html",)).get_content()
+    html = health.get_body(("html",)).get_content()
+    assert "无数据" in html
+    # its own scorecard: the chart shown inline, its workbook attached
+    files = {p.get_filename(): p for p in health.iter_attachments()}
+    chart = next(n for n in files if n.endswith(".png"))
+    assert f'cid:{chart}' in html and files[chart]["Content-ID"] == f"<{chart}>"
+    assert any(n.endswith("_health.xlsx") for n in files)
+    office = next(m for m in mailbox.messages if m["To"] == "fpb@renhua.fupin.example" and "考核总表" in m["Subject"])
+    assert sorted(p.get_filename()[-5:] for p in office.iter_attachments()) == [".html", ".xlsx"]
     # re-running the period replaces the results and sends nothing twice
     before = len(mailbox.messages)
     assert dagbag.dags["assessment"].test(run_conf={"period": "2017H1", "as_of": "2017-06-30"}).state == "success"

@@ -23,7 +23,14 @@ def assess(period: str, run_date: str | None = None) -> dict:
     return assess_period(period, dt.date.fromisoformat(run_date) if run_date else None).to_dict()
 
 
-def queue_notices(result: dict) -> int:
+def write_reports(result: dict) -> dict:
+    from fupin.assess.report import write_reports
+    from fupin.config import data_root
+
+    return write_reports(result, data_root() / "reports" / "assessment" / result["period"])
+
+
+def queue_notices(result: dict, reports: dict) -> int:
     from fupin.notify.notices import queue_assessment
 
-    return queue_assessment(result)
+    return queue_assessment(result, reports)

@@ -68,7 +68,7 @@ def show(indicator: str, value: float | None) -> str:
     return f"{value:.1%}"
 
 
-def queue_assessment(result: dict) -> int:
+def queue_assessment(result: dict, reports: dict | None = None) -> int:
     """考核通报 (with 限期整改 at year end) to each lagging unit, 约谈 to the leadership copying the
     unit's leaders, and the 考核总表 to the poverty office and the leadership."""
     period = result["period"]
@@ -83,7 +83,9 @@ def queue_assessment(result: dict) -> int:
     actions = result["actions"]
     for a in (a for a in actions if a["action"] == "通报"):
         due = next((x["due"] for x in actions if x["unit"] == a["unit"] and x["action"] == "限期整改"), None)
+        own = (reports or {}).get("units", {}).get(a["unit"], {})
         queued += enqueue("assessment", period, a["unit"], "assessment", period_label=period_label(period),
+                          attachments=tuple(own[k] for k in ("chart", "workbook") if k in own),
                           missed=missed(a["unit"]), due=due, months=months)
     for a in (a for a in actions if a["action"] == "约谈"):
         from fupin.config import units
@@ -98,6 +100,7 @@ def queue_assessment(result: dict) -> int:
     interviews = "、".join(unit_name(a["unit"]) for a in actions if a["action"] == "约谈")
     for unit in ("poverty_office", "leadership"):
         queued += enqueue("scorecard", period, unit, "scorecard", period_label=period_label(period),
+                          attachments=tuple((reports or {})[k] for k in ("workbook", "html") if k in (reports or {})),
                           lagging=[(n, "、".join(sorted(i))) for n, i in sorted(lagging.items())], interviews=interviews,
                           units=len({s["unit"] for s in scores}), indicators=len({s["indicator"] for s in scores}), months=months)
     return queued

@@ -82,9 +82,12 @@ def _key(kind: str, period: str, unit: str):
     return outbox.c.kind == kind, outbox.c.period == period, outbox.c.unit == unit
 
 
-def _html(body: str) -> str:
+def _html(body: str, attachments: list[str]) -> str:
+    """The body as HTML; PNG attachments are shown inline (the hook gives each a Content-ID)."""
+    images = "".join(f'<p><img src="cid:{html.escape(Path(a).name)}" alt="{html.escape(Path(a).name)}"></p>'
+                     for a in attachments if a.lower().endswith(".png"))
     return ('<div style="font-family:\'Microsoft YaHei\',\'PingFang SC\',sans-serif;font-size:14px;white-space:pre-wrap">'
-            + html.escape(body) + "</div>")
+            + html.escape(body) + "</div>" + images)
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -128,9 +131,10 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
                 continue
             rcpt = json.loads(row.recipients)
             try:
+                files = json.loads(row.attachments)
                 hook.send_email_smtp(
-                    to=rcpt["to"], cc=rcpt["cc"] or None, subject=row.subject, html_content=_html(row.body),
-                    from_email=cfg["sender"], files=json.loads(row.attachments) or None,
+                    to=rcpt["to"], cc=rcpt["cc"] or None, subject=row.subject, html_content=_html(row.body, files),
+                    from_email=cfg["sender"], files=files or None,
                     custom_headers={"Message-ID": f"<{row.kind}.{row.period}.{row.unit}@fupin>", "X-Fupin-Key": f"{row.kind}/{row.period}/{row.unit}"},
                 )
             except Exception as exc:  # noqa: BLE001 - any refusal: retry later
