@@ -15,6 +15,7 @@ office to approve the scorecard in the Airflow UI.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +25,11 @@ from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_co
 
 log = logging.getLogger(__name__)
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "assessment.yaml"
-REQUIRE_APPROVAL = bool(yaml.safe_load(CONFIG.read_text(encoding="utf-8")).get("require_approval", False))
+# config/assessment.yaml's `require_approval`; FUPIN_REQUIRE_APPROVAL=1/0 overrides it per deployment
+REQUIRE_APPROVAL = os.environ.get("FUPIN_REQUIRE_APPROVAL", "") == "1" or (
+    os.environ.get("FUPIN_REQUIRE_APPROVAL", "") != "0"
+    and bool(yaml.safe_load(CONFIG.read_text(encoding="utf-8")).get("require_approval", False))
+)
 
 
 def on_assessment_failure(context) -> None:

@@ -203,3 +203,16 @@ def test_submission_reminders_dag_mails_the_missing_sources(dagbag, airflow_db, 
     assert dagbag.dags["submission_reminders"].test(run_conf={"date": "2017-07-10"}).state == "success"
     assert len(mailbox.messages) == 6 and all(m["Subject"].startswith("【催报】") for m in mailbox.messages)
     assert "fpb@renhua.fupin.example" not in [m["To"] for m in mailbox.messages]
+
+
+def test_with_approval_required_no_notice_goes_out_before_the_office_approves(monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("FUPIN_REQUIRE_APPROVAL", "1")
+    dag = DagBag(dag_folder=str(DAGS / "assessment.py")).dags["assessment"]
+    approve = dag.get_task("approve_scorecard")
+    assert type(approve).__name__ == "ApprovalOperator"
+    assert "approve_scorecard" in dag.get_task("queue_notices").upstream_task_ids
+    assert dag.get_task("send_notices").upstream_task_ids == {"queue_notices"}
+    monkeypatch.setenv("FUPIN_REQUIRE_APPROVAL", "0")
+    assert "approve_scorecard" not in DagBag(dag_folder=str(DAGS / "assessment.py")).dags["assessment"].task_ids
