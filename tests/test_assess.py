@@ -150,3 +150,64 @@ def test_year_end_rectification_and_interviews():
     assert "I19" in got[("water", "约谈")].reason
     assert (WENSHAO, "约谈") not in got  # a different indicator than last time
     assert {a.action for a in acts if a.unit == WENSHAO} == {"通报", "限期整改"}
+
+
+def _poor(n: int | None = None) -> list:
+    poor = [v for v in geography().villages if v.is_poor]
+    return poor if n is None else poor[:n]
+
+
+def test_i04_a_poor_village_is_out_when_under_two_percent_remain_poor():
+    v = _poor(1)[0]
+    allowed = int(0.02 * v.population - 1e-9)  # strictly under 2%
+    reg = [person(f"P{i}", f"H{i}", town=v.town, village=v.name) for i in range(allowed)]
+    m = ind.villages_out(inputs(registry=reg))[COUNTY]
+    assert (m.numerator, m.denominator) == (33, 33)
+    reg.append(person("PX", "HX", town=v.town, village=v.name))
+    reg.append(person("PY", "HY", town=v.town, village=v.name))
+    assert ind.villages_out(inputs(registry=reg))[COUNTY].numerator == 32
+
+
+def test_i05_i06_come_from_the_reconciliation_rates():
+    i = inputs(registry=[person("A1", "H1")])
+    i.rates = pd.DataFrame([{"town": "丹霞街道", "kind": "应保尽保率", "numerator": 3, "denominator": 4},
+                            {"town": "全县", "kind": "应保尽保率", "numerator": 3, "denominator": 4},
+                            {"town": "全县", "kind": "应扶尽扶率", "numerator": 0, "denominator": 0}])
+    assert ind.rate_cover(i)[DANXIA].value == 0.75 and ind.rate_cover(i)[WENSHAO].value is None
+    assert ind.rate_register(i)[COUNTY].value is None  # nobody under the standard: met
+    assert ind.rate_cover(inputs(registry=[person("A1", "H1")])) is None  # not reconciled: no data
+
+
+def test_i08_training_among_the_willing_only():
+    emp = [{"id_number": "A", "town": "丹霞街道", "training_willing": True, "trained": True},
+           {"id_number": "B", "town": "丹霞街道", "training_willing": True, "trained": False},
+           {"id_number": "C", "town": "丹霞街道", "training_willing": False, "trained": False}]
+    assert ind.training_cover(inputs(employment=emp))[DANXIA].value == 0.5
+
+
+def test_i10_i13_i18_share_of_the_33_poor_villages():
+    poor = _poor()
+    coops = [{"town": v.town, "village": v.name} for v in poor[:20]]
+    clinics = [{"town": v.town, "village": v.name, "clinic_standard": i % 2 == 0} for i, v in enumerate(poor)]
+    water = [{"town": v.town, "village": v.name, "water_safe": v.name != poor[0].name} for v in poor]
+    i = inputs(cooperative=coops, clinic=clinics, water_supply=water)
+    assert (ind.coop_villages(i)[COUNTY].numerator, ind.coop_villages(i)[COUNTY].denominator) == (20, 33)
+    assert ind.clinic_villages(i)[COUNTY].numerator == 17
+    assert ind.safe_water_villages(i)[COUNTY].numerator == 32
+
+
+def test_i12_critical_insurance():
+    reg = [person("A1", "H1"), person("A2", "H2")]
+    med = [{"id_number": "A1", "basic_insurance": True, "critical_insurance": True},
+           {"id_number": "A2", "basic_insurance": True, "critical_insurance": False}]
+    assert ind.critical_insurance(inputs(registry=reg, medical=med))[DANXIA].value == 0.5
+
+
+def test_i16_teacher_subsidy_against_the_years_amount():
+    schools = [{"school": "甲", "town": "丹霞街道", "subsidy_per_teacher": 1000.0},
+               {"school": "乙", "town": "丹霞街道", "subsidy_per_teacher": 999.0}]
+    i = inputs("2017Y", teacher_subsidy=schools)
+    i.thresholds = {"I16": {2017: 1000}}
+    assert ind.teacher_subsidy(i)[COUNTY].value == 0.5
+    i.thresholds = {"I16": {2017: 900}}
+    assert ind.teacher_subsidy(i)[COUNTY].value == 1.0
