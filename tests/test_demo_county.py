@@ -125,6 +125,6 @@ def test_demo_run_replays_months_through_the_dags(tmp_path, airflow_db):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["files"] == {"accepted": 14}
     mails = sorted(p.name for p in (tmp_path / "mail").glob("*.eml"))
-    assert sum("reminder_2017-03" in m for m in mails) == 2
+    assert sum("reminder_2017-03-" in m for m in mails) == 2
     assert sum("_receipt_" in m for m in mails) == 14
     assert sum("reconciliation_2017-0" in m for m in mails) == 4

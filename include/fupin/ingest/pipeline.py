@@ -120,7 +120,7 @@ def evaluate(path: Path, source: str, original_name: str, conn: Connection | Non
         return ev
     tables, table_issues = _tables(source, ev.sheets)
     ev.issues += table_issues
-    if any(i.rule in ("missing_column",) for i in ev.issues) or not tables:
+    if any(i.rule == "missing_column" for i in ev.issues) or not tables:
         return ev
     by_dataset: dict[str, list[SheetTable]] = {}
     for t in tables:
@@ -184,7 +184,7 @@ def cross_source_warnings(conn: Connection, ds: Dataset, frame: pd.DataFrame, mo
 
 def _decide(ev: Evaluation, source: str) -> tuple[str, dict[str, pd.DataFrame]]:
     """accepted (with the rows to load) or rejected, by the source's error threshold."""
-    if not ev.month or not ev.frames or any(i.row is None or i.rule in ("missing_column",) for i in ev.errors):
+    if not ev.month or not ev.frames or any(i.row is None or i.rule == "missing_column" for i in ev.errors):
         return "rejected", {}
     total = sum(len(f) for f in ev.frames.values())
     bad = {(i.sheet, i.row) for i in ev.errors}

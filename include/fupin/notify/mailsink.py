@@ -17,7 +17,7 @@ class EmlSink:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.count += 1
         key = re.search(rb"X-Fupin-Key: ([^\r\n]+)", envelope.content)
-        name = (key.group(1).decode() if key else f"message-{self.count}").replace("/", "_")
+        name = (key.group(1).decode() if key else f"message-{self.count}").replace("/", "_").replace(":", "-")
         (self.folder / f"{self.count:04d}_{name}.eml").write_bytes(envelope.content)
         return "250 OK"
 
