@@ -60,7 +60,8 @@ def registry_reconcile():
         run = ctx["dag_run"]
         logical = ctx.get("logical_date")
         month = deadline_month(logical.isoformat()) if logical else None
-        return months_to_reconcile(str(run.run_type), month, ctx["params"].get("month"))
+        run_type = getattr(run.run_type, "value", run.run_type)  # the SDK's enum prints as DagRunType.X
+        return months_to_reconcile(run_type, month, ctx["params"].get("month"))
 
     @task
     def reconcile(items: list[dict]) -> list[dict]:
