@@ -128,3 +128,4 @@ def test_demo_run_replays_months_through_the_dags(tmp_path, airflow_db):
     assert sum("reminder_2017-03-" in m for m in mails) == 2
     assert sum("_receipt_" in m for m in mails) == 14
     assert sum("reconciliation_2017-0" in m for m in mails) == 4
+    assert any("exit_check_2017-03" in m for m in mails)  # the planted R6 case, to its town only

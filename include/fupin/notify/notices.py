@@ -43,6 +43,26 @@ def queue_reconciliation(summary: dict, workbook: str, escalated_rows: list[dict
     return queued
 
 
+def queue_exit_checks(summary: dict, r6_rows: list[dict]) -> int:
+    """R6 goes to the poverty office with the month's result, and to each town its own cases
+    only (masked IDs, no workbook: a town has no business with other towns' people)."""
+    from fupin.config import geography, settings
+
+    codes = geography().towns
+    year = int(summary["month"][:4])
+    threshold = settings()["reconciliation"]["exit_threshold"].get(year)
+    by_town: dict[str, list[dict]] = {}
+    for r in r6_rows:
+        if r.get("town") in codes:
+            by_town.setdefault(codes[r["town"]], []).append(
+                {"household_id": r["household_id"], "masked": mask(r["person_id"]), "months": r["persisted_months"]})
+    return sum(
+        enqueue("exit_check", summary["month"], town, "exit_check", month_label=month_label(summary["month"]), rows=rows,
+                year=year, threshold=threshold)
+        for town, rows in sorted(by_town.items())
+    )
+
+
 def period_label(period: str) -> str:
     return f"{period[:4]}年{'上半年' if period.endswith('H1') else '年终'}"
 

@@ -59,17 +59,20 @@ def deadline_month(logical_date_iso: str) -> str:
 
 
 def queue_notices(summaries: list[dict], workbooks: list[str]) -> int:
-    """比对结果 for each reconciled month, escalated findings (3+ months) listed with masked IDs."""
+    """比对结果 for each reconciled month (escalated findings listed with masked IDs), and each
+    town its own R6 cases (owner: poverty office; cc: the town)."""
     from sqlalchemy import select
 
-    from fupin.notify.notices import queue_reconciliation
+    from fupin.notify.notices import queue_exit_checks, queue_reconciliation
     from fupin.warehouse.db import engine
     from fupin.warehouse.schema import findings
 
     queued = 0
     for summary, workbook in zip(summaries, workbooks, strict=True):
         with engine().connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(
-                select(findings).where(findings.c.month == summary["month"], findings.c.escalated.is_(True)).order_by(findings.c.rule))]
+            month = findings.c.month == summary["month"]
+            rows = [dict(r._mapping) for r in conn.execute(select(findings).where(month, findings.c.escalated.is_(True)).order_by(findings.c.rule))]
+            r6 = [dict(r._mapping) for r in conn.execute(select(findings).where(month, findings.c.rule == "R6").order_by(findings.c.key))]
         queued += queue_reconciliation(summary, workbook, rows)
+        queued += queue_exit_checks(summary, r6)
     return queued
