@@ -27,3 +27,8 @@ def add_months(month: str, n: int) -> str:
 
 def month_end(month: str) -> dt.date:
     return dt.date.fromisoformat(next_month(month) + "-01") - dt.timedelta(days=1)
+
+
+def month_label(month: str | None) -> str:
+    """`2017-06` as officials write it: 2017年6月."""
+    return f"{month[:4]}年{int(month[5:])}月" if month else "月份未知"

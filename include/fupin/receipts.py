@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from fupin.calendar import month_label
 from fupin.config import contracts
 from fupin.export import set_cell
 from fupin.ingest.reader import RawSheet
@@ -82,7 +83,7 @@ def _lines(issues: list[dict]) -> list[str]:
 def render_text(r: Receipt) -> str:
     c = contracts()
     source = c.sources[r.source].label if r.source in c.sources else r.source
-    month = f"{r.month[:4]}年{int(r.month[5:])}月" if r.month else "月份未知"
+    month = month_label(r.month)
     head = [
         f"【报送回执】{source} · {month} · 文件“{r.file}”",
         f"结果：{STATUS_TEXT[r.status]}。",

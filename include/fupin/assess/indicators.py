@@ -8,12 +8,12 @@ nothing: the scorer then marks its units 未达标 with the reason 无数据.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fupin.assess.targets import h1_target, largest_remainder
 from fupin.calendar import add_months, months
 from fupin.config import geography
 
@@ -116,20 +116,11 @@ def exit_targets(cumulative: dict[int, int], first_registry: pd.DataFrame, perio
     weights = {code: int(persons.get(code, 0)) for code in sorted(town_codes().values())}
     year = int(period[:4])
 
-    def split(total: int) -> dict[str, int]:
-        whole = sum(weights.values())
-        quotas = {k: total * w / whole for k, w in weights.items()}
-        shares_ = {k: math.floor(q) for k, q in quotas.items()}
-        left = total - sum(shares_.values())
-        for k in sorted(weights, key=lambda k: (-(quotas[k] - shares_[k]), k))[:left]:
-            shares_[k] += 1
-        return shares_
-
-    end = split(cumulative[year])
-    prev = split(cumulative[year - 1]) if year - 1 in cumulative else {k: 0 for k in weights}
-    town = end if not period.endswith("H1") else {k: prev[k] + (end[k] - prev[k]) // 2 for k in weights}
-    county_prev = cumulative.get(year - 1, 0)
-    county = cumulative[year] if not period.endswith("H1") else county_prev + (cumulative[year] - county_prev) // 2
+    end = largest_remainder(cumulative[year], weights)
+    prev = largest_remainder(cumulative[year - 1], weights) if year - 1 in cumulative else {k: 0 for k in weights}
+    half = period.endswith("H1")
+    town = {k: h1_target(prev[k], end[k]) for k in weights} if half else end
+    county = h1_target(cumulative.get(year - 1, 0), cumulative[year]) if half else cumulative[year]
     return {**town, COUNTY: county}
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from fupin.config import geography
+from fupin.assess.targets import h1_target
 from fupin.calendar import add_months
 from fupin.demo import plan
 from fupin.ids import check_digit
@@ -189,7 +190,7 @@ def _schedule_exits(rng: random.Random, households: list[Household], lag_town: s
             need = goal - prev[town]
             chosen = pool if year == 2018 else _pick_exact(rng, pool, need)
             assert sum(len(h.members) for h in chosen) == need, (year, town)
-            h1 = plan.h1_target(targets[year - 1][town] if year > 2016 else 0, targets[year][town]) - prev[town]
+            h1 = h1_target(targets[year - 1][town] if year > 2016 else 0, targets[year][town]) - prev[town]
             rng.shuffle(chosen)
             done = 0
             for h in chosen:

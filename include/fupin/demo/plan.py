@@ -7,6 +7,7 @@ tests check the generated files against them.
 from __future__ import annotations
 
 from fupin import calendar
+from fupin.assess.targets import largest_remainder
 from fupin.config import settings
 
 # 2016-01 registry (建档立卡), by kind of household.
@@ -29,22 +30,6 @@ def months(first: str = FIRST_MONTH, last: str = LAST_MONTH) -> list[str]:
     return calendar.months(first, last)
 
 
-def largest_remainder(total: int, weights: dict[str, int]) -> dict[str, int]:
-    """Split `total` in proportion to `weights`; remainders by size, ties: lower key first."""
-    whole = sum(weights.values())
-    quotas = {k: total * w / whole for k, w in weights.items()}
-    shares = {k: int(q) for k, q in quotas.items()}
-    left = total - sum(shares.values())
-    for k in sorted(weights, key=lambda k: (-(quotas[k] - shares[k]), k))[:left]:
-        shares[k] += 1
-    return shares
-
-
 def exit_targets(town_persons: dict[str, int]) -> dict[int, dict[str, int]]:
     """Each town's cumulative exit target at each year end (I01), keyed by year then town code."""
     return {y: largest_remainder(total, town_persons) for y, total in EXITS_CUMULATIVE.items()}
-
-
-def h1_target(prev: int, year_end: int) -> int:
-    """I01 half-year target: previous cumulative + ⌊½ × the year's increment⌋."""
-    return prev + (year_end - prev) // 2

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+from fupin.calendar import month_label
 from fupin.ids import mask
 from fupin.notify.outbox import enqueue
 from fupin.receipts import STATUS_TEXT, Receipt
-
-
-def month_label(month: str | None) -> str:
-    return f"{month[:4]}年{int(month[5:])}月" if month else "月份未知"
 
 
 def queue_receipt(receipt: Receipt) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
+from fupin.calendar import month_label
 from fupin.export import set_cell
 from fupin.reconcile.rules import COUNTY, RULES
 from fupin.reconcile.run import Summary
@@ -37,7 +38,7 @@ def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path
     ws = wb.active
     ws.title = "汇总"
     bold = Font(bold=True)
-    set_cell(ws, 1, 1, f"{summary.month[:4]}年{int(summary.month[5:])}月 建档立卡与农村低保数据比对结果").font = Font(bold=True, size=14)
+    set_cell(ws, 1, 1, f"{month_label(summary.month)} 建档立卡与农村低保数据比对结果").font = Font(bold=True, size=14)
     set_cell(ws, 2, 1, f"比对数据：建档立卡 {summary.registry_month}，低保 {summary.dibao_month}。{summary.note}")
     row = 4
     for j, h in enumerate(["规则", "名称", "责任单位", "本月", "新增", "持续", "已整改"], 1):
