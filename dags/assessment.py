@@ -23,6 +23,8 @@ import pendulum
 import yaml
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_context, task
 
+from fupin.assets import WAREHOUSE_POOL
+
 log = logging.getLogger(__name__)
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "assessment.yaml"
 # config/assessment.yaml's `require_approval`; FUPIN_REQUIRE_APPROVAL=1/0 overrides it per deployment
@@ -54,7 +56,7 @@ def on_assessment_failure(context) -> None:
     doc_md=__doc__,
 )
 def assessment():
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def assess() -> dict:
         from fupin.assess.tasks import assess, period_of
 
@@ -63,16 +65,28 @@ def assessment():
         return assess(period, ctx["params"].get("as_of"))
 
     @task
-    def write_reports(result: dict) -> dict:
-        from fupin.assess.tasks import write_reports
+    def write_summary(result: dict) -> dict:
+        from fupin.assess.tasks import write_summary
 
-        return write_reports(result)
+        return write_summary(result)
 
     @task
-    def queue_notices(result: dict, reports: dict) -> int:
+    def lagging_units(result: dict) -> list[str]:
+        from fupin.assess.tasks import lagging_units
+
+        return lagging_units(result)
+
+    @task(map_index_template="{{ unit }}")
+    def write_unit_report(result: dict, unit: str) -> dict:
+        from fupin.assess.tasks import write_unit_report
+
+        return write_unit_report(result, unit)
+
+    @task
+    def queue_notices(result: dict, summary: dict, unit_reports: list[dict]) -> int:
         from fupin.assess.tasks import queue_notices
 
-        return queue_notices(result, reports)
+        return queue_notices(result, summary, list(unit_reports))
 
     @task(trigger_rule="all_done")
     def send_notices() -> dict:
@@ -81,14 +95,15 @@ def assessment():
         return send_notices()
 
     result = assess()
-    reports = write_reports(result)
-    queued = queue_notices(result, reports)
+    summary = write_summary(result)
+    unit_reports = write_unit_report.partial(result=result).expand(unit=lagging_units(result))
+    queued = queue_notices(result, summary, unit_reports)
     if REQUIRE_APPROVAL:
         from airflow.providers.standard.operators.hitl import ApprovalOperator
 
         approve = ApprovalOperator(task_id="approve_scorecard", subject="请审核考核结果后再发出通报",
                                    body="考核结果已生成，批准后将向各单位发出考核通报、约谈建议和考核总表。")
-        reports >> approve >> queued
+        [summary, unit_reports] >> approve >> queued
     queued >> send_notices()
 
 

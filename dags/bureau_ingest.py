@@ -20,7 +20,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, AssetAlias, dag, task
 
-from fupin.assets import INGEST_ALIAS, asset_name, asset_uri
+from fupin.assets import INGEST_ALIAS, WAREHOUSE_POOL, asset_name, asset_uri
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def bureau_ingest():
 
         return claim_files()
 
-    @task(outlets=[AssetAlias(INGEST_ALIAS)], map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
+    @task(outlets=[AssetAlias(INGEST_ALIAS)], pool=WAREHOUSE_POOL, map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
     def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
         from fupin.ingest.tasks import ingest_one
 

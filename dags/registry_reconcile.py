@@ -19,7 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
 
-from fupin.assets import asset_name, asset_uri
+from fupin.assets import WAREHOUSE_POOL, asset_name, asset_uri
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def registry_reconcile():
         run_type = getattr(run.run_type, "value", run.run_type)  # the SDK's enum prints as DagRunType.X
         return months_to_reconcile(run_type, month, ctx["params"].get("month"))
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def reconcile(items: list[dict]) -> list[dict]:
         from fupin.reconcile.tasks import reconcile_months
 

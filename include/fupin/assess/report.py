@@ -176,20 +176,33 @@ def unit_chart(result: dict, unit: str, path: Path) -> Path:
     return path
 
 
-def write_reports(result: dict, folder: Path) -> dict:
-    """Everything for one period: the whole scorecard (xlsx, html), and per lagging unit its own
-    scorecard workbook and chart. Returns the paths, by what they are for."""
-    lagging = sorted({a["unit"] for a in result["actions"]})
-    out = {
+def lagging_units(result: dict) -> list[str]:
+    """The units with an action (通报, 约谈...): each gets its own scorecard and chart."""
+    return sorted({a["unit"] for a in result["actions"]})
+
+
+def write_summary(result: dict, folder: Path) -> dict:
+    """The whole scorecard of a period (xlsx, html)."""
+    return {
         "workbook": str(write_workbook(result, folder / f"考核总表_{result['period']}.xlsx")),
         "html": str(write_html(result, folder / f"考核总表_{result['period']}.html")),
-        "units": {},
     }
-    for unit in lagging:
-        own = {**result, "scores": [s for s in result["scores"] if s["unit"] == unit],
-               "actions": [a for a in result["actions"] if a["unit"] == unit]}
-        out["units"][unit] = {
-            "workbook": str(write_workbook(own, folder / f"考核表_{result['period']}_{unit}.xlsx")),
-            "chart": str(unit_chart(result, unit, folder / f"chart_{result['period']}_{unit}.png")),
-        }
+
+
+def write_unit_report(result: dict, unit: str, folder: Path) -> dict:
+    """One lagging unit's own scorecard workbook (its rows only) and chart."""
+    own = {**result, "scores": [s for s in result["scores"] if s["unit"] == unit],
+           "actions": [a for a in result["actions"] if a["unit"] == unit]}
+    return {
+        "unit": unit,
+        "workbook": str(write_workbook(own, folder / f"考核表_{result['period']}_{unit}.xlsx")),
+        "chart": str(unit_chart(result, unit, folder / f"chart_{result['period']}_{unit}.png")),
+    }
+
+
+def write_reports(result: dict, folder: Path) -> dict:
+    """Everything for one period in one process: the summary, and per lagging unit its own
+    scorecard and chart (the DAG maps the per-unit part over workers instead)."""
+    out = write_summary(result, folder)
+    out["units"] = {u: write_unit_report(result, u, folder) for u in lagging_units(result)}
     return out

@@ -23,14 +23,31 @@ def assess(period: str, run_date: str | None = None) -> dict:
     return assess_period(period, dt.date.fromisoformat(run_date) if run_date else None).to_dict()
 
 
-def write_reports(result: dict) -> dict:
-    from fupin.assess.report import write_reports
+def _folder(period: str):
     from fupin.config import data_root
 
-    return write_reports(result, data_root() / "reports" / "assessment" / result["period"])
+    return data_root() / "reports" / "assessment" / period
 
 
-def queue_notices(result: dict, reports: dict) -> int:
+def write_summary(result: dict) -> dict:
+    from fupin.assess.report import write_summary
+
+    return write_summary(result, _folder(result["period"]))
+
+
+def lagging_units(result: dict) -> list[str]:
+    from fupin.assess.report import lagging_units
+
+    return lagging_units(result)
+
+
+def write_unit_report(result: dict, unit: str) -> dict:
+    from fupin.assess.report import write_unit_report
+
+    return write_unit_report(result, unit, _folder(result["period"]))
+
+
+def queue_notices(result: dict, summary: dict, unit_reports: list[dict]) -> int:
     from fupin.notify.notices import queue_assessment
 
-    return queue_assessment(result, reports)
+    return queue_assessment(result, {**summary, "units": {r["unit"]: r for r in unit_reports}})
