@@ -9,9 +9,15 @@ export AIRFLOW__CORE__DAGS_FOLDER = $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES = False
 export AIRFLOW__CORE__PLUGINS_FOLDER = $(CURDIR)/plugins
 
-.PHONY: setup test demo bench airflow-db clean
+.PHONY: setup tools test demo serve bench airflow-db clean
 
-setup: $(STAMP)
+setup: $(STAMP) tools
+
+# docker-compose (Debian's package) validates docker-compose.yaml in the suite; no engine is needed
+tools:
+	@command -v docker-compose >/dev/null || { command -v apt-get >/dev/null && \
+	  (apt-get install -y -qq docker-compose >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null)) ; } || \
+	  echo "docker-compose missing and not installable here: the compose test will say so"
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +28,17 @@ $(STAMP): requirements.txt pyproject.toml
 
 airflow-db: setup
 	$(BIN)/airflow db migrate > /dev/null
+	$(BIN)/airflow pools import config/pools.json > /dev/null
 
 test: setup
 	$(BIN)/pytest -q
 
 demo: setup airflow-db
 	$(BIN)/fupin demo run --data-root $(CURDIR)/demo
+
+# the whole platform on this machine, no Docker: airflow standalone (SQLite) + an SMTP sink
+serve: setup
+	$(BIN)/fupin serve --data-root $(CURDIR)/data
 
 bench: setup
 	$(BIN)/python bench/bench_ingest.py

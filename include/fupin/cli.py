@@ -131,6 +131,13 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 1 if not args.all and rows else 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from fupin.config import data_root
+    from fupin.ops.serve import serve
+
+    return serve(data_root(), port=args.port, smtp_port=args.smtp_port)
+
+
 def cmd_assess(args: argparse.Namespace) -> int:
     from fupin.assess.run import BadPeriod, assess_period
     from fupin.notify.notices import show, unit_name
@@ -204,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--scale", type=int, default=1, help="K counties' worth of households (same shape)")
     dm.add_argument("--months", help="YYYY-MM or YYYY-MM:YYYY-MM (default: 2016-01:2018-12)")
     dm.set_defaults(func=cmd_demo)
+
+    sv = sub.add_parser("serve", help="the whole platform locally: airflow standalone (SQLite) + an SMTP sink")
+    sv.add_argument("--data-root")
+    sv.add_argument("--port", type=int, default=8080)
+    sv.add_argument("--smtp-port", type=int, default=1025)
+    sv.set_defaults(func=cmd_serve)
 
     e = sub.add_parser("expectations", help="rewrite expectations/*.json from config/contracts.yaml")
     e.add_argument("action", choices=["build"])

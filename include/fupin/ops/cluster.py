@@ -142,20 +142,8 @@ class LocalCluster:
             raise RuntimeError(f"Airflow component(s) exited: {dead}; logs in {self.home / 'component-logs'}")
 
     def stop(self, grace: float = 20) -> None:
+        stop_groups([p.pid for p in self.procs.values()], grace)  # each group: a component and its task processes
         for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for proc in self.procs.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-        for proc in self.procs.values():
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # the group: task processes forked by a worker too
-            except ProcessLookupError:
-                pass
             proc.wait()
         self.procs.clear()
 
@@ -172,6 +160,44 @@ class LocalCluster:
     def log_text(self, name: str) -> str:
         path = self.home / "component-logs" / f"{name}.log"
         return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # zombies still count for killpg(0): only a group with a live member matters
+    import psutil
+
+    return any(p.status() != psutil.STATUS_ZOMBIE for p in psutil.process_iter() if _pgid(p) == pgid)
+
+
+def _pgid(p) -> int | None:  # noqa: ANN001
+    try:
+        return os.getpgid(p.pid)
+    except OSError:
+        return None
+
+
+def stop_groups(pgids: list[int], grace: float = 20) -> None:
+    """TERM every process group (a component and what it forked), wait up to `grace` seconds
+    for all of them to be gone, then KILL what is left."""
+    for pgid in pgids:
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_group_alive(g) for g in pgids):
+        time.sleep(0.3)
+    for pgid in pgids:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def recreate_database(admin_url: str, name: str) -> str:

@@ -1,0 +1,84 @@
+"""The production deployment files: docker-compose.yaml validated by Debian's docker-compose,
+the Dockerfile on the official image of the pinned Airflow, and .env.example without secrets."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TASK_RUNNERS = ("airflow-worker", "airflow-triggerer")
+
+
+def _compose(*args: str, env_file: Path) -> subprocess.CompletedProcess:
+    exe = shutil.which("docker-compose")
+    if exe is None:
+        reason = "docker-compose not installed (Debian package docker-compose; `make setup` installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(reason + " — CI must validate the compose file")
+        pytest.skip(reason)
+    env = {k: v for k, v in os.environ.items() if not re.match(r"(POSTGRES|REDIS|AIRFLOW|SMTP|FUPIN)_", k)}
+    return subprocess.run([exe, "--env-file", str(env_file), "-f", str(ROOT / "docker-compose.yaml"), *args],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    done = _compose("config", env_file=ROOT / ".env.example")
+    assert done.returncode == 0, done.stderr
+    return yaml.safe_load(done.stdout)
+
+
+def test_compose_has_the_airflow_celery_services_mailpit_and_the_warehouse(config):
+    services = config["services"]
+    for name in ("postgres", "redis", "airflow-init", "airflow-apiserver", "airflow-scheduler",
+                 "airflow-dag-processor", "airflow-worker", "airflow-triggerer", "mailpit"):
+        assert name in services, name
+    env = services["airflow-worker"]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://") and "@redis:6379" in env["AIRFLOW__CELERY__BROKER_URL"]
+    # the warehouse: its own database on the same PostgreSQL as Airflow's metadata
+    assert env["AIRFLOW_CONN_FUPIN_WAREHOUSE"].endswith("@postgres:5432/fupin")
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres/airflow")
+    smtp = env["AIRFLOW_CONN_SMTP_DEFAULT"]
+    assert '"host": "mailpit"' in smtp and '"port": 1025' in smtp
+    assert "8025:8025" in [p if isinstance(p, str) else f"{p['published']}:{p['target']}" for p in services["mailpit"]["ports"]]
+    assert services["airflow-worker"]["build"]["context"] == str(ROOT)
+
+
+def test_the_shared_folder_is_mounted_wherever_tasks_or_triggers_run(config):
+    for name in (*TASK_RUNNERS, "airflow-init"):
+        targets = [v["target"] if isinstance(v, dict) else v.split(":")[1] for v in config["services"][name]["volumes"]]
+        assert "/data" in targets, name
+        assert config["services"][name]["environment"]["FUPIN_DATA_ROOT"] == "/data"
+
+
+def test_compose_refuses_to_start_without_the_secrets(tmp_path):
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    done = _compose("config", env_file=empty)
+    assert done.returncode != 0
+    assert "POSTGRES_PASSWORD" in done.stderr and ".env" in done.stderr
+
+
+def test_env_example_holds_placeholders_not_secrets():
+    values = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines() if line and not line.startswith("#"))
+    for key in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET"):
+        assert values[key].startswith("change-me"), key
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_dockerfile_extends_the_official_image_of_the_pinned_airflow_and_python():
+    text = (ROOT / "Dockerfile").read_text()
+    pinned = re.search(r"^apache-airflow==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert f"ARG AIRFLOW_IMAGE=apache/airflow:{pinned}-python3.11" in text
+    for src in re.findall(r"^COPY --chown=\S+ (.+) /opt/fupin", text, re.M):
+        for path in src.split():
+            assert (ROOT / path).exists(), path
+    assert "pip install --no-cache-dir -r /opt/fupin/requirements.txt" in text
