@@ -24,6 +24,7 @@ import yaml
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_context, task
 
 from fupin.assets import WAREHOUSE_POOL
+from fupin.county import County, counties
 
 log = logging.getLogger(__name__)
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "assessment.yaml"
@@ -39,72 +40,84 @@ def on_assessment_failure(context) -> None:
     log.error("assessment failed in %s; re-run the period", context["task_instance"].task_id)
 
 
-@dag(
-    dag_id="assessment",
-    schedule=MultipleCronTriggerTimetable("0 20 30 6 *", "0 20 31 12 *", timezone="Asia/Shanghai"),
-    # a start after the last trigger before deployment: catchup=False would otherwise fire a stale run
-    start_date=pendulum.datetime(2026, 7, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["fupin", "assessment"],
-    params={
-        "period": Param(None, type=["null", "string"], pattern=r"^\d{4}(H1|Y)$", description="2017H1 or 2017Y"),
-        "as_of": Param(None, type=["null", "string"], format="date", description="the assessment date (deadlines count from it); default today"),
-    },
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
-                  "on_failure_callback": on_assessment_failure},
-    doc_md=__doc__,
-)
-def assessment():
-    @task(pool=WAREHOUSE_POOL)
-    def assess() -> dict:
-        from fupin.assess.tasks import assess, period_of
+def assessment_dag(county: County) -> None:
+    """One county's assessment (the only one in a county deployment; see fupin.county)."""
 
-        ctx = get_current_context()
-        period = period_of(ctx["params"].get("period"), ctx.get("logical_date"))
-        return assess(period, ctx["params"].get("as_of"))
+    @dag(
+        dag_id=county.dag_id("assessment"),
+        schedule=MultipleCronTriggerTimetable("0 20 30 6 *", "0 20 31 12 *", timezone="Asia/Shanghai"),
+        # a start after the last trigger before deployment: catchup=False would otherwise fire a stale run
+        start_date=pendulum.datetime(2026, 7, 1, tz="Asia/Shanghai"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["fupin", "assessment", *county.tags],
+        params={
+            "period": Param(None, type=["null", "string"], pattern=r"^\d{4}(H1|Y)$", description="2017H1 or 2017Y"),
+            "as_of": Param(None, type=["null", "string"], format="date", description="the assessment date (deadlines count from it); default today"),
+        },
+        default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
+                      "on_failure_callback": on_assessment_failure},
+        doc_md=__doc__,
+    )
+    def assessment():
+        @task(pool=WAREHOUSE_POOL)
+        def assess() -> dict:
+            from fupin.assess.tasks import assess, period_of
 
-    @task
-    def write_summary(result: dict) -> dict:
-        from fupin.assess.tasks import write_summary
+            ctx = get_current_context()
+            period = period_of(ctx["params"].get("period"), ctx.get("logical_date"))
+            with county.active():
+                return assess(period, ctx["params"].get("as_of"))
 
-        return write_summary(result)
+        @task
+        def write_summary(result: dict) -> dict:
+            from fupin.assess.tasks import write_summary
 
-    @task
-    def lagging_units(result: dict) -> list[str]:
-        from fupin.assess.tasks import lagging_units
+            with county.active():
+                return write_summary(result)
 
-        return lagging_units(result)
+        @task
+        def lagging_units(result: dict) -> list[str]:
+            from fupin.assess.tasks import lagging_units
 
-    @task(map_index_template="{{ unit }}")
-    def write_unit_report(result: dict, unit: str) -> dict:
-        from fupin.assess.tasks import write_unit_report
+            with county.active():
+                return lagging_units(result)
 
-        return write_unit_report(result, unit)
+        @task(map_index_template="{{ unit }}")
+        def write_unit_report(result: dict, unit: str) -> dict:
+            from fupin.assess.tasks import write_unit_report
 
-    @task
-    def queue_notices(result: dict, summary: dict, unit_reports: list[dict]) -> int:
-        from fupin.assess.tasks import queue_notices
+            with county.active():
+                return write_unit_report(result, unit)
 
-        return queue_notices(result, summary, list(unit_reports))
+        @task
+        def queue_notices(result: dict, summary: dict, unit_reports: list[dict]) -> int:
+            from fupin.assess.tasks import queue_notices
 
-    @task(trigger_rule="all_done")
-    def send_notices() -> dict:
-        from fupin.notify.tasks import send_notices
+            with county.active():
+                return queue_notices(result, summary, list(unit_reports))
 
-        return send_notices()
+        @task(trigger_rule="all_done")
+        def send_notices() -> dict:
+            from fupin.notify.tasks import send_notices
 
-    result = assess()
-    summary = write_summary(result)
-    unit_reports = write_unit_report.partial(result=result).expand(unit=lagging_units(result))
-    queued = queue_notices(result, summary, unit_reports)
-    if REQUIRE_APPROVAL:
-        from airflow.providers.standard.operators.hitl import ApprovalOperator
+            with county.active():
+                return send_notices()
 
-        approve = ApprovalOperator(task_id="approve_scorecard", subject="请审核考核结果后再发出通报",
-                                   body="考核结果已生成，批准后将向各单位发出考核通报、约谈建议和考核总表。")
-        [summary, unit_reports] >> approve >> queued
-    queued >> send_notices()
+        result = assess()
+        summary = write_summary(result)
+        unit_reports = write_unit_report.partial(result=result).expand(unit=lagging_units(result))
+        queued = queue_notices(result, summary, unit_reports)
+        if REQUIRE_APPROVAL:
+            from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+            approve = ApprovalOperator(task_id="approve_scorecard", subject="请审核考核结果后再发出通报",
+                                       body="考核结果已生成，批准后将向各单位发出考核通报、约谈建议和考核总表。")
+            [summary, unit_reports] >> approve >> queued
+        queued >> send_notices()
+
+    assessment()
 
 
-assessment()
+for _county in counties():
+    assessment_dag(_county)

@@ -20,7 +20,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, AssetAlias, dag, task
 
-from fupin.assets import INGEST_ALIAS, WAREHOUSE_POOL, asset_name, asset_uri
+from fupin.assets import WAREHOUSE_POOL, asset_name, asset_uri, ingest_alias
+from fupin.county import County, counties
 
 log = logging.getLogger(__name__)
 
@@ -31,49 +32,59 @@ def on_ingest_failure(context) -> None:
     log.error("bureau_ingest task %s failed after retries (map index %s)", ti.task_id, ti.map_index)
 
 
-@dag(
-    dag_id="bureau_ingest",
-    schedule="* * * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["fupin", "ingest"],
-    default_args={
-        "retries": 3,
-        "retry_delay": timedelta(seconds=30),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=10),
-        "on_failure_callback": on_ingest_failure,
-    },
-    doc_md=__doc__,
-)
-def bureau_ingest():
-    @task
-    def claim_files() -> list[dict[str, str]]:
-        from fupin.ingest.tasks import claim_files
+def bureau_ingest_dag(county: County) -> None:
+    """One county's ingest (the only one in a county deployment; see fupin.county)."""
+    alias = AssetAlias(ingest_alias(county.code))
 
-        return claim_files()
+    @dag(
+        dag_id=county.dag_id("bureau_ingest"),
+        schedule="* * * * *",
+        start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["fupin", "ingest", *county.tags],
+        default_args={
+            "retries": 3,
+            "retry_delay": timedelta(seconds=30),
+            "retry_exponential_backoff": True,
+            "max_retry_delay": timedelta(minutes=10),
+            "on_failure_callback": on_ingest_failure,
+        },
+        doc_md=__doc__,
+    )
+    def bureau_ingest():
+        @task
+        def claim_files() -> list[dict[str, str]]:
+            from fupin.ingest.tasks import claim_files
 
-    @task(outlets=[AssetAlias(INGEST_ALIAS)], pool=WAREHOUSE_POOL, map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
-    def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
-        from fupin.ingest.tasks import ingest_one
+            with county.active():
+                return claim_files()
 
-        receipt = ingest_one(item)
-        if receipt["status"] == "accepted":
-            for dataset, rows in receipt["rows"].items():
-                outlet_events[AssetAlias(INGEST_ALIAS)].add(
-                    Asset(name=asset_name(dataset), uri=asset_uri(dataset)),
-                    extra={"month": receipt["month"], "source": receipt["source"], "rows": rows, "drop_id": receipt["drop_id"]},
-                )
-        return {k: receipt[k] for k in ("file", "source", "month", "status", "rows", "drop_id")}
+        @task(outlets=[alias], pool=WAREHOUSE_POOL, map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
+        def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
+            from fupin.ingest.tasks import ingest_one
 
-    @task(trigger_rule="all_done")
-    def send_notices() -> dict:
-        from fupin.notify.tasks import send_notices
+            with county.active():
+                receipt = ingest_one(item)
+            if receipt["status"] == "accepted":
+                for dataset, rows in receipt["rows"].items():
+                    outlet_events[alias].add(
+                        Asset(name=asset_name(dataset, county.code), uri=asset_uri(dataset, county.code)),
+                        extra={"month": receipt["month"], "source": receipt["source"], "rows": rows, "drop_id": receipt["drop_id"]},
+                    )
+            return {k: receipt[k] for k in ("file", "source", "month", "status", "rows", "drop_id")}
 
-        return send_notices()
+        @task(trigger_rule="all_done")
+        def send_notices() -> dict:
+            from fupin.notify.tasks import send_notices
 
-    ingest_file.expand(item=claim_files()) >> send_notices()
+            with county.active():
+                return send_notices()
+
+        ingest_file.expand(item=claim_files()) >> send_notices()
+
+    bureau_ingest()
 
 
-bureau_ingest()
+for _county in counties():
+    bureau_ingest_dag(_county)

@@ -20,11 +20,13 @@ import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from fupin.assets import WAREHOUSE_POOL, asset_name, asset_uri
+from fupin.county import County, counties
 
 log = logging.getLogger(__name__)
 
-REGISTRY = Asset(name=asset_name("registry"), uri=asset_uri("registry"))
-DIBAO = Asset(name=asset_name("dibao"), uri=asset_uri("dibao"))
+
+def registry_asset(dataset: str, county: County) -> Asset:
+    return Asset(name=asset_name(dataset, county.code), uri=asset_uri(dataset, county.code))
 
 
 def on_reconcile_failure(context) -> None:
@@ -32,63 +34,74 @@ def on_reconcile_failure(context) -> None:
     log.error("registry_reconcile failed in %s; re-run the month once the cause is fixed", context["task_instance"].task_id)
 
 
-@dag(
-    dag_id="registry_reconcile",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("0 9 15 * *", timezone="Asia/Shanghai"),
-        assets=(REGISTRY & DIBAO),
-    ),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["fupin", "reconcile"],
-    params={"month": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", description="YYYY-MM to (re)reconcile")},
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-        "on_failure_callback": on_reconcile_failure,
-    },
-    doc_md=__doc__,
-)
-def registry_reconcile():
-    @task
-    def months_to_reconcile() -> list[dict]:
-        from fupin.reconcile.tasks import deadline_month, months_to_reconcile
+def registry_reconcile_dag(county: County) -> None:
+    """One county's reconciliation, on that county's two registries."""
 
-        ctx = get_current_context()
-        run = ctx["dag_run"]
-        logical = ctx.get("logical_date")
-        month = deadline_month(logical.isoformat()) if logical else None
-        run_type = getattr(run.run_type, "value", run.run_type)  # the SDK's enum prints as DagRunType.X
-        return months_to_reconcile(run_type, month, ctx["params"].get("month"))
+    @dag(
+        dag_id=county.dag_id("registry_reconcile"),
+        schedule=AssetOrTimeSchedule(
+            timetable=CronTriggerTimetable("0 9 15 * *", timezone="Asia/Shanghai"),
+            assets=(registry_asset("registry", county) & registry_asset("dibao", county)),
+        ),
+        start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["fupin", "reconcile", *county.tags],
+        params={"month": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", description="YYYY-MM to (re)reconcile")},
+        default_args={
+            "retries": 2,
+            "retry_delay": timedelta(minutes=1),
+            "retry_exponential_backoff": True,
+            "on_failure_callback": on_reconcile_failure,
+        },
+        doc_md=__doc__,
+    )
+    def registry_reconcile():
+        @task
+        def months_to_reconcile() -> list[dict]:
+            from fupin.reconcile.tasks import deadline_month, months_to_reconcile
 
-    @task(pool=WAREHOUSE_POOL)
-    def reconcile(items: list[dict]) -> list[dict]:
-        from fupin.reconcile.tasks import reconcile_months
+            ctx = get_current_context()
+            run = ctx["dag_run"]
+            logical = ctx.get("logical_date")
+            month = deadline_month(logical.isoformat()) if logical else None
+            run_type = getattr(run.run_type, "value", run.run_type)  # the SDK's enum prints as DagRunType.X
+            with county.active():
+                return months_to_reconcile(run_type, month, ctx["params"].get("month"))
 
-        return reconcile_months(items)
+        @task(pool=WAREHOUSE_POOL)
+        def reconcile(items: list[dict]) -> list[dict]:
+            from fupin.reconcile.tasks import reconcile_months
 
-    @task
-    def write_reports(summaries: list[dict]) -> list[str]:
-        from fupin.reconcile.tasks import write_reports
+            with county.active():
+                return reconcile_months(items)
 
-        return write_reports(summaries)
+        @task
+        def write_reports(summaries: list[dict]) -> list[str]:
+            from fupin.reconcile.tasks import write_reports
 
-    @task
-    def queue_notices(summaries: list[dict], workbooks: list[str]) -> int:
-        from fupin.reconcile.tasks import queue_notices
+            with county.active():
+                return write_reports(summaries)
 
-        return queue_notices(summaries, workbooks)
+        @task
+        def queue_notices(summaries: list[dict], workbooks: list[str]) -> int:
+            from fupin.reconcile.tasks import queue_notices
 
-    @task(trigger_rule="all_done")
-    def send_notices() -> dict:
-        from fupin.notify.tasks import send_notices
+            with county.active():
+                return queue_notices(summaries, workbooks)
 
-        return send_notices()
+        @task(trigger_rule="all_done")
+        def send_notices() -> dict:
+            from fupin.notify.tasks import send_notices
 
-    summaries = reconcile(months_to_reconcile())
-    queue_notices(summaries, write_reports(summaries)) >> send_notices()
+            with county.active():
+                return send_notices()
+
+        summaries = reconcile(months_to_reconcile())
+        queue_notices(summaries, write_reports(summaries)) >> send_notices()
+
+    registry_reconcile()
 
 
-registry_reconcile()
+for _county in counties():
+    registry_reconcile_dag(_county)

@@ -14,12 +14,17 @@ INGEST_ALIAS = "fupin/ingest"
 WAREHOUSE_POOL = "fupin_warehouse"
 
 
-def asset_name(dataset: str) -> str:
-    return f"fupin/{dataset}"
+def asset_name(dataset: str, county: str | None = None) -> str:
+    """`fupin/registry`; in a provincial deployment `fupin/440224/registry` (see fupin.county)."""
+    return f"fupin/{dataset}" if county is None else f"fupin/{county}/{dataset}"
 
 
-def asset_uri(dataset: str) -> str:
-    return f"fupin://warehouse/{dataset}"
+def asset_uri(dataset: str, county: str | None = None) -> str:
+    return f"fupin://warehouse/{dataset}" if county is None else f"fupin://warehouse/{county}/{dataset}"
+
+
+def ingest_alias(county: str | None = None) -> str:
+    return INGEST_ALIAS if county is None else f"{INGEST_ALIAS}/{county}"
 
 
 def dataset_names() -> list[str]:

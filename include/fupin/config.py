@@ -30,9 +30,24 @@ def data_root() -> Path:
     return Path(os.environ.get("FUPIN_DATA_ROOT", project_root() / "data")).resolve()
 
 
+def county_file(folder: str, name: str) -> Path:
+    """`<folder>/<name>` of the active county's own config dir (`FUPIN_CONFIG_DIR`, see
+    fupin.county) when it has one, else the project's: a county overrides only what differs."""
+    own = os.environ.get("FUPIN_CONFIG_DIR")
+    if own and (Path(own) / folder / name).exists():
+        return Path(own) / folder / name
+    return project_root() / folder / name
+
+
 def _load_yaml(name: str) -> dict[str, Any]:
-    with open(project_root() / "config" / name, encoding="utf-8") as fh:
+    with open(county_file("config", name), encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+def clear_caches() -> None:
+    """Forget every loaded file (another county became active)."""
+    for loader in (settings, contracts, geography, units, assessment):
+        loader.cache_clear()
 
 
 @cache
@@ -196,10 +211,9 @@ class Geography:
 
 @cache
 def geography() -> Geography:
-    ref = project_root() / "reference"
-    with open(ref / "towns.csv", encoding="utf-8") as fh:
+    with open(county_file("reference", "towns.csv"), encoding="utf-8") as fh:
         towns = {r["town"]: r["town_code"] for r in csv.DictReader(fh)}
-    with open(ref / "villages.csv", encoding="utf-8") as fh:
+    with open(county_file("reference", "villages.csv"), encoding="utf-8") as fh:
         villages = tuple(
             Village(
                 r["village_code"], r["village"], r["town_code"], r["town"],
