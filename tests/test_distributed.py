@@ -90,6 +90,7 @@ def test_files_dropped_on_a_celery_deployment_are_loaded_reconciled_and_receipte
         assert not bad, bad
         _wait("the reconciliation mail", lambda: any(k.startswith("reconciliation/2017-06/") for k in mailbox.keys()), 240, cluster)
         worker_log = cluster.log_text("worker-0")
+        task_logs = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in (cluster.home / "logs").rglob("*.log"))
         claimed_at = {s: _claim_time(metadata, name) for s, name in (("poverty_office", registry.name), ("civil_affairs", dibao.name))}
 
     assert count("registry", "2017-06", warehouse) == len(rows("registry", people))
@@ -99,9 +100,10 @@ def test_files_dropped_on_a_celery_deployment_are_loaded_reconciled_and_receipte
         assert "R2" in conn.execute(select(findings.c.rule).where(findings.c.month == "2017-06")).scalars().all()
     receipts = [m for m in mailbox.messages if m["X-Fupin-Key"].startswith("receipt/")]
     assert len(receipts) == 2 and all("已通过" in m["Subject"] for m in receipts), [m["Subject"] for m in receipts]
-    # the work ran on the Celery worker, and nothing it printed carries a full ID number
-    assert "ingest_file" in worker_log
-    assert outsider.id_number not in worker_log and not any(p.id_number in worker_log for p in people)
+    # the work ran on the Celery worker, and nothing it or the tasks logged carries a full ID number
+    assert "ingest_file" in worker_log and "ingest_file" in task_logs
+    for log_text in (worker_log, task_logs):
+        assert outsider.id_number not in log_text and not any(p.id_number in log_text for p in people)
     latency = {s: round(arrived[s] - dropped[s], 1) for s in dropped}
     # of which: waiting for the next minute's run and for the file to settle, then the run's own work
     processing = {s: round(arrived[s] - claimed_at[s], 1) for s in dropped}
