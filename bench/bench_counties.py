@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -116,6 +117,8 @@ def _wait_for_dags(cluster, counties: int) -> None:
 
 
 def main() -> int:
+    # a TERM (a killed benchmark) unwinds through the `with cluster` blocks, which stop every component
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--counties", type=int, default=4)
     ap.add_argument("--month", default="2017-06")

@@ -29,6 +29,15 @@ log = logging.getLogger(__name__)
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: a TERM when the process that started it dies, however it dies
+    (a killed test run must not leave a scheduler or a worker consuming the broker)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -115,7 +124,7 @@ class LocalCluster:
         logs.mkdir(parents=True, exist_ok=True)
         out = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process's life
         self.procs[name] = subprocess.Popen([airflow_bin(), *args], env=self.environment(), stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+                                            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
 
     def wait_ready(self, timeout: float) -> None:
         """Until the api-server answers and reports a healthy scheduler, triggerer and dag-processor."""
