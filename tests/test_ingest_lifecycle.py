@@ -169,9 +169,11 @@ _KILLER = textwrap.dedent(
     url, path, marker = sys.argv[1:4]
     eng = engine(url)
 
+    # the month's rows are written (COPY on PostgreSQL, INSERTs on SQLite, neither committed)
+    # when the month's version row is touched, in the same transaction: hang there
     @event.listens_for(eng, "after_execute")
-    def _hang_after_first_insert(conn, clause, *args):
-        if str(clause).startswith("INSERT INTO registry"):
+    def _hang_once_the_rows_are_written(conn, clause, *args):
+        if str(clause).startswith(("INSERT INTO dataset_versions", "UPDATE dataset_versions")):
             Path(marker).write_text("inside")
             time.sleep(600)
 

@@ -7,11 +7,12 @@ arrives late (by drop time) is recorded but does not overwrite the newer data.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Integer, delete, insert, select, update
 
 from fupin.warehouse.schema import dataset_tables, dataset_versions, drops, files
 
@@ -31,24 +32,59 @@ class FileRecord:
     dropped_at: dt.datetime
 
 
-def _records(frame: pd.DataFrame, month: str, sha: str, keys: list[str]) -> Iterator[list[dict]]:
-    """Rows as dicts of plain Python values (None for missing), in batches."""
+def _rows(frame: pd.DataFrame, month: str, sha: str, keys: list[str]) -> tuple[list[str], Iterator[tuple]]:
+    """The table's columns, and the rows as tuples of plain Python values (None for missing)."""
     out = pd.DataFrame({"month": month, "sha256": sha, "sheet": frame["sheet"], "row_no": frame["row_no"]})
     for k in keys:
         s = frame[k]
         if pd.api.types.is_datetime64_any_dtype(s):
             s = s.dt.date
         out[k] = s.astype(object).where(s.notna(), None)
-    cols = list(out.columns)
-    values = out.itertuples(index=False, name=None)
-    batch: list[dict] = []
-    for row in values:
-        batch.append(dict(zip(cols, row, strict=True)))
+    return list(out.columns), out.itertuples(index=False, name=None)
+
+
+def _batches(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
         if len(batch) >= BATCH:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def _pg_text(value: object) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _insert_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:  # noqa: ANN001
+    """Into `table`, inside the caller's transaction: COPY on PostgreSQL (psycopg2; 5.4x faster
+    than executemany for 207k registry rows, bench/bench_load.py), batched INSERTs elsewhere."""
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
+        raw = conn.connection.driver_connection  # the same connection, so the same transaction
+        columns = ", ".join(f'"{c}"' for c in cols)
+        # a whole number that pandas holds as a float (a column with gaps) must reach an
+        # integer column as "3", not "3.0": INSERT casts it, COPY refuses it
+        ints = [isinstance(table.c[c].type, Integer) for c in cols]
+
+        def line(row: tuple) -> str:
+            return "\t".join(_pg_text(int(v) if i and isinstance(v, float) else v) for v, i in zip(row, ints, strict=True)) + "\n"
+
+        with raw.cursor() as cur:
+            for batch in _batches(rows):
+                buf = io.StringIO("".join(map(line, batch)))
+                cur.copy_expert(f'COPY "{table.name}" ({columns}) FROM STDIN', buf)
+        return
+    for batch in _batches(rows):
+        conn.execute(insert(table), [dict(zip(cols, row, strict=True)) for row in batch])
 
 
 def replace_month(conn: Connection, dataset: str, source: str, month: str, frame: pd.DataFrame, rec: FileRecord) -> str:
@@ -67,8 +103,8 @@ def replace_month(conn: Connection, dataset: str, source: str, month: str, frame
     table = dataset_tables[dataset]
     conn.execute(delete(table).where(table.c.month == month))
     keys = [c.name for c in table.columns if c.name not in ("month", "sha256", "sheet", "row_no")]
-    for batch in _records(frame, month, rec.sha256, keys):
-        conn.execute(insert(table), batch)
+    cols, rows = _rows(frame, month, rec.sha256, keys)
+    _insert_rows(conn, table, cols, rows)
     values = dict(source=source, sha256=rec.sha256, dropped_at=rec.dropped_at, rows=len(frame), loaded_at=dt.datetime.now())
     if current is None:
         conn.execute(insert(dataset_versions).values(dataset=dataset, month=month, **values))
