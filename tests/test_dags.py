@@ -153,8 +153,9 @@ def test_reconcile_cli_prints_counts_and_rates(tmp_path, sqlite_warehouse, data_
     assert summary["rates"]["应保尽保率"]["全县"] == 1.0
     early = subprocess.run([fupin, "reconcile", "--month", "2017-07"], capture_output=True, text=True)
     assert early.returncode == 2 and "--at-deadline" in early.stderr
+    # at the deadline with neither registry of the month: nothing new to compare, said so
     late = subprocess.run([fupin, "reconcile", "--month", "2017-07", "--at-deadline"], capture_output=True, text=True)
-    assert late.returncode == 0 and "2017-06" in late.stdout
+    assert late.returncode == 2 and "neither" in late.stderr and "--at-deadline" not in late.stderr
 
 
 @pytest.mark.airflow

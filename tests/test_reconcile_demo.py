@@ -53,3 +53,31 @@ def test_the_deadline_run_reconciles_last_month_against_an_earlier_snapshot(tmp_
     summary = reconcile_month("2017-06", at_deadline=True)
     assert (summary.registry_month, summary.dibao_month) == ("2017-06", "2017-05")
     assert "低保本月数据未到" in summary.note
+
+
+def test_a_deadline_with_neither_registry_of_the_month_reconciles_nothing(tmp_path, sqlite_warehouse, people):
+    """On a first start in a later year the deadline run finds nothing of last month: it must not
+    reconcile old snapshots under the new month's name (nor trip over a year without a threshold)."""
+    from sqlalchemy import func, select
+
+    from fupin.reconcile.run import NotReady, reconcile_month
+    from fupin.reconcile.tasks import months_to_reconcile, reconcile_months
+    from fupin.warehouse.db import engine
+    from fupin.warehouse.schema import reconciliation_runs
+    from tests.helpers import ingest, rows, sheet, write
+
+    ingest("poverty_office", write(tmp_path / "reg_201706.xlsx", sheet("registry", rows("registry", people))))
+    ingest("civil_affairs", write(tmp_path / "dibao_201706.xlsx", sheet("dibao", rows("dibao", people))))
+    due = months_to_reconcile("scheduled", "2026-10", None)
+    assert due == [{"month": "2017-06", "at_deadline": False}, {"month": "2026-10", "at_deadline": True}]
+    assert [s["month"] for s in reconcile_months(due)] == ["2017-06"]
+    with engine().connect() as conn:
+        assert conn.execute(select(reconciliation_runs.c.month)).scalars().all() == ["2017-06"]
+    with pytest.raises(NotReady, match="neither"):
+        reconcile_month("2026-10", at_deadline=True)
+    # one registry of a year with no exit threshold configured: a clear error, not a KeyError
+    ingest("poverty_office", write(tmp_path / "reg_202610.xlsx", sheet("registry", rows("registry", people, month="2026-10"))))
+    with pytest.raises(ValueError, match="exit_threshold.2026"):
+        reconcile_month("2026-10", at_deadline=True)
+    with engine().connect() as conn:
+        assert conn.execute(select(func.count()).select_from(reconciliation_runs)).scalar_one() == 1

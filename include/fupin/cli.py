@@ -100,7 +100,11 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     try:
         s = reconcile_month(args.month, at_deadline=args.at_deadline)
     except NotReady as exc:
-        print(f"cannot reconcile {args.month} yet: {exc}; use --at-deadline to use the latest earlier snapshot", file=sys.stderr)
+        hint = "" if args.at_deadline else "; use --at-deadline to use the latest earlier snapshot"
+        print(f"cannot reconcile {args.month}: {exc}{hint}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a configuration gap, e.g. no exit threshold for the year
+        print(f"cannot reconcile {args.month}: {exc}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(s.to_dict(), ensure_ascii=False))

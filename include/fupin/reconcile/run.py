@@ -53,8 +53,12 @@ def _latest(conn: Connection, dataset: str, month: str) -> str | None:
 
 
 def choose_snapshots(conn: Connection, month: str, at_deadline: bool) -> tuple[str, str, str]:
-    """(registry month, dibao month, note): the month's own, or at the deadline the latest earlier."""
+    """(registry month, dibao month, note): the month's own, or at the deadline the latest earlier
+    for the one that has not arrived. With neither of the month's own there is nothing new to
+    compare: last months' data under a new month's name would only repeat old findings."""
     chosen, notes = {}, []
+    if at_deadline and all(_latest(conn, d, month) != month for d in ("registry", "dibao")):
+        raise NotReady(f"neither the registry nor the dibao snapshot of {month} is loaded: nothing to reconcile")
     for dataset, label in (("registry", "建档立卡"), ("dibao", "低保")):
         latest = _latest(conn, dataset, month)
         if latest == month:
@@ -87,6 +91,9 @@ def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = 
         previous = _previous(conn, month)
     year = int(month[:4])
     cfg = settings()["reconciliation"]
+    if year not in cfg["exit_threshold"]:
+        raise ValueError(f"no exit threshold (脱贫标准) for {year}: add reconciliation.exit_threshold.{year} "
+                         "to config/settings.yaml, then re-run the month")
     result = reconcile(registry, dibao, month, poverty_standard=float(cfg["poverty_standard"]),
                        exit_threshold=float(cfg["exit_threshold"][year]))
     f = result.findings
