@@ -129,3 +129,19 @@ def test_demo_run_replays_months_through_the_dags(tmp_path, airflow_db):
     assert sum("_receipt_" in m for m in mails) == 14
     assert sum("reconciliation_2017-0" in m for m in mails) == 4
     assert any("exit_check_2017-03" in m for m in mails)  # the planted R6 case, to its town only
+
+
+def test_generator_workers_handle_term_by_default_whatever_the_parent_installed():
+    """A process that ran Airflow tasks has its own SIGTERM handler, which forked workers
+    inherit; the generator's workers reset it, so they can always be stopped."""
+    import signal
+
+    from fupin.demo.generate import worker_pool
+
+    before = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        with worker_pool(2) as pool:
+            seen = pool.map(signal.getsignal, [signal.SIGTERM, signal.SIGTERM])
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert seen == [signal.SIG_DFL, signal.SIG_DFL]

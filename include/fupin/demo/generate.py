@@ -11,8 +11,11 @@ import copy
 import datetime as dt
 import json
 import multiprocessing
+import multiprocessing.pool
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +178,33 @@ def _write(args: tuple[str, Path, int]) -> list[Drop]:
     return write_month(_COUNTY, month, root, random.Random(f"{seed}-{month}"))
 
 
+def _default_signals() -> None:
+    """In each forked worker: the default TERM/INT handling, whatever the parent installed (a
+    test session that ran Airflow tasks replaces SIGTERM's handler; a worker that ignores TERM
+    makes Pool.terminate() wait for ever)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[multiprocessing.pool.Pool]:
+    """Forked workers with default signal handling that leave on their own when the work is
+    done (close + join). `with Pool()` terminates instead: it sends TERM to workers that may be
+    waiting on the task queue's lock, and a worker that inherited a TERM handler from its parent
+    (a pytest session that ran Airflow tasks) never exits — a CI run hung there once."""
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_default_signals)
+    try:
+        yield pool
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
 def generate(root: Path, seed: int = 2016, scale: int = 1, months: list[str] | None = None, progress=None,
              workers: int | None = None) -> dict:
     """Write every month's files (in parallel: months are independent) and the manifest."""
@@ -192,7 +222,7 @@ def generate(root: Path, seed: int = 2016, scale: int = 1, months: list[str] | N
             progress(month)
 
     if workers > 1:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with worker_pool(workers) as pool:
             for month, done in zip(months, pool.imap(_write, jobs), strict=True):
                 finished(month, done)
     else:
