@@ -26,7 +26,7 @@ from bench_reconcile import _fresh_pg, make_frames  # noqa: E402
 
 
 def main() -> int:
-    from sqlalchemy import delete, insert
+    from sqlalchemy import delete
 
     from fupin.warehouse import db, load
     from fupin.warehouse.schema import dataset_tables
@@ -53,9 +53,7 @@ def main() -> int:
     def inserts() -> None:
         with db.engine(url).begin() as conn:
             conn.execute(delete(table).where(table.c.month == args.month))
-            cols, rows = load._rows(frame, args.month, rec.sha256, keys)
-            for batch in load._batches(rows):
-                conn.execute(insert(table), [dict(zip(cols, row, strict=True)) for row in batch])
+            load._insert_batches(conn, table, *load._rows(frame, args.month, rec.sha256, keys))
 
     times: dict[str, list[float]] = {"copy": [], "inserts": []}
     for r in range(args.runs):

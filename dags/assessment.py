@@ -17,21 +17,18 @@ from __future__ import annotations
 import logging
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import pendulum
-import yaml
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_context, task
 
+from fupin import config
 from fupin.assets import WAREHOUSE_POOL
 from fupin.county import County, counties
 
 log = logging.getLogger(__name__)
-CONFIG = Path(__file__).resolve().parents[1] / "config" / "assessment.yaml"
 # config/assessment.yaml's `require_approval`; FUPIN_REQUIRE_APPROVAL=1/0 overrides it per deployment
 REQUIRE_APPROVAL = os.environ.get("FUPIN_REQUIRE_APPROVAL", "") == "1" or (
-    os.environ.get("FUPIN_REQUIRE_APPROVAL", "") != "0"
-    and bool(yaml.safe_load(CONFIG.read_text(encoding="utf-8")).get("require_approval", False))
+    os.environ.get("FUPIN_REQUIRE_APPROVAL", "") != "0" and bool(config.assessment().get("require_approval", False))
 )
 
 

@@ -18,9 +18,9 @@ import logging
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, AssetAlias, dag, task
+from airflow.sdk import AssetAlias, dag, task
 
-from fupin.assets import WAREHOUSE_POOL, asset_name, asset_uri, ingest_alias
+from fupin.assets import WAREHOUSE_POOL, dataset_asset, ingest_alias
 from fupin.county import County, counties
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def bureau_ingest_dag(county: County) -> None:
             if receipt["status"] == "accepted":
                 for dataset, rows in receipt["rows"].items():
                     outlet_events[alias].add(
-                        Asset(name=asset_name(dataset, county.code), uri=asset_uri(dataset, county.code)),
+                        dataset_asset(dataset, county.code),
                         extra={"month": receipt["month"], "source": receipt["source"], "rows": rows, "drop_id": receipt["drop_id"]},
                     )
             return {k: receipt[k] for k in ("file", "source", "month", "status", "rows", "drop_id")}

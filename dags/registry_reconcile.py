@@ -17,16 +17,12 @@ import logging
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
 
-from fupin.assets import WAREHOUSE_POOL, asset_name, asset_uri
+from fupin.assets import WAREHOUSE_POOL, dataset_asset
 from fupin.county import County, counties
 
 log = logging.getLogger(__name__)
-
-
-def registry_asset(dataset: str, county: County) -> Asset:
-    return Asset(name=asset_name(dataset, county.code), uri=asset_uri(dataset, county.code))
 
 
 def on_reconcile_failure(context) -> None:
@@ -41,7 +37,7 @@ def registry_reconcile_dag(county: County) -> None:
         dag_id=county.dag_id("registry_reconcile"),
         schedule=AssetOrTimeSchedule(
             timetable=CronTriggerTimetable("0 9 15 * *", timezone="Asia/Shanghai"),
-            assets=(registry_asset("registry", county) & registry_asset("dibao", county)),
+            assets=(dataset_asset("registry", county.code) & dataset_asset("dibao", county.code)),
         ),
         start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
         catchup=False,

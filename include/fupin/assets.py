@@ -23,6 +23,13 @@ def asset_uri(dataset: str, county: str | None = None) -> str:
     return f"fupin://warehouse/{dataset}" if county is None else f"fupin://warehouse/{county}/{dataset}"
 
 
+def dataset_asset(dataset: str, county: str | None = None):  # noqa: ANN201 - airflow.sdk.Asset
+    """The Asset a dataset's loads emit on, and downstream DAGs are scheduled on."""
+    from airflow.sdk import Asset
+
+    return Asset(name=asset_name(dataset, county), uri=asset_uri(dataset, county))
+
+
 def ingest_alias(county: str | None = None) -> str:
     return INGEST_ALIAS if county is None else f"{INGEST_ALIAS}/{county}"
 

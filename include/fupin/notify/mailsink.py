@@ -25,16 +25,15 @@ class EmlSink:
 def start(folder: Path, port: int = 0):
     """Start the sink; returns (controller, port, the smtp_default connection as JSON)."""
     import logging
-    import socket
 
     from aiosmtpd.controller import Controller
+
+    from fupin.ops.cluster import free_port
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
 
     if port == 0:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
     controller = Controller(EmlSink(folder), hostname="127.0.0.1", port=port)
     controller.start()
     conn = json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": port,

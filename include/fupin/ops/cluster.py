@@ -48,6 +48,27 @@ def airflow_bin() -> str:
     return str(Path(sys.executable).with_name("airflow"))
 
 
+def pools_file() -> Path:
+    """The Airflow pools (`airflow pools import`), as data in the repo."""
+    return project_root() / "config" / "pools.json"
+
+
+def local_airflow_env(api_port: int) -> dict[str, str]:
+    """What every Airflow run from this venv needs (LocalCluster, `fupin serve`): this project's
+    DAGs and plugins, no examples, DAGs unpaused, the api-server on this machine only."""
+    root = project_root()
+    return dict(
+        AIRFLOW__CORE__DAGS_FOLDER=str(root / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(root / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+        AIRFLOW__API__PORT=str(api_port),
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{api_port}/execution/",
+        GX_ANALYTICS_ENABLED="False",
+    )
+
+
 @dataclass
 class LocalCluster:
     """`home` holds AIRFLOW_HOME and the components' logs; `metadata_url` must be an empty or
@@ -71,30 +92,22 @@ class LocalCluster:
     # --- configuration -----------------------------------------------------------------------
 
     def environment(self) -> dict[str, str]:
-        root = project_root()
         result_backend = "db+" + self.metadata_url.replace("postgresql+psycopg2://", "postgresql://")
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+        env.update(local_airflow_env(self.api_port))
         env.update(
             AIRFLOW_HOME=str(self.home),
-            AIRFLOW__CORE__DAGS_FOLDER=str(root / "dags"),
-            AIRFLOW__CORE__PLUGINS_FOLDER=str(root / "plugins"),
-            AIRFLOW__CORE__LOAD_EXAMPLES="False",
             AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
-            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
-            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.api_port}/execution/",
             AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=self.metadata_url,
             AIRFLOW__CELERY__BROKER_URL=self.broker_url,
             AIRFLOW__CELERY__RESULT_BACKEND=result_backend,
             AIRFLOW__CELERY__WORKER_CONCURRENCY=str(self.worker_concurrency),
-            AIRFLOW__API__PORT=str(self.api_port),
-            AIRFLOW__API__HOST="127.0.0.1",
             AIRFLOW__API_AUTH__JWT_SECRET=self._secret,
             AIRFLOW__API__SECRET_KEY=self._secret,
             # new DAG files are found within seconds, not the production default of minutes
             AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
             AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",
             AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(self.home / "logs"),
-            GX_ANALYTICS_ENABLED="False",
         )
         env.update(self.env)
         return env
@@ -110,7 +123,7 @@ class LocalCluster:
     def start(self, ready_timeout: float = 180) -> LocalCluster:
         self.home.mkdir(parents=True, exist_ok=True)
         self.airflow("db", "migrate")
-        self.airflow("pools", "import", str(project_root() / "config" / "pools.json"))
+        self.airflow("pools", "import", str(pools_file()))
         for name in COMPONENTS:
             self._spawn(name, [name])
         for i in range(self.workers):

@@ -8,7 +8,6 @@ taken within a minute. Ctrl-C stops everything.
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -16,27 +15,17 @@ import sys
 from pathlib import Path
 
 from fupin.config import project_root
-from fupin.ops.cluster import airflow_bin, stop_groups
-
-log = logging.getLogger(__name__)
+from fupin.ops.cluster import airflow_bin, local_airflow_env, pools_file, stop_groups
 
 
 def serve_environment(data_root: Path, smtp_conn: str, port: int) -> dict[str, str]:
-    root = project_root()
     env = dict(os.environ)
-    env.setdefault("AIRFLOW_HOME", str(root / ".airflow"))
+    env.setdefault("AIRFLOW_HOME", str(project_root() / ".airflow"))
+    env.update(local_airflow_env(port))  # the api-server on 127.0.0.1: a laptop, not the network
     env.update(
-        AIRFLOW__CORE__DAGS_FOLDER=str(root / "dags"),
-        AIRFLOW__CORE__PLUGINS_FOLDER=str(root / "plugins"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__API__HOST="127.0.0.1",  # a laptop: not reachable from the network
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://localhost:{port}/execution/",
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="10",
         AIRFLOW_CONN_SMTP_DEFAULT=smtp_conn,
         FUPIN_DATA_ROOT=str(data_root),
-        GX_ANALYTICS_ENABLED="False",
         # standalone starts its components as `airflow ...` from PATH: the venv's own
         PATH=str(Path(airflow_bin()).parent) + os.pathsep + env.get("PATH", ""),
     )
@@ -56,7 +45,7 @@ def serve(data_root: Path, port: int = 8080, smtp_port: int = 0, say=print) -> i
     env = serve_environment(data_root, conn, port)
     airflow = airflow_bin()
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([airflow, "pools", "import", str(project_root() / "config" / "pools.json")], env=env, check=True, capture_output=True)
+    subprocess.run([airflow, "pools", "import", str(pools_file())], env=env, check=True, capture_output=True)
     say(f"fupin: drop bureau files into {data_root / 'inbox'}/<source>/")
     say(f"fupin: mail goes to the SMTP sink on 127.0.0.1:{smtp_port}, stored in {data_root / 'mail'}")
     say(f"fupin: Airflow UI on http://localhost:{port} (user admin; password in {env['AIRFLOW_HOME']}/simple_auth_manager_passwords.json.generated)")

@@ -57,10 +57,11 @@ def choose_snapshots(conn: Connection, month: str, at_deadline: bool) -> tuple[s
     for the one that has not arrived. With neither of the month's own there is nothing new to
     compare: last months' data under a new month's name would only repeat old findings."""
     chosen, notes = {}, []
-    if at_deadline and all(_latest(conn, d, month) != month for d in ("registry", "dibao")):
+    latest_of = {d: _latest(conn, d, month) for d in ("registry", "dibao")}
+    if at_deadline and month not in latest_of.values():
         raise NotReady(f"neither the registry nor the dibao snapshot of {month} is loaded: nothing to reconcile")
     for dataset, label in (("registry", "建档立卡"), ("dibao", "低保")):
-        latest = _latest(conn, dataset, month)
+        latest = latest_of[dataset]
         if latest == month:
             chosen[dataset] = month
         elif at_deadline and latest is not None:

@@ -65,26 +65,35 @@ def _pg_text(value: object) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
+def _copy_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:  # noqa: ANN001
+    """COPY … FROM STDIN on the connection's own psycopg2 connection: the same transaction."""
+    raw = conn.connection.driver_connection
+    columns = ", ".join(f'"{c}"' for c in cols)
+    # a whole number that pandas holds as a float (a column with gaps) must reach an
+    # integer column as "3", not "3.0": INSERT casts it, COPY refuses it
+    ints = [isinstance(table.c[c].type, Integer) for c in cols]
+
+    def line(row: tuple) -> str:
+        return "\t".join(_pg_text(int(v) if i and isinstance(v, float) else v) for v, i in zip(row, ints, strict=True)) + "\n"
+
+    with raw.cursor() as cur:
+        for batch in _batches(rows):
+            cur.copy_expert(f'COPY "{table.name}" ({columns}) FROM STDIN', io.StringIO("".join(map(line, batch))))
+
+
+def _insert_batches(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:  # noqa: ANN001
+    """Batched INSERTs (executemany)."""
+    for batch in _batches(rows):
+        conn.execute(insert(table), [dict(zip(cols, row, strict=True)) for row in batch])
+
+
 def _insert_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:  # noqa: ANN001
     """Into `table`, inside the caller's transaction: COPY on PostgreSQL (psycopg2; 5.4x faster
     than executemany for 207k registry rows, bench/bench_load.py), batched INSERTs elsewhere."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
-        raw = conn.connection.driver_connection  # the same connection, so the same transaction
-        columns = ", ".join(f'"{c}"' for c in cols)
-        # a whole number that pandas holds as a float (a column with gaps) must reach an
-        # integer column as "3", not "3.0": INSERT casts it, COPY refuses it
-        ints = [isinstance(table.c[c].type, Integer) for c in cols]
-
-        def line(row: tuple) -> str:
-            return "\t".join(_pg_text(int(v) if i and isinstance(v, float) else v) for v, i in zip(row, ints, strict=True)) + "\n"
-
-        with raw.cursor() as cur:
-            for batch in _batches(rows):
-                buf = io.StringIO("".join(map(line, batch)))
-                cur.copy_expert(f'COPY "{table.name}" ({columns}) FROM STDIN', buf)
-        return
-    for batch in _batches(rows):
-        conn.execute(insert(table), [dict(zip(cols, row, strict=True)) for row in batch])
+        _copy_rows(conn, table, cols, rows)
+    else:
+        _insert_batches(conn, table, cols, rows)
 
 
 def replace_month(conn: Connection, dataset: str, source: str, month: str, frame: pd.DataFrame, rec: FileRecord) -> str:
