@@ -51,25 +51,34 @@ def _pg_available() -> str | None:
         return f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(exc).__name__}); start it as in the README"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def warehouse(request: pytest.FixtureRequest, data_root: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The warehouse URL, migrated to head and empty."""
+def skip_or_fail(reasons: list[str], what: str) -> None:
+    """A service the test needs is missing: skip with the reason, but fail under CI=true."""
+    if reasons:
+        if os.environ.get("CI"):
+            pytest.fail("; ".join(reasons) + f" — CI must run {what}")
+        pytest.skip("; ".join(reasons))
+
+
+def empty_pg_warehouse() -> str:
+    """The PostgreSQL test database with an empty public schema (skips or fails without the server)."""
     from sqlalchemy import text
 
     from fupin.warehouse import db
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_root / 'warehouse.sqlite'}"
-    else:
-        reason = _pg_available()
-        if reason:
-            if os.environ.get("CI"):
-                pytest.fail(reason + " — CI must run the PostgreSQL tests")
-            pytest.skip(reason)
-        url = PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + PG_TEST_DB
-        with db.engine(url).begin() as conn:
-            conn.execute(text("drop schema public cascade"))
-            conn.execute(text("create schema public"))
+    skip_or_fail([r for r in [_pg_available()] if r], "the PostgreSQL tests")
+    url = PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + PG_TEST_DB
+    with db.engine(url).begin() as conn:
+        conn.execute(text("drop schema public cascade"))
+        conn.execute(text("create schema public"))
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse(request: pytest.FixtureRequest, data_root: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The warehouse URL, migrated to head and empty."""
+    from fupin.warehouse import db
+
+    url = f"sqlite:///{data_root / 'warehouse.sqlite'}" if request.param == "sqlite" else empty_pg_warehouse()
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
     db.upgrade(url)
     return url
@@ -133,14 +142,6 @@ class Mailbox:
         return [m["X-Fupin-Key"] for m in self.messages]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def smtp_connection_uri(port: int) -> str:
     import json
 
@@ -150,7 +151,9 @@ def smtp_connection_uri(port: int) -> str:
 
 @pytest.fixture
 def mailbox(monkeypatch: pytest.MonkeyPatch):
-    box = Mailbox(_free_port()).start()
+    from fupin.ops.cluster import free_port
+
+    box = Mailbox(free_port()).start()
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(box.port))
     yield box
     box.stop()

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_ADMIN_DSN, _pg_available
+from tests.conftest import PG_ADMIN_DSN, _pg_available, skip_or_fail
 from tests.helpers import count, rows, sheet, write
 
 pytestmark = [pytest.mark.distributed, pytest.mark.postgres, pytest.mark.slow]
@@ -29,10 +28,7 @@ def _services_or_skip() -> None:
         redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
     except Exception as exc:  # noqa: BLE001
         reasons.append(f"Redis not reachable at {REDIS_URL} ({type(exc).__name__}); start it as in the README")
-    if reasons:
-        if os.environ.get("CI"):
-            pytest.fail("; ".join(reasons) + " — CI must run the distributed test")
-        pytest.skip("; ".join(reasons))
+    skip_or_fail(reasons, "the distributed test")
 
 
 def _wait(what: str, predicate, timeout: float, cluster) -> None:

@@ -34,9 +34,10 @@ def test_each_notice_is_queued_once_and_sent_once(sqlite_warehouse, mailbox):
 
 @pytest.mark.usefixtures("test_template")
 def test_server_stopping_mid_batch_loses_nothing_and_sends_nothing_twice(sqlite_warehouse, monkeypatch):
-    from tests.conftest import _free_port, smtp_connection_uri
+    from fupin.ops.cluster import free_port
+    from tests.conftest import smtp_connection_uri
 
-    port = _free_port()
+    port = free_port()
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(port))
     _queue(6)
     first = Mailbox(port, refuse_after=2).start()  # accepts two, then goes away

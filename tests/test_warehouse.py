@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -33,27 +31,19 @@ def test_default_warehouse_is_a_sqlite_file_under_the_data_root(data_root, monke
 
 
 @pytest.mark.postgres
-def test_copy_on_postgresql_stores_exactly_what_inserts_store_elsewhere(tmp_path, people, monkeypatch):
+def test_copy_on_postgresql_stores_exactly_what_inserts_store_elsewhere(tmp_path, people):
     """PostgreSQL loads with COPY, SQLite with INSERTs: the same frame reads back the same."""
     import datetime as dt
 
     import pandas as pd
-    from sqlalchemy import select, text
+    from sqlalchemy import select
 
     from fupin.warehouse import db, load
     from fupin.warehouse.schema import dataset_tables
-    from tests.conftest import PG_ADMIN_DSN, PG_TEST_DB, _pg_available
+    from tests.conftest import empty_pg_warehouse
     from tests.helpers import rows
 
-    reason = _pg_available()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    pg = PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + PG_TEST_DB
-    with db.engine(pg).begin() as conn:
-        conn.execute(text("drop schema public cascade"))
-        conn.execute(text("create schema public"))
+    pg = empty_pg_warehouse()
     lite = f"sqlite:///{tmp_path / 'w.sqlite'}"
     frames = {}
     for dataset in ("registry", "employment"):
