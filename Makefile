@@ -31,6 +31,7 @@ airflow-db: setup
 	$(BIN)/airflow pools import config/pools.json > /dev/null
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 demo: setup airflow-db

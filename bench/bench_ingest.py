@@ -69,13 +69,14 @@ def time_ingest(path: Path) -> tuple[float, dict[str, float]]:
 
 def phases(path: Path) -> dict[str, float]:
     """One ingest, split by phase, to see where the time goes."""
+    import datetime as dt
+
+    from fupin.config import contracts
     from fupin.ingest.normalize import normalize_table
     from fupin.ingest.reader import read_workbook
     from fupin.ingest.sheets import build_table, match_sheet
     from fupin.validate.gx import run_suite
     from fupin.validate.rules import run_rules
-    from fupin.config import contracts
-    import datetime as dt
 
     out: dict[str, float] = {}
     t = time.perf_counter()

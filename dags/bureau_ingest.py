@@ -66,6 +66,8 @@ def bureau_ingest_dag(county: County) -> None:
 
             with county.active():
                 receipt = ingest_one(item)
+            if receipt is None:  # owned by another ingester, or still being written
+                return {"path": item["path"], "status": "left_for_later"}
             if receipt["status"] == "accepted":
                 for dataset, rows in receipt["rows"].items():
                     outlet_events[alias].add(

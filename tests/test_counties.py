@@ -21,7 +21,8 @@ def province(tmp_path, monkeypatch):
 
     own = tmp_path / "c2-config" / "config"
     own.mkdir(parents=True)
-    (own / "units.yaml").write_text((ROOT / "config" / "units.yaml").read_text(encoding="utf-8").replace("renhua.fupin.example", "c2.fupin.example"), encoding="utf-8")
+    units = (ROOT / "config" / "units.yaml").read_text(encoding="utf-8")
+    (own / "units.yaml").write_text(units.replace("renhua.fupin.example", "c2.fupin.example"), encoding="utf-8")
     listed = []
     for code, conf in (("440224", None), ("440299", str(tmp_path / "c2-config"))):
         root = tmp_path / code

@@ -15,7 +15,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from fupin.ingest import inbox
@@ -218,7 +217,7 @@ def test_an_older_drop_arriving_late_does_not_overwrite_a_newer_one(tmp_path, wa
     data = rows("registry", people)
     box = data_root / "inbox" / "poverty_office"
     old = write(box / "reg_201706_a.xlsx", sheet("registry", data[:3]))
-    new = write(box / "reg_201706_b.xlsx", sheet("registry", data[:7]))
+    write(box / "reg_201706_b.xlsx", sheet("registry", data[:7]))
     os.utime(old, (time.time() - 100, time.time() - 100))
     claimed = {c.original_name: c for c in inbox.claim_new()}
     assert ingest_claimed(claimed["reg_201706_b.xlsx"]).status == "accepted"

@@ -90,7 +90,10 @@ def test_duplicate_id_in_a_snapshot(tmp_path, people):
     data = copy.deepcopy(rows("dibao", people))
     data[3]["id_number"] = data[2]["id_number"]
     r = ingest("civil_affairs", write(tmp_path / "dibao_201706.xlsx", sheet("dibao", data)))
-    assert _errors(r) == [(4, "unique"), (5, "unique")]
+    assert _errors(r) == [(4, "duplicate_row"), (5, "duplicate_row")]
+    # each of the two rows names the other, so the clerk finds both
+    assert ["与第 5 行相同" in e["message"] for e in r.errors] == [True, False]
+    assert ["与第 4 行相同" in e["message"] for e in r.errors] == [False, True]
     assert all("440224" in e["value"] and "*" in e["value"] for e in r.errors if e["rule"] == "unique")
 
 

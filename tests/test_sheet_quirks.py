@@ -135,8 +135,6 @@ def test_every_yes_no_form(tmp_path, people):
 
 def test_numbers_with_separators_units_and_full_width_digits(tmp_path, people):
     data = copy.deepcopy(rows("dibao", people))[:3]
-    for row in data:  # same card: same income per household is the registry's rule, not dibao's
-        pass
     data[0]["monthly_benefit"], data[1]["monthly_benefit"], data[2]["monthly_benefit"] = "1,234.5", "1234元", "１２３４"
     r = ingest("civil_affairs", write(tmp_path / "dibao_201706.xlsx", sheet("dibao", data)))
     assert r.status == "accepted", r.text()

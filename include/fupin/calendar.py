@@ -32,3 +32,12 @@ def month_end(month: str) -> dt.date:
 def month_label(month: str | None) -> str:
     """`2017-06` as officials write it: 2017年6月."""
     return f"{month[:4]}年{int(month[5:])}月" if month else "月份未知"
+
+
+def time_label(when: dt.datetime | str | None) -> str:
+    """A moment as a clerk reads it: 2017年6月5日 09:06."""
+    if when is None or when == "":
+        return "—"
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when)
+    return f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"

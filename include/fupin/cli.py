@@ -41,13 +41,38 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     db.upgrade()
     ensure_folders()
-    receipts = ingest_files(args.source, [Path(f) for f in args.files])
+    failed = False
+    receipts = []
+    for f in args.files:  # one file's failure never stops the others
+        try:
+            receipts += ingest_files(args.source, [Path(f)])
+        except Exception as exc:  # noqa: BLE001 - reported, and the file stays claimed for a re-run
+            failed = True
+            print(f"{Path(f).name}: ingest failed ({type(exc).__name__}); the file is kept in work/ and taken again by the next run",
+                  file=sys.stderr)
+    _print_receipts(receipts, args.json)
+    return 0 if not failed and all(r.status != "rejected" for r in receipts) else 1
+
+
+def _print_receipts(receipts: list, as_json: bool) -> None:
+    """One receipt per file: the JSON line, or the text a clerk reads."""
     for r in receipts:
-        if args.json:
-            print(json.dumps(r.to_dict(), ensure_ascii=False))
-        else:
-            print(r.text())
-    return 0 if all(r.status != "rejected" for r in receipts) else 1
+        print(json.dumps(r.to_dict(), ensure_ascii=False) if as_json else r.text())
+
+
+def cmd_inbox(args: argparse.Namespace) -> int:
+    from fupin.ingest.tasks import ingest_inbox
+    from fupin.receipts import Receipt
+
+    out = ingest_inbox()
+    receipts = [Receipt(**r) for r in out if r.get("status") != "failed"]
+    failures = [r for r in out if r.get("status") == "failed"]
+    _print_receipts(receipts, args.json)
+    for f in failures:
+        print(f"{f['source']}: ingest failed ({f['error']}); the file is kept in work/ and taken again by the next run", file=sys.stderr)
+    if not out:
+        print("no file to ingest", file=sys.stderr)
+    return 1 if failures or any(r.status == "rejected" for r in receipts) else 0
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -185,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("files", nargs="+")
     i.set_defaults(func=cmd_ingest)
 
+    ib = sub.add_parser("inbox", help="ingest every settled file in every inbox (and claims left by dead processes) once, "
+                                      "printing one receipt per file and queueing its mail: what bureau_ingest does, without the scheduler")
+    ib.add_argument("--data-root")
+    ib.add_argument("--json", action="store_true", help="one JSON receipt per line")
+    ib.set_defaults(func=cmd_inbox)
+
     t = sub.add_parser("templates", help="write a blank Excel template per source")
     t.add_argument("dir")
     t.set_defaults(func=cmd_templates)
@@ -229,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from fupin.files import restrict_umask
+
+    restrict_umask()  # everything the platform writes holds personal data
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     args = build_parser().parse_args(argv)
     _data_root(args)

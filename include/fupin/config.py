@@ -87,6 +87,7 @@ class Column:
     max_length: int | None = None
     not_after_month: bool = False
     not_above: str | None = None
+    text_limit: int | None = None  # most characters a text cell may hold (max_length, else the type's)
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -112,6 +113,7 @@ class Dataset:
     rules: tuple[str, ...] = ()
     optional: bool = False
     snapshot: bool = False
+    key: tuple[str, ...] = ()  # the natural key: one row per key in a file
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -141,8 +143,9 @@ class Contracts:
         return [self.datasets[d] for d in self.sources[source].datasets]
 
 
-def _column(raw: dict[str, Any], enums: dict[str, list[str]]) -> Column:
+def _column(raw: dict[str, Any], enums: dict[str, list[str]], text_limits: dict[str, int]) -> Column:
     raw = dict(raw)
+    raw.setdefault("text_limit", raw.get("max_length") or text_limits.get(raw["type"]))
     req = raw.pop("required")
     if isinstance(req, dict):
         req = Condition(req["column"], tuple(req["in"]))
@@ -162,16 +165,18 @@ def _column(raw: dict[str, Any], enums: dict[str, list[str]]) -> Column:
 def contracts() -> Contracts:
     data = _load_yaml("contracts.yaml")
     enums = data.get("enums", {})
+    limits = data.get("text_max_length", {})
     datasets = {
         name: Dataset(
             name=name,
             source=d["source"],
             title=d["title"],
             grain=d["grain"],
-            columns=tuple(_column(c, enums) for c in d["columns"]),
+            columns=tuple(_column(c, enums, limits) for c in d["columns"]),
             rules=tuple(d.get("rules", ())),
             optional=bool(d.get("optional", False)),
             snapshot=bool(d.get("snapshot", False)),
+            key=tuple(d.get("key", ())),
         )
         for name, d in data["datasets"].items()
     }

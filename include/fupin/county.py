@@ -49,6 +49,9 @@ class County:
     @contextmanager
     def active(self) -> Iterator[County]:
         """Point the config loader, data root and warehouse at this county, then restore."""
+        from fupin.files import restrict_umask
+
+        restrict_umask()  # every task enters here: what it writes holds personal data
         if self.code is None:
             yield self
             return

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
-from fupin.calendar import month_label
+from fupin.calendar import month_label, time_label
 from fupin.config import contracts
 from fupin.export import set_cell
 from fupin.ingest.reader import RawSheet
-from fupin.validate.issues import Issue
+from fupin.validate.issues import Issue, amount
+
+
+class Status(StrEnum):
+    """What became of a drop (报送结果)."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"  # the same bytes are the month's data already
+    SUPERSEDED = "superseded"  # valid, but a file dropped later holds the month
+
 
 STATUS_TEXT = {
     "accepted": "已通过，数据已入库",
@@ -43,6 +54,10 @@ class Receipt:
     annotated_workbook: str | None = None
     received_at: str | None = None
     processed_at: str | None = None
+    same_as: dict | None = None  # the earlier drop a duplicate repeats: file, received_at
+    total_rows: int = 0  # data rows read
+    error_rows: int = 0  # of which rows with an error
+    error_threshold: float = 0.0  # the share of rows in error the unit may send
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,28 +95,95 @@ def _lines(issues: list[dict]) -> list[str]:
     return out
 
 
+def error_summary(r: Receipt) -> str:
+    """`3 处错误，涉及 2 行（共 10,411 行数据）` — the true counts a clerk can check."""
+    rows = len({(e.get("sheet"), e["row"]) for e in r.errors if e.get("row")})
+    whole = sum(1 for e in r.errors if not e.get("row"))
+    text = f"{len(r.errors)} 处错误"
+    if rows:
+        text += f"，涉及 {rows} 行" + (f"（共 {amount(r.total_rows)} 行数据）" if r.total_rows else "")
+    if whole:
+        text += f"，其中 {whole} 处涉及整个文件" if rows else "，涉及整个文件"
+    return text
+
+
+def _threshold_line(r: Receipt) -> str | None:
+    if r.status != Status.REJECTED or not r.error_rows:
+        return None
+    if r.error_threshold <= 0:
+        return "本单位的报表不允许有错误行：须全部改正后重新报送整个文件。"
+    share = r.error_rows / max(1, r.total_rows)
+    return (f"本单位允许的错误行比例为 {r.error_threshold:.1%}，本文件为 {share:.1%}，超过了上限：请改正后重新报送整个文件。"
+            if share > r.error_threshold else None)
+
+
 def render_text(r: Receipt) -> str:
     c = contracts()
     source = c.sources[r.source].label if r.source in c.sources else r.source
-    month = month_label(r.month)
     head = [
-        f"【报送回执】{source} · {month} · 文件“{r.file}”",
+        f"【报送回执】{source} · {month_label(r.month)} · 文件“{r.file}”",
         f"结果：{STATUS_TEXT[r.status]}。",
-        f"收到时间：{r.received_at or '—'}　文件编号：{r.drop_id}　指纹：{r.sha256[:12]}",
+        f"收到时间：{time_label(r.received_at)}　处理时间：{time_label(r.processed_at)}　回执编号：{r.drop_id}",
     ]
     if r.rows:
-        counts = "，".join(f"{c.datasets[d].title if d in c.datasets else d} {n} 行" for d, n in r.rows.items())
-        head.append(f"各表行数：{counts}。")
+        counts = "，".join(f"{c.datasets[d].title if d in c.datasets else d} {amount(n)} 行" for d, n in r.rows.items())
+        head.append(f"入库行数：{counts}。")
     if r.replaced_previous:
         head.append("本文件已替换同月此前报送的数据（原文件仍存档）。")
-    if r.duplicate_of:
-        head.append(f"该文件与 {r.duplicate_of[:12]} 完全相同。")
+    if r.same_as:
+        head.append(f"该文件与 {time_label(r.same_as['received_at'])} 报送的“{r.same_as['file']}”完全相同，数据已在库中，无需重新报送。")
     body: list[str] = []
     if r.errors:
-        body += ["", f"错误 {len(r.errors)} 处（须修改后重新报送整个文件）："] + _lines(r.errors)
+        body += ["", f"{error_summary(r)}（须修改后重新报送整个文件）："]
+        line = _threshold_line(r)
+        if line:
+            body.append(line)
+        body += _lines(r.errors)
     if r.warnings:
         body += ["", f"提示 {len(r.warnings)} 条（不影响入库，请核对）："] + _lines(r.warnings)
     return "\n".join(head + body) + "\n"
+
+
+def marked_copy_name(r: Receipt) -> str:
+    """The marked-up workbook's name as the clerk receives it: 县卫计局_2017年5月_标注.xlsx."""
+    c = contracts()
+    source = c.sources[r.source].label if r.source in c.sources else r.source
+    return f"{source}_{month_label(r.month) if r.month else '报送文件'}_标注.xlsx"
+
+
+EXPLAIN_COLUMNS = (("工作表", 14), ("行号", 7), ("列", 16), ("填写的值", 22), ("问题", 40), ("处理办法", 48))
+
+
+def _explain(ws, issues: list[Issue]) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """The 错误说明 sheet: one row an issue, readable on screen and printable on A4."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    thin = Side(style="thin", color="BFBFBF")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for j, (header, width) in enumerate(EXPLAIN_COLUMNS, 1):
+        cell = set_cell(ws, 1, j, header)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="FCE4D6")
+        cell.border, cell.alignment = border, Alignment(vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(j)].width = width
+    for n, i in enumerate(issues, 2):
+        where = i.sheet or ("整个文件" if i.row is None else "")
+        for j, v in enumerate([where, i.row or "", i.column or "", i.value or "", i.message, i.fix], 1):
+            cell = set_cell(ws, n, j, v)
+            cell.alignment, cell.border = wrap, border
+            if i.severity == "warning" and j == 5:
+                cell.font = Font(color="7F6000")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(EXPLAIN_COLUMNS))}{max(1, len(issues) + 1)}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def write_annotated(path: Path, sheets: list[RawSheet], issues: list[Issue], locate: dict[tuple[str, str], int]) -> Path:
@@ -112,17 +194,13 @@ def write_annotated(path: Path, sheets: list[RawSheet], issues: list[Issue], loc
     """
     from openpyxl import Workbook
     from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import PatternFill
 
     red = PatternFill("solid", fgColor="FFC7CE")
     wb = Workbook()
     summary = wb.active
     summary.title = "错误说明"
-    for j, h in enumerate(["工作表", "行号", "列", "问题", "处理办法"], 1):
-        set_cell(summary, 1, j, h).font = Font(bold=True)
-    for n, i in enumerate(issues, 2):
-        for j, v in enumerate([i.sheet or "", i.row or "", i.column or "", i.message, i.fix], 1):
-            set_cell(summary, n, j, v)
+    _explain(summary, issues)
     for sheet in sheets:
         ws = wb.create_sheet(title=(sheet.name or "Sheet")[:31])
         for r, cells in enumerate(sheet.rows, 1):

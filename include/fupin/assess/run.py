@@ -18,7 +18,14 @@ from fupin.calendar import months
 from fupin.config import assessment, contracts
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import (
-    assessment_actions, assessment_runs, assessment_scores, dataset_tables, dataset_versions, drops, findings, reconciliation_rates,
+    assessment_actions,
+    assessment_runs,
+    assessment_scores,
+    dataset_tables,
+    dataset_versions,
+    drops,
+    findings,
+    reconciliation_rates,
 )
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ job (fupin.validate), so each is judged in one place only.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,9 @@ _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\s*\d{1,2}
 _DATE8 = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _NAME_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "∙": "·", "‧": "·"})
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+# C0/C1 control characters other than tab and line breaks (which are folded as spaces):
+# a NUL or an escape in a cell is pasted garbage, and PostgreSQL refuses NUL outright
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _blank(cell: object) -> bool:
@@ -47,16 +51,22 @@ def parse_money(cell: object) -> Parsed:
     if isinstance(cell, bool):
         return None, "money_format"
     if isinstance(cell, (int, float)):
-        return float(cell), None
-    text = fold(str(cell)).replace(",", "").replace("元", "").replace("¥", "").replace("￥", "")
-    try:
-        return float(text), None
-    except ValueError:
-        return None, "money_format"
+        value = float(cell)
+    else:
+        text = fold(str(cell)).replace(",", "").replace("元", "").replace("¥", "").replace("￥", "")
+        try:
+            value = float(text)
+        except ValueError:
+            return None, "money_format"
+    if not math.isfinite(value):  # "inf", "Infinity", "NaN" parse as floats
+        return None, "not_finite"
+    return value, None
 
 
 def parse_int(cell: object) -> Parsed:
     value, rule = parse_money(cell)
+    if rule == "not_finite":
+        return None, rule
     if rule or value is None or not float(value).is_integer():
         return None, "int_format"
     return int(value), None
@@ -139,6 +149,23 @@ def parser_for(col: Column) -> Callable[[object], Parsed]:
     }.get(col.type) or enum_parser(col)
 
 
+def _implausible_text(cell: object, col: Column) -> str | None:
+    """`control_char` or `too_long` for a text cell no person typed, else None."""
+    if not isinstance(cell, str):
+        return None
+    if _CONTROL.search(cell):
+        return "control_char"
+    if col.text_limit and col.type not in ("money", "int", "date", "bool") and len(cell.strip()) > col.text_limit:
+        return "too_long"
+    return None
+
+
+def _shown(cell: object) -> str:
+    """A cell as the receipt quotes it: short, and without what cannot be printed."""
+    text = _CONTROL.sub("�", str(cell))
+    return text if len(text) <= 30 else text[:30] + "…"
+
+
 def normalize_table(table: SheetTable) -> tuple[pd.DataFrame, list[Issue]]:
     """Typed columns (one per contract column) plus `sheet` and `row_no` (the Excel row)."""
     issues: list[Issue] = []
@@ -172,13 +199,18 @@ def normalize_table(table: SheetTable) -> tuple[pd.DataFrame, list[Issue]]:
                 if _blank(cell):
                     values.append(None)
                     continue
+                bad = _implausible_text(cell, col)
+                if bad:
+                    values.append(None)
+                    issues.append(issue(bad, sheet=table.sheet, row=row, column=header, value=_shown(cell), max=col.text_limit))
+                    continue
                 key = (type(cell), cell)
                 parsed = memo.get(key)
                 if parsed is None:
                     parsed = memo[key] = parse(cell)
                 values.append(parsed[0])
                 if parsed[1]:
-                    issues.append(issue(parsed[1], sheet=table.sheet, row=row, column=header, value=str(cell)[:50]))
+                    issues.append(issue(parsed[1], sheet=table.sheet, row=row, column=header, value=_shown(cell)))
         data[col.key] = values
     frame = pd.DataFrame(data)
     return typed(frame, table.dataset.columns), issues

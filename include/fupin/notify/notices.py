@@ -17,6 +17,12 @@ def queue_receipt(receipt: Receipt) -> bool:
     )
 
 
+def queue_engineer_alert(what: str, key: str, about: str, error: str, attempts: int) -> bool:
+    """An alert to the platform's engineers (unit `ops`): something was given up on and needs
+    a person. Keyed by (what, key), so one alert per thing, not per retry."""
+    return enqueue(f"alert:{what}", key, "ops", "engineer_alert", what=what, about=about, error=error, attempts=attempts)
+
+
 def queue_reconciliation(summary: dict, workbook: str, escalated_rows: list[dict]) -> int:
     """比对结果 to civil affairs and the poverty office; the escalated ones copy the office's leaders."""
     from fupin.reconcile.rules import COUNTY, RULES

@@ -65,7 +65,7 @@ def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path
         value = by_town.get(COUNTY)
         set_cell(ws, row, 1, kind)
         set_cell(ws, row, 2, "—" if value is None else f"{value:.1%}")
-    for rule, (name, owner, _) in RULES.items():
+    for rule, (name, _owner, _) in RULES.items():
         sheet = wb.create_sheet(f"{rule} {name}")
         rows = f[f["rule"] == rule]
         for j, (_, label) in enumerate(COLUMNS, 1):

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from functools import cache
 from typing import Any
 
 import pandas as pd
 
 from fupin import ids
-from fupin.config import Dataset
-from fupin.validate.issues import Issue, issue
+from fupin.config import Column, Dataset, geography
+from fupin.validate.issues import Issue, amount, issue
+from fupin.validate.suggest import did_you_mean
 from fupin.validate.suites import load_suite
 
 
@@ -74,19 +76,32 @@ def run_suite(ds: Dataset, frame: pd.DataFrame, month_end: dt.date, headers: dic
         meta = res.expectation_config.meta
         key = meta["column"]
         col = ds.column(key)
+        choices = _choices(meta["rule"], col)
+        hints: dict[object, str] = {}
         for pos in res.result.get("unexpected_index_list") or []:
             value = frame.at[pos, key]
-            shown = None if _missing(value) else (ids.mask(value) if col.personal else _show(value))
+            shown = None if _missing(value) else (ids.mask(value) if col.personal else show_value(value, col))
+            if choices and value not in hints:
+                hints[value] = did_you_mean(value, choices)
             out.append(
                 issue(
                     meta["rule"], sheet=sheets[pos], row=rows[pos],
-                    column=headers.get((sheets[pos], key), col.header), value=shown,
+                    column=headers.get((sheets[pos], key), col.header), value=shown, detail=hints.get(value) or None,
                     values=meta.get("values", ""), min=meta.get("min", ""), max=meta.get("max", ""),
                     other=meta.get("other", ""), condition=meta.get("condition", ""),
-                    example="丹霞街道",
+                    example=next(iter(geography().towns), ""),
                 )
             )
     return out
+
+
+def _choices(rule: str, col: Column) -> list[str]:
+    """The closed set a failing value should have come from, for a did-you-mean."""
+    if rule == "town":
+        return list(geography().towns)
+    if rule == "enum" and col.type == "enum":
+        return list(col.values)
+    return []
 
 
 def _raise_on_fault(ds: Dataset, result: Any) -> None:
@@ -103,9 +118,18 @@ def _missing(value: object) -> bool:
         return False
 
 
-def _show(value: object) -> str:
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
+def show_value(value: object, col: Column) -> str:
+    """A typed value as a clerk writes it: 99,999 元, 2017年6月1日, 是."""
+    if isinstance(value, pd.Timestamp | dt.date):
+        return f"{value.year}年{value.month}月{value.day}日"
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, int | float) and col.type in ("money", "int"):
+        return amount(value, _unit(col.header))
     return str(value)[:50]
+
+
+def _unit(header: str) -> str:
+    """The unit a header states in its brackets: （元）→ 元, （万元）→ 万元, （元/月）→ 元/月."""
+    m = re.search(r"[（(]([^）)]+)[）)]\s*$", header)
+    return m[1] if m else ""

@@ -22,7 +22,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "missing_dataset": ("缺少必报的表", "请补充该表（可作为同一工作簿中的另一个工作表）后重新报送。"),
     "missing_column": ("缺少必填列", "请按模板补上该列（表头文字须与模板一致）后重新报送。"),
     "missing_villages": ("缺少部分村的数据", "全县每个行政村须有一行，请补齐后重新报送。"),
-    "too_many_errors": ("错误行超过允许比例", "请按下列明细逐条修改后重新报送。"),
+    "extent": ("工作表的数据区域异常", "请删除数据区域以外的空行、空列，或新建工作簿只粘贴数据后重新报送。"),
+    "unreadable_content": ("文件中有无法校验的内容", "请用本单位的报送模板重新整理数据后报送；如仍不能通过，请联系扶贫办技术人员。"),
+    "system_failure": ("平台多次处理该文件均未成功（不是文件内容的问题）", "无需修改文件，技术人员已收到通知，处理后会告知结果。"),
     # cell level
     "required": ("必填项为空", "请填写“{header}”。"),
     "required_if": ("按其他列的填写，此项必填", "请填写“{header}”（{condition}时必填）。"),
@@ -31,6 +33,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "village": ("村名不属于所填的镇（街）", "请核对村名和所属镇（街），村名以参考名录为准。"),
     "pattern": ("格式不正确", "“{header}”应为 440224 开头的 16 位数字，请核对。"),
     "unique": ("在文件中重复出现", "同一人（或同一记录）只能出现一次，请删除重复行。"),
+    "duplicate_row": ("与文件中另一行重复", "同一{what}只能填一行，请删除或合并重复的行。"),
+    "control_char": ("含有不可见的控制字符", "请删除该单元格内容后重新输入（不要从其他系统直接复制粘贴）。"),
+    "not_finite": ("不是有效的数字", "请填写具体数字，如 1234.5。"),
+    "too_long": ("内容过长", "“{header}”最多 {max} 个字，请核对是否填错了列或粘贴了多余内容。"),
     "range": ("数值超出范围", "“{header}”应在 {min} 至 {max} 之间，请核对。"),
     "length": ("长度不正确", "“{header}”应为 {min} 至 {max} 个字符。"),
     "not_above": ("大于“{other}”", "“{header}”不能大于“{other}”，请核对。"),
@@ -55,8 +61,17 @@ CATALOG: dict[str, tuple[str, str]] = {
     "household_not_in_registry": ("户编号不在最新的建档立卡名单中", "请核对户编号。"),
     "location_differs": ("所在镇村与建档立卡名单不一致", "请与扶贫办核对该人员的镇、村。"),
     "same_as_other_month": ("文件内容与其他月份报送的文件完全相同", "如本月数据确实未变可忽略；否则请核对是否报错了月份。"),
+    "same_as_rejected": ("文件内容与此前未通过的文件完全相同", "如已按回执改正，请核对是否报送了改正后的文件。"),
+    "extension_mismatch": ("文件扩展名与实际格式不符", "下次请直接保存为 .xlsx 文件，不要手工修改扩展名。"),
     "superseded": ("同月已有更新的文件，本文件未替换数据", "无需处理。"),
 }
+
+
+def amount(value: float | int, unit: str = "") -> str:
+    """A number as people write it: 99,999 元, 1,234.5 万元, 12 (no trailing .0)."""
+    value = float(value)
+    text = f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}" if unit else text
 
 
 @dataclass

@@ -11,7 +11,9 @@ from collections.abc import Callable
 import pandas as pd
 
 from fupin.config import Dataset, geography
+from fupin.ids import mask
 from fupin.validate.issues import Issue, issue
+from fupin.validate.suggest import did_you_mean
 
 Headers = dict[tuple[str, str], str]
 
@@ -59,12 +61,24 @@ def village_in_town(ds: Dataset, frame: pd.DataFrame, headers: Headers) -> list[
     bad = {(t, v) for t, v in pairs.itertuples(index=False) if t in by_town and v not in by_town[t]}
     if not bad:
         return []
-    mask = [(t, v) in bad for t, v in zip(frame["town"], frame["village"], strict=True)]
+    where = {v.name: v.town for v in geography().villages}
+    hints = {(t, v): _village_hint(t, v, by_town[t], where) for t, v in bad}
+    rows = [(t, v) in bad for t, v in zip(frame["town"], frame["village"], strict=True)]
     return [
         issue("village", sheet=r.sheet, row=r.row_no, column=_header(headers, ds, r.sheet, "village"),
-              value=f"{r.town} {r.village}")
-        for r in frame[mask].itertuples()
+              value=f"{r.town} {r.village}", detail=hints[(r.town, r.village)] or None)
+        for r in frame[rows].itertuples()
     ]
+
+
+def _village_hint(town: str, village: str, own: set[str], where: dict[str, str]) -> str:
+    """是否为 a village of the row's town; or where the reference list puts the village."""
+    hint = did_you_mean(village, sorted(own))
+    if hint:
+        return hint
+    if village in where:
+        return f"参考名录中{village}属于{where[village]}，请核对所填的镇（街）"
+    return ""
 
 
 def every_village_once(ds: Dataset, frame: pd.DataFrame, headers: Headers) -> list[Issue]:
@@ -83,6 +97,30 @@ def every_village_once(ds: Dataset, frame: pd.DataFrame, headers: Headers) -> li
     return out
 
 
+def natural_key(ds: Dataset, frame: pd.DataFrame, headers: Headers) -> list[Issue]:
+    """Each row of a file stands for one thing (its dataset's `key`): rows sharing a key are
+    all reported, each naming the other rows."""
+    keys = [k for k in ds.key if k in frame]
+    if not keys or frame.empty:
+        return []
+    known = frame.dropna(subset=keys)
+    dup = known[known.duplicated(keys, keep=False)]
+    if dup.empty:
+        return []
+    what = {"id_number": "人", "household_id": "户"}.get(keys[0], "记录")
+    personal = ds.column(keys[0]).personal
+    out: list[Issue] = []
+    for _, group in dup.groupby(keys, sort=False):
+        places = list(zip(group["sheet"], group["row_no"], strict=True))
+        for sheet, row in places:
+            others = [f"第 {r} 行" if s == sheet else f"工作表“{s}”第 {r} 行" for s, r in places if (s, r) != (sheet, row)]
+            value = group[keys[0]].iloc[0]
+            out.append(issue("duplicate_row", sheet=sheet, row=row, column=_header(headers, ds, sheet, keys[0]),
+                             value=mask(value) if personal else str(value), detail="与" + "、".join(others[:3]) + ("等" if len(others) > 3 else "") + "相同",
+                             what=what))
+    return out
+
+
 RULES: dict[str, Callable[[Dataset, pd.DataFrame, Headers], list[Issue]]] = {
     "one_head_per_household": one_head_per_household,
     "same_income_per_household": same_income_per_household,
@@ -92,7 +130,7 @@ RULES: dict[str, Callable[[Dataset, pd.DataFrame, Headers], list[Issue]]] = {
 
 
 def run_rules(ds: Dataset, frame: pd.DataFrame, headers: Headers) -> list[Issue]:
-    out: list[Issue] = []
+    out: list[Issue] = natural_key(ds, frame, headers)
     for name in ds.rules:
         out += RULES[name](ds, frame, headers)
     return out

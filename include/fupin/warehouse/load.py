@@ -146,14 +146,31 @@ def drop_receipt(conn: Connection, drop_id: str) -> str | None:
     return conn.execute(select(drops.c.receipt).where(drops.c.drop_id == drop_id)).scalar()
 
 
-def previous_drop(conn: Connection, sha: str, source: str, month: str | None, any_month: bool = False) -> str | None:
-    """The month of an earlier drop of the same bytes by `source` for `month` (or any month).
+@dataclass(frozen=True)
+class EarlierDrop:
+    """An earlier drop of the same bytes by the same source, as a clerk would name it."""
 
-    Identical bytes for the same source and month are a duplicate; for another month they are
-    a new submission (a bureau whose figures did not change), loaded but pointed out.
+    drop_id: str
+    original_name: str
+    month: str | None
+    dropped_at: dt.datetime
+    status: str
+    current: bool  # its rows are the month's data now (so the bytes are "already loaded")
+
+
+def earlier_drops(conn: Connection, sha: str, source: str) -> list[EarlierDrop]:
+    """Every earlier, finished drop of these bytes by `source`, newest first.
+
+    Identical bytes are a duplicate only while they are what the warehouse holds for the month
+    (`current`); bytes that were rejected, or were since replaced, are judged again.
     """
-    q = select(drops.c.month).where(drops.c.sha256 == sha, drops.c.source == source, drops.c.status != "duplicate")
-    if not any_month:
-        q = q.where(drops.c.month.is_(None) if month is None else drops.c.month == month)
-    found = conn.execute(q.limit(1)).first()
-    return None if found is None else (found.month or "—")
+    q = (select(drops.c.drop_id, drops.c.original_name, drops.c.month, drops.c.dropped_at, drops.c.status)
+         .where(drops.c.sha256 == sha, drops.c.source == source, drops.c.status != "duplicate")
+         .order_by(drops.c.dropped_at.desc()))
+    found = conn.execute(q).all()
+    if not found:
+        return []
+    loaded = {(v.month) for v in conn.execute(
+        select(dataset_versions.c.month).where(dataset_versions.c.sha256 == sha, dataset_versions.c.source == source))}
+    return [EarlierDrop(r.drop_id, r.original_name, r.month, r.dropped_at, r.status, r.status == "accepted" and r.month in loaded)
+            for r in found]
