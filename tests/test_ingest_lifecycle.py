@@ -131,7 +131,7 @@ def test_hostile_names_never_leave_our_folders(data_root, sqlite_warehouse, peop
     assert claimed.path.parent == data_root / "work" / "health"
     assert ingest_claimed(claimed).status == "accepted"
     assert sorted(p.name for p in data_root.iterdir()) == ["archive", "inbox", "quarantine", "warehouse.sqlite",
-                                                            "warehouse.sqlite-shm", "warehouse.sqlite-wal", "work"]
+                                                            "warehouse.sqlite-shm", "warehouse.sqlite-wal", "watch", "work"]
 
 
 def test_zip_bomb_is_refused_before_parsing(tmp_path, sqlite_warehouse):

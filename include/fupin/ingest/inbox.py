@@ -189,7 +189,10 @@ def scan(source: str, root: Path | None = None, now: float | None = None) -> lis
         for entry in entries:
             if _IN_PROGRESS.search(entry.name):
                 continue
-            st = entry.stat(follow_symlinks=False)
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # taken meanwhile by another ingester
+                continue
             if not stat.S_ISREG(st.st_mode):
                 if stat.S_ISLNK(st.st_mode):
                     log.warning("ignoring a symlink in inbox/%s (links are never followed)", source)
@@ -220,6 +223,10 @@ def _claim_path(source: str, path: Path, name: str, root: Path | None) -> Claime
     except FileNotFoundError:
         sidecar.unlink(missing_ok=True)
         raise
+    try:
+        os.chmod(target, 0o640)  # the clerk's file holds personal data: ours now, not the world's
+    except PermissionError:  # owned by the file-share's user: its folder is private anyway
+        pass
     return Claimed(source, target)
 
 
@@ -238,10 +245,14 @@ def pending(root: Path | None = None, now: float | None = None) -> list[Claimed]
     for source in contracts().sources:
         work = folder("work", source, root=root)
         for p in sorted(work.iterdir()):
-            if "__" not in p.name or p.is_symlink() or not p.is_file():
+            if "__" not in p.name or p.is_symlink() or not p.is_file():  # (a vanished file is neither)
                 continue
             c = Claimed(source, p)
-            if now - _last_change(p.stat()) >= wait and not is_owned(c):
+            try:
+                settled = now - _last_change(p.stat()) >= wait
+            except FileNotFoundError:  # finished meanwhile by its owner
+                continue
+            if settled and not is_owned(c):
                 out.append(c)
     return out
 
@@ -296,10 +307,13 @@ def owned(c: Claimed) -> Iterator[bool]:
         # the lock file may have been unlinked by the owner that just finished: then ours is
         # a different inode, and the claim is gone
         try:
-            same = os.stat(lock).st_ino == os.fstat(fd).st_ino and c.path.exists()
+            ours = os.stat(lock).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:
-            same = False
-        yield same
+            ours = False
+        alive = c.path.exists()
+        if ours and not alive:  # a lock file we (re)created for a claim finished meanwhile
+            lock.unlink(missing_ok=True)
+        yield ours and alive
     finally:
         if fd >= 0:
             os.close(fd)
@@ -309,6 +323,8 @@ def owned(c: Claimed) -> Iterator[bool]:
 
 def is_owned(c: Claimed) -> bool:
     """Whether some live process holds the claim now (a probe: takes and drops the lock)."""
+    if not _lock_path(c).exists():
+        return False  # nobody has ever taken it, or its owner finished
     with owned(c) as mine:
         return not mine and c.path.exists()
 
@@ -352,10 +368,13 @@ def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claim
                 continue
             seen_file = done / f"{p.name.split('__', 1)[0]}.seen"
             try:
-                seen = json.loads(seen_file.read_text(encoding="utf-8"))
                 st = p.stat()
+            except FileNotFoundError:  # taken again meanwhile by another ingester
+                continue
+            try:
+                seen = json.loads(seen_file.read_text(encoding="utf-8"))
             except (FileNotFoundError, ValueError):
-                seen, st = None, p.stat()
+                seen = None
             if seen is not None and _stamp(st) == {"size": seen["size"], "mtime_ns": seen["mtime_ns"]}:
                 if now - _last_change(st) >= keep:
                     p.unlink(missing_ok=True)
