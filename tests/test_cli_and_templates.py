@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fupin.config import contracts
 from tests.helpers import rows, sheet, write
 
@@ -68,3 +70,41 @@ def test_templates_have_drop_downs_and_checks_and_read_back(tmp_path, sqlite_war
     (r,) = ingest_files("civil_affairs", [filled])
     assert r.status == "accepted", r.text()
     assert r.rows == {"dibao": len(data)}
+
+
+@pytest.mark.slow
+def test_every_template_filled_with_12000_rows_ingests_with_no_warning(tmp_path, sqlite_warehouse, data_root):
+    """A clerk fills the template as handed out (12,000 rows where the dataset has that many
+    people, every village where it is by village) and gets 已通过 with nothing to check."""
+    from openpyxl import load_workbook
+
+    from fupin.demo.samples import make_population
+    from fupin.ingest.pipeline import ingest_files
+    from fupin.ingest.templates import ROWS_CHECKED, write_templates
+
+    big = make_population(20000, seed=11)
+    c = contracts()
+    paths = {p.name.split("_")[0]: p for p in write_templates(tmp_path / "t")}
+    order = sorted(c.sources, key=lambda s: s == "poverty_office")  # the registry last: no cross-check noise
+    for source in order:
+        wb = load_workbook(paths[c.sources[source].label])
+        assert wb.sheetnames[0] == "填写说明" and wb["选项"].sheet_state == "hidden"
+        for ds in c.of_source(source):
+            ws = wb[ds.title[:31]]
+            for dv in ws.data_validations.dataValidation:  # every check covers the rows a county fills
+                assert all(r.max_row >= ROWS_CHECKED + 2 >= 20002 for r in dv.sqref.ranges), (ds.name, str(dv.sqref))
+            if "village" in ds.keys and "town" in ds.keys:
+                village = [dv for dv in ws.data_validations.dataValidation
+                           if any(ws.cell(row=2, column=r.min_col).value == ds.column("village").header for r in dv.sqref.ranges)]
+                assert len(village) == 1 and village[0].formula1.startswith("INDIRECT(")
+            data = rows(ds.name, big)[:12000]
+            for i, r in enumerate(data, 3):
+                for j, col in enumerate(ds.columns, 1):
+                    ws.cell(row=i, column=j, value=r[col.key])
+        filled = tmp_path / f"{c.sources[source].label}_2017年6月.xlsx"
+        wb.save(filled)
+        (r,) = ingest_files(source, [filled])
+        assert r.status == "accepted", r.text()[:2000]
+        assert r.warnings == [], r.text()[:2000]
+        assert all(n == min(12000, len(rows(d, big))) for d, n in r.rows.items()), r.rows
+    assert max(len(rows(d, big)) for d in ("registry", "medical", "employment")) >= 12000

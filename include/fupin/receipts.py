@@ -95,13 +95,18 @@ def _lines(issues: list[dict]) -> list[str]:
     return out
 
 
+def _order(i: dict) -> tuple:
+    """File-level problems first, then by sheet and Excel row, as the clerk reads the file."""
+    return (i.get("row") is not None, i.get("sheet") or "", i.get("row") or 0)
+
+
 def error_summary(r: Receipt) -> str:
     """`3 处错误，涉及 2 行（共 10,411 行数据）` — the true counts a clerk can check."""
     rows = len({(e.get("sheet"), e["row"]) for e in r.errors if e.get("row")})
     whole = sum(1 for e in r.errors if not e.get("row"))
     text = f"{len(r.errors)} 处错误"
     if rows:
-        text += f"，涉及 {rows} 行" + (f"（共 {amount(r.total_rows)} 行数据）" if r.total_rows else "")
+        text += f"，涉及 {rows} 行" + (f"（文件共 {amount(r.total_rows)} 行数据）" if r.total_rows else "")
     if whole:
         text += f"，其中 {whole} 处涉及整个文件" if rows else "，涉及整个文件"
     return text
@@ -111,10 +116,10 @@ def _threshold_line(r: Receipt) -> str | None:
     if r.status != Status.REJECTED or not r.error_rows:
         return None
     if r.error_threshold <= 0:
-        return "本单位的报表不允许有错误行：须全部改正后重新报送整个文件。"
+        return "本单位的报表不允许有错误行，须全部改正后重新报送整个文件。"
     share = r.error_rows / max(1, r.total_rows)
     return (f"本单位允许的错误行比例为 {r.error_threshold:.1%}，本文件为 {share:.1%}，超过了上限：请改正后重新报送整个文件。"
-            if share > r.error_threshold else None)
+            if share > r.error_threshold else None)  # under it: the good rows were loaded
 
 
 def render_text(r: Receipt) -> str:
@@ -134,13 +139,10 @@ def render_text(r: Receipt) -> str:
         head.append(f"该文件与 {time_label(r.same_as['received_at'])} 报送的“{r.same_as['file']}”完全相同，数据已在库中，无需重新报送。")
     body: list[str] = []
     if r.errors:
-        body += ["", f"{error_summary(r)}（须修改后重新报送整个文件）："]
-        line = _threshold_line(r)
-        if line:
-            body.append(line)
-        body += _lines(r.errors)
+        body += ["", f"{error_summary(r)}。{_threshold_line(r) or '请修改后重新报送整个文件。'}", "明细："]
+        body += _lines(sorted(r.errors, key=_order))
     if r.warnings:
-        body += ["", f"提示 {len(r.warnings)} 条（不影响入库，请核对）："] + _lines(r.warnings)
+        body += ["", f"提示 {len(r.warnings)} 条（不影响入库，请核对）："] + _lines(sorted(r.warnings, key=_order))
     return "\n".join(head + body) + "\n"
 
 
@@ -151,7 +153,13 @@ def marked_copy_name(r: Receipt) -> str:
     return f"{source}_{month_label(r.month) if r.month else '报送文件'}_标注.xlsx"
 
 
-EXPLAIN_COLUMNS = (("工作表", 14), ("行号", 7), ("列", 16), ("填写的值", 22), ("问题", 40), ("处理办法", 48))
+EXPLAIN_COLUMNS = (("工作表", 16), ("行号", 7), ("列", 22), ("填写的值", 22), ("问题", 44), ("处理办法", 52))
+
+
+def _lines_needed(text: str, width: float) -> int:
+    """Lines a wrapped cell needs: a CJK character takes two width units, others one."""
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return max(1, -(-units // max(1, int(width) - 1)))
 
 
 def _explain(ws, issues: list[Issue]) -> None:  # noqa: ANN001 - an openpyxl worksheet
@@ -168,13 +176,17 @@ def _explain(ws, issues: list[Issue]) -> None:  # noqa: ANN001 - an openpyxl wor
         cell.fill = PatternFill("solid", fgColor="FCE4D6")
         cell.border, cell.alignment = border, Alignment(vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(j)].width = width
-    for n, i in enumerate(issues, 2):
+    ordered = sorted(issues, key=lambda i: (i.severity != "error", i.row is not None, i.sheet or "", i.row or 0))
+    for n, i in enumerate(ordered, 2):
         where = i.sheet or ("整个文件" if i.row is None else "")
-        for j, v in enumerate([where, i.row or "", i.column or "", i.value or "", i.message, i.fix], 1):
+        values = [where, i.row or "", i.column or "", i.value or "", i.message if i.severity == "error" else f"（提示）{i.message}", i.fix]
+        for j, v in enumerate(values, 1):
             cell = set_cell(ws, n, j, v)
             cell.alignment, cell.border = wrap, border
             if i.severity == "warning" and j == 5:
                 cell.font = Font(color="7F6000")
+        # openpyxl writes no row heights and spreadsheet programs do not grow them on open
+        ws.row_dimensions[n].height = 15 * max(_lines_needed(str(v), w) for v, (_, w) in zip(values, EXPLAIN_COLUMNS, strict=True))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(EXPLAIN_COLUMNS))}{max(1, len(issues) + 1)}"
     ws.print_title_rows = "1:1"
@@ -184,6 +196,18 @@ def _explain(ws, issues: list[Issue]) -> None:  # noqa: ANN001 - an openpyxl wor
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = False
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _printable(ws, widths: dict[int, int]) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """Column widths, A4 landscape fitted to the page width."""
+    from openpyxl.utils import get_column_letter
+
+    for c, w in widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = w
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def write_annotated(path: Path, sheets: list[RawSheet], issues: list[Issue], locate: dict[tuple[str, str], int]) -> Path:
@@ -203,10 +227,14 @@ def write_annotated(path: Path, sheets: list[RawSheet], issues: list[Issue], loc
     _explain(summary, issues)
     for sheet in sheets:
         ws = wb.create_sheet(title=(sheet.name or "Sheet")[:31])
+        widths: dict[int, int] = {}
         for r, cells in enumerate(sheet.rows, 1):
             for c, v in enumerate(cells, 1):
                 if v is not None and v != "":
                     set_cell(ws, r, c, v)
+                    if r <= 300:  # wide enough for what the clerk typed (a title row spans)
+                        widths[c] = max(widths.get(c, 8), min(30, len(str(v).encode("gbk", "replace")) + 2))  # GBK bytes: display width
+        _printable(ws, widths)
     by_sheet = {s.name[:31]: s.name for s in sheets}
     for i in issues:
         if i.sheet is None or i.row is None:

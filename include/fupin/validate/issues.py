@@ -106,7 +106,8 @@ def issue(
     fill = _Blank(params)
     message = what.format_map(fill)
     if detail:
-        message = f"{message}：{detail}"
+        # a did-you-mean is its own sentence; any other detail says which or what
+        message = f"{message}。{detail}" if detail.startswith("是否为") else f"{message}：{detail}"
     return Issue(severity, rule, message, fix.format_map(fill), sheet, row, column, value)
 
 

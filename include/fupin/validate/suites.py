@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fupin.config import Dataset, contracts, geography, project_root
+from fupin.validate.issues import amount
 
 ID_PATTERN = r"^\d{17}[\dX]$"
 
@@ -91,7 +92,7 @@ def _show(v: object) -> str:
 def _num(v: float | None) -> str:
     if v is None:
         return "不限"
-    return str(int(v)) if float(v).is_integer() else str(v)
+    return amount(v)  # 2,000,000 as people write it
 
 
 def write_suites() -> list[Path]:
