@@ -87,7 +87,8 @@ def assessment_dag(county: County) -> None:
             with county.active():
                 return write_unit_report(result, unit)
 
-        @task
+        # none_failed: with no lagging unit the mapped reports are skipped, and the 考核总表 is still due
+        @task(trigger_rule="none_failed")
         def queue_notices(result: dict, summary: dict, unit_reports: list[dict]) -> int:
             from fupin.assess.tasks import queue_notices
 
@@ -108,7 +109,7 @@ def assessment_dag(county: County) -> None:
         if REQUIRE_APPROVAL:
             from airflow.providers.standard.operators.hitl import ApprovalOperator
 
-            approve = ApprovalOperator(task_id="approve_scorecard", subject="请审核考核结果后再发出通报",
+            approve = ApprovalOperator(task_id="approve_scorecard", subject="请审核考核结果后再发出通报", trigger_rule="none_failed",
                                        body="考核结果已生成，批准后将向各单位发出考核通报、约谈建议和考核总表。")
             [summary, unit_reports] >> approve >> queued
         queued >> send_notices()

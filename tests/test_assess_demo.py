@@ -8,6 +8,7 @@ registry, and the submission ledger with the drop times the generator gives the 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -40,7 +41,8 @@ def _frame(county, dataset: str, month: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def assessed(tmp_path_factory):
+def demo_warehouse(tmp_path_factory):
+    """The demo county's warehouse with every period scored: (county, url, results)."""
     import os
 
     root = tmp_path_factory.mktemp("assess")
@@ -73,6 +75,12 @@ def assessed(tmp_path_factory):
         reconcile_month(month, url=url)
         results[period] = assess_period(period, dt.date.fromisoformat(month_end(month).isoformat()), url=url)
     os.environ.pop("FUPIN_WAREHOUSE_URL")
+    return county, url, results
+
+
+@pytest.fixture(scope="module")
+def assessed(demo_warehouse):
+    county, _, results = demo_warehouse
     return county, results
 
 
@@ -127,3 +135,25 @@ def test_reports_colour_the_laggards_and_carry_no_personal_data(assessed, tmp_pa
         assert not id_like.search(open(path, encoding="utf-8").read())
     for row in wb["总表"].iter_rows(values_only=True):
         assert not any(isinstance(v, str) and id_like.search(v) for v in row)
+
+
+@pytest.mark.slow
+@pytest.mark.airflow
+def test_a_period_where_every_unit_meets_every_target_still_sends_its_scorecard(demo_warehouse, airflow_db, data_root, monkeypatch, mailbox):
+    """2016H1: nobody lags, so nothing is mapped per unit — the 考核总表 goes out all the same,
+    to the poverty office and the leadership, and nothing else."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    county, url, results = demo_warehouse
+    assert not [s for s in results["2016H1"].scores if s.status == "未达标"]
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    dag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags")).dags["assessment"]
+    run = dag.test(run_conf={"period": "2016H1", "as_of": "2016-06-30"})
+    assert run.state == "success"
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["queue_notices"] == "success" and states["send_notices"] == "success", states
+    got = sorted((m["To"], m["Subject"]) for m in mailbox.messages)
+    assert [to for to, _ in got] == ["fpb@renhua.fupin.example", "leaders@renhua.fupin.example"]
+    assert all(s.startswith("【考核总表】2016年上半年") for _, s in got)
+    body = mailbox.messages[0].get_body(("html",)).get_content()
+    assert "全部单位各项指标均达标" in body

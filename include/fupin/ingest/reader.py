@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import csv
 import faulthandler
+import gc
 import io
 import os
 import pickle
 import resource
-import select
 import signal
-import time
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,12 +241,13 @@ def _vm_size() -> int:
 
 
 def _child(path: Path, fmt: str, wfd: int) -> None:
-    """In the forked child: read under the memory limit, send the result, exit."""
+    """In the forked child: read under the memory limit, stream the result, exit."""
     try:
         # a parser that aborts prints its backtrace (with cell text) to stderr: not to our logs
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
         faulthandler.disable()  # a test runner's fault handler would dump the abort too
+        gc.disable()  # a throwaway process building millions of cells: collection is pure cost
         lim = limits()
         cap = _vm_size() + int(lim["max_memory_mb"]) * 1048576
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -258,11 +259,25 @@ def _child(path: Path, fmt: str, wfd: int) -> None:
             result = FileRejected("extent", f"读取该文件需要的内存超过上限（{lim['max_memory_mb']} MB），数据区域异常大。", _SPLIT_FIX)
         except Exception:  # anything a hostile file makes a parser raise
             result = FileRejected("corrupt", "文件已损坏或格式异常，无法读取。", "请用 Excel 打开确认无误后重新保存并报送。")
-        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(wfd, "wb") as out:
-            out.write(data)
+        with os.fdopen(wfd, "wb") as out:  # streamed: the parent unpickles while this pickles
+            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
     finally:
         os._exit(0)
+
+
+def _receive(rfd: int, box: dict) -> None:
+    """In a thread of the parent: unpickle what the child streams (garbage collection paused:
+    half the cost of loading millions of cells)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        with os.fdopen(rfd, "rb") as pipe:
+            box["result"] = pickle.load(pipe)
+    except Exception as exc:  # a child that died mid-stream: judged by its exit status
+        box["error"] = exc
+    finally:
+        if was:
+            gc.enable()
 
 
 def _run_bounded(path: Path, fmt: str) -> list[RawSheet]:
@@ -274,34 +289,23 @@ def _run_bounded(path: Path, fmt: str) -> list[RawSheet]:
         os.close(rfd)
         _child(path, fmt, wfd)
     os.close(wfd)
-    deadline = time.monotonic() + float(lim["max_seconds"])
-    chunks: list[bytes] = []
-    timed_out = False
-    with os.fdopen(rfd, "rb", buffering=0) as pipe:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([pipe], [], [], left)
-            if not ready:
-                continue
-            block = pipe.read(1 << 20)
-            if not block:
-                break
-            chunks.append(block)
+    box: dict = {}
+    receiver = threading.Thread(target=_receive, args=(rfd, box), daemon=True)
+    receiver.start()
+    receiver.join(float(lim["max_seconds"]))
+    timed_out = receiver.is_alive()
     if timed_out:
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)  # the pipe closes, the receiver ends
+        receiver.join()
     _, status = os.waitpid(pid, 0)
     if timed_out:
         raise FileRejected("extent", f"读取该文件超过 {lim['max_seconds']:g} 秒仍未完成，文件内容异常。", _SPLIT_FIX)
-    if os.WIFSIGNALED(status) or not chunks:
+    if os.WIFSIGNALED(status) or "result" not in box:
         # calamine aborts when a sheet's extent would need more memory than the limit allows
         raise FileRejected("extent", f"读取该文件需要的内存超过上限（{lim['max_memory_mb']} MB），数据区域异常大或文件已损坏。", _SPLIT_FIX)
-    result = pickle.loads(b"".join(chunks))
-    if isinstance(result, FileRejected):
-        raise result
-    return result
+    if isinstance(box["result"], FileRejected):
+        raise box["result"]
+    return box["result"]
 
 
 def read_workbook(path: Path, name: str | None = None) -> WorkbookRead:
