@@ -47,3 +47,33 @@ def column(dataset: str, key: str, month: str = "2017-06") -> list:
 
 def rules(receipt: Receipt, severity: str = "errors") -> set[str]:
     return {i["rule"] for i in getattr(receipt, severity)}
+
+
+def mail_problems(raw: bytes) -> list[str]:
+    """What a strict parser (Python's `email.policy.default`) finds wrong with a message: header
+    defects, a From that is not an address with a domain, missing Date / Message-ID, a body
+    that is not text/plain + text/html alternatives, images not inline in multipart/related,
+    attachments not typed or not named."""
+    from email import message_from_bytes, policy
+
+    msg = message_from_bytes(raw, policy=policy.default)
+    found = [f"{name}: {type(d).__name__}" for name in msg.keys() for d in getattr(msg[name], "defects", ())]
+    found += [f"message: {type(d).__name__}" for d in msg.defects]
+    frm = msg["From"]
+    if frm is None or len(frm.addresses) != 1 or not frm.addresses[0].domain or not frm.addresses[0].display_name:
+        found.append(f"From is not a named address: {frm!r}")
+    found += [f"no {h}" for h in ("Date", "Message-ID", "To", "Subject") if msg[h] is None]
+    alt = next((p for p in msg.walk() if p.get_content_type() == "multipart/alternative"), None)
+    if alt is None or [p.get_content_type() for p in alt.iter_parts()][0] != "text/plain" or msg.get_body(("html",)) is None:
+        found.append("not text/plain + text/html alternatives")
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "image/png" and (part["Content-ID"] is None or "multipart/related" not in
+                                     [p.get_content_type() for p in msg.walk() if part in list(p.iter_parts())]):
+            found.append("an image that is not inline in multipart/related")
+        if part.get_content_disposition() == "attachment":
+            if ctype == "application/octet-stream":
+                found.append(f"untyped attachment {part.get_filename()}")
+            if not part.get_filename():
+                found.append("an attachment without a name")
+    return found

@@ -183,11 +183,14 @@ def test_assessment_dag_scores_a_period_and_mails_the_laggards(dagbag, airflow_d
     health = next(m for m in mailbox.messages if m["To"] == "wjj@renhua.fupin.example" and "考核通报" in m["Subject"])
     html = health.get_body(("html",)).get_content()
     assert "无数据" in html
-    # its own scorecard: the chart shown inline, its workbook attached
+    # its own scorecard: the chart shown inline (in multipart/related, by Content-ID), its workbook attached
+    (chart,) = [p for p in health.walk() if p.get_content_type() == "image/png"]
+    assert f'cid:{chart["Content-ID"].strip("<>")}' in html and chart.get_content_disposition() == "inline"
     files = {p.get_filename(): p for p in health.iter_attachments()}
-    chart = next(n for n in files if n.endswith(".png"))
-    assert f'cid:{chart}' in html and files[chart]["Content-ID"] == f"<{chart}>"
-    assert any(n.endswith("_health.xlsx") for n in files)
+    assert any(n.endswith("_health.xlsx") for n in files) and not any(n.endswith(".png") for n in files)
+    from tests.helpers import mail_problems
+
+    assert all(mail_problems(m.as_bytes()) == [] for m in mailbox.messages)
     office = next(m for m in mailbox.messages if m["To"] == "fpb@renhua.fupin.example" and "考核总表" in m["Subject"])
     assert sorted(p.get_filename()[-5:] for p in office.iter_attachments()) == [".html", ".xlsx"]
     # re-running the period replaces the results and sends nothing twice

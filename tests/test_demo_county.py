@@ -129,6 +129,18 @@ def test_demo_run_replays_months_through_the_dags(tmp_path, airflow_db):
     assert sum("_receipt_" in m for m in mails) == 14
     assert sum("reconciliation_2017-0" in m for m in mails) == 4
     assert any("exit_check_2017-03" in m for m in mails)  # the planted R6 case, to its town only
+    # every one of them is a standard message a strict parser and a real client take as meant
+    from tests.helpers import mail_problems
+
+    wrong = {m: mail_problems((tmp_path / "mail" / m).read_bytes()) for m in mails}
+    assert {m: p for m, p in wrong.items() if p} == {}
+    workbook = next(m for m in mails if "reconciliation_2017-03" in m)
+    from email import message_from_bytes, policy
+
+    msg = message_from_bytes((tmp_path / "mail" / workbook).read_bytes(), policy=policy.default)
+    (xlsx,) = list(msg.iter_attachments())
+    assert xlsx.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert msg["Reply-To"] is not None and msg["From"].addresses[0].display_name.endswith("扶贫数据平台")
 
 
 def test_generator_workers_handle_term_by_default_whatever_the_parent_installed():

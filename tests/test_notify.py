@@ -24,8 +24,8 @@ def test_each_notice_is_queued_once_and_sent_once(sqlite_warehouse, mailbox):
     _queue(3)
     _queue(3)  # a retried task queues again: nothing new
     assert len(notices()) == 3
-    assert send_pending() == {"sent": 3, "failed": 0}
-    assert send_pending(dt.datetime.now() + LATER) == {"sent": 0, "failed": 0}
+    assert send_pending() == {"sent": 3, "failed": 0, "uncertain": 0}
+    assert send_pending(dt.datetime.now() + LATER) == {"sent": 0, "failed": 0, "uncertain": 0}
     assert sorted(mailbox.keys()) == [f"reconciliation/2017-0{i}/civil_affairs" for i in (1, 2, 3)]
     msg = mailbox.messages[0]
     assert msg["To"] == "mzj@renhua.fupin.example"
@@ -45,14 +45,14 @@ def test_server_stopping_mid_batch_loses_nothing_and_sends_nothing_twice(sqlite_
         got = send_pending()
     finally:
         first.stop()
-    assert got == {"sent": 2, "failed": 4}
+    assert got == {"sent": 2, "failed": 4, "uncertain": 0}
     failed = problems()
     assert len(failed) == 4 and all(n.status == "failed" and n.last_error for n in failed)
     # while it is down, the retry fails again and keeps them
-    assert send_pending(dt.datetime.now() + LATER) == {"sent": 0, "failed": 4}
+    assert send_pending(dt.datetime.now() + LATER) == {"sent": 0, "failed": 4, "uncertain": 0}
     back = Mailbox(port).start()
     try:
-        assert send_pending(dt.datetime.now() + 5 * LATER) == {"sent": 4, "failed": 0}
+        assert send_pending(dt.datetime.now() + 5 * LATER) == {"sent": 4, "failed": 0, "uncertain": 0}
     finally:
         back.stop()
     keys = first.keys() + back.keys()
@@ -71,7 +71,7 @@ def test_a_send_interrupted_after_the_claim_is_never_resent_by_itself(sqlite_war
     _queue(1)
     with engine().begin() as conn:  # what a crash between the claim and the SMTP answer leaves
         conn.execute(update(outbox).values(status="sending", attempts=1))
-    assert send_pending(dt.datetime.now() + LATER) == {"sent": 0, "failed": 0}
+    assert send_pending(dt.datetime.now() + LATER) == {"sent": 0, "failed": 0, "uncertain": 0}
     assert mailbox.messages == []
     assert [n.status for n in problems()] == ["sending"]
 
@@ -143,3 +143,94 @@ def test_each_town_gets_only_its_own_r6_cases_masked(sqlite_warehouse, mailbox):
     assert "440224********123X" in danxia and "4402240000010001" in danxia
     assert "44022419800101123X" not in danxia and "4402240000020001" not in danxia
     assert "7101" in danxia
+
+
+class _RefusingOne(Mailbox):
+    """A server that refuses one recipient (550), as a full or misspelt mailbox makes it."""
+
+    def __init__(self, port: int, refused: str):
+        super().__init__(port)
+        self.refused = refused
+        self.envelopes: list[list[str]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        if address == self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.envelopes.append(list(envelope.rcpt_tos))
+        return await super().handle_DATA(server, session, envelope)
+
+
+class _Swallowing(Mailbox):
+    """A server that takes the message and never answers it (a hung relay)."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        import asyncio
+
+        self.messages.append(self._parse(envelope.content))
+        await asyncio.sleep(30)
+        return "250 OK"
+
+
+def _three_recipients() -> None:
+    """An escalation: to the civil affairs bureau, copied to two leaders."""
+    enqueue("reconciliation", "2017-06", "civil_affairs", "receipt_test", cc_leaders_of=("poverty_office", "civil_affairs"), text="升级")
+
+
+@pytest.mark.usefixtures("test_template")
+def test_a_refused_recipient_fails_alone_and_is_retried_alone(sqlite_warehouse, monkeypatch):
+    from fupin.ops.cluster import free_port
+    from tests.conftest import smtp_connection_uri
+
+    port = free_port()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(port))
+    _three_recipients()
+    server = _RefusingOne(port, refused="fpb-leader@renhua.fupin.example").start()
+    try:
+        assert send_pending() == {"sent": 0, "failed": 1, "uncertain": 0}
+    finally:
+        server.stop()
+    assert server.envelopes == [["mzj@renhua.fupin.example", "mzj-leader@renhua.fupin.example"]]
+    (n,) = problems()
+    assert n.status == "failed" and "fpb-leader@renhua.fupin.example" in n.last_error and "550" in n.last_error
+    fixed = _RefusingOne(port, refused="nobody").start()
+    try:
+        assert send_pending(dt.datetime.now() + LATER) == {"sent": 1, "failed": 0, "uncertain": 0}
+    finally:
+        fixed.stop()
+    assert fixed.envelopes == [["fpb-leader@renhua.fupin.example"]]  # only the one that missed it
+    assert problems() == []
+
+
+@pytest.mark.usefixtures("test_template")
+def test_a_server_that_swallows_data_and_hangs_never_gets_the_notice_twice(sqlite_warehouse, monkeypatch, capsys):
+    import json
+
+    from fupin.cli import main
+    from fupin.ops.cluster import free_port
+
+    port = free_port()
+    uri = json.loads(__import__("tests.conftest", fromlist=["x"]).smtp_connection_uri(port))
+    uri["extra"]["timeout"] = 1
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps(uri))
+    _queue(1)
+    server = _Swallowing(port).start()
+    try:
+        assert send_pending() == {"sent": 0, "failed": 0, "uncertain": 1}
+        assert send_pending(dt.datetime.now() + 10 * LATER) == {"sent": 0, "failed": 0, "uncertain": 0}
+    finally:
+        server.stop()
+    assert len(server.messages) == 1
+    (n,) = problems()
+    assert n.status == "sending" and n.last_error.startswith("uncertain")
+    assert main(["outbox"]) == 1 and "--resend" in capsys.readouterr().out
+    # a person checked: it did not arrive; sent again by hand, once
+    good = Mailbox(port).start()
+    try:
+        assert main(["outbox", "--resend", "reconciliation/2017-01/civil_affairs", "--send"]) == 0
+    finally:
+        good.stop()
+    assert len(good.messages) == 1 and problems() == []

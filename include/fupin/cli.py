@@ -145,16 +145,22 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from fupin.notify.outbox import notices, problems, send_pending
+    from fupin.notify.outbox import notices, problems, resend, send_pending
     from fupin.warehouse import db
 
     db.upgrade()
+    if args.resend:
+        if not resend(args.resend):
+            print(f"no interrupted or failed notice {args.resend} (see `fupin outbox`)", file=sys.stderr)
+            return 2
+        print(f"{args.resend}: queued again for the recipients that do not have it")
     if args.send:
         print(json.dumps(send_pending()))
     rows = notices() if args.all else problems()
     for n in rows:
         error = f"  last error: {n.last_error}" if n.last_error else ""
-        print(f"{n.status:<8} {n.kind}/{n.period}/{n.unit}  attempts {n.attempts}  {n.subject}{error}")
+        hint = "  (interrupted after it was handed over: check with the recipients, then --resend)" if n.status == "sending" else ""
+        print(f"{n.status:<8} {n.kind}/{n.period}/{n.unit}  attempts {n.attempts}  {n.subject}{error}{hint}")
     if not rows:
         print("outbox: nothing failed or stuck" if not args.all else "outbox is empty")
     return 1 if not args.all and rows else 0
@@ -229,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("outbox", help="notices that failed or were interrupted (all with --all); --send drains it now")
     o.add_argument("--all", action="store_true")
-    o.add_argument("--send", action="store_true")
+    o.add_argument("--send", action="store_true", help="send what is due now")
+    o.add_argument("--resend", metavar="KEY", help="kind/period/unit of an interrupted or failed notice: queue it again for the "
+                   "recipients that do not have it (after checking it did not arrive)")
     o.add_argument("--data-root")
     o.set_defaults(func=cmd_outbox)
 

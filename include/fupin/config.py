@@ -255,7 +255,7 @@ def units() -> dict[str, Unit]:
 @cache
 def outbox_settings() -> dict[str, Any]:
     data = _load_yaml("units.yaml")
-    return {"sender": data["sender"], **data["outbox"]}
+    return {"sender": data["sender"], "reply_to": data.get("reply_to"), **data["outbox"]}
 
 
 @cache

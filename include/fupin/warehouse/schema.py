@@ -146,12 +146,13 @@ outbox = Table(
     Column("body", Text, nullable=False),
     Column("recipients", Text, nullable=False),  # JSON {"to": [...], "cc": [...]}
     Column("attachments", Text, nullable=False),  # JSON [path, ...]
-    Column("status", String(8), nullable=False),  # pending | sending | sent | failed | unknown
+    Column("status", String(8), nullable=False),  # pending | sending (interrupted: a person checks) | sent | failed
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
     Column("created_at", DateTime, nullable=False),
     Column("next_attempt_at", DateTime, nullable=False),
     Column("sent_at", DateTime),
+    Column("delivered", Text),  # JSON [address, ...]: recipients the server accepted it for
     Index("ix_outbox_status", "status"),
 )
 
