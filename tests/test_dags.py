@@ -213,6 +213,29 @@ def test_assess_cli_prints_the_scorecard(sqlite_warehouse, data_root, tmp_path, 
     assert bad.returncode == 2 and "2017H1" in bad.stderr
 
 
+def test_a_rerun_keeps_the_assessment_date_and_deadlines_of_the_record(sqlite_warehouse, data_root, tmp_path, people):
+    """The 限期整改 deadline that went out in the mail stays the record's, unless --as-of says otherwise."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.helpers import ingest
+
+    ingest("poverty_office", write(tmp_path / "reg_201612.xlsx", sheet("registry", rows("registry", people))))
+    fupin = str(Path(sys.executable).with_name("fupin"))
+
+    def dues(*extra: str) -> set[str]:
+        out = subprocess.run([fupin, "assess", "--period", "2016Y", "--json", *extra], capture_output=True, text=True, check=True)
+        return {a["due"] for a in json.loads(out.stdout)["actions"] if a["action"] == "限期整改"}
+
+    assert dues("--as-of", "2016-12-31") == {"2017-01-30"}
+    assert dues() == {"2017-01-30"}  # re-run today: the record is unchanged
+    assert dues("--as-of", "2017-01-10") == {"2017-02-09"}  # said otherwise, on purpose
+    assert dues() == {"2017-02-09"}
+    bad = subprocess.run([fupin, "assess", "--period", "2016Y", "--as-of", "2016-13-01"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
 @pytest.mark.airflow
 def test_submission_reminders_dag_mails_the_missing_sources(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
     write(data_root / "inbox" / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -180,7 +181,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
     db.upgrade()
     try:
-        result = assess_period(args.period)
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        print(f"--as-of {args.as_of}: not a date (YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    try:
+        result = assess_period(args.period, as_of)
     except BadPeriod as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -242,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     o.set_defaults(func=cmd_outbox)
 
     a = sub.add_parser("assess", help="score a period (2017H1, 2017Y) and print the scorecard and actions")
-    a.add_argument("--period", required=True)
+    a.add_argument("--period", required=True, help="2017H1 or 2017Y")
+    a.add_argument("--as-of", help="the assessment date (YYYY-MM-DD) the deadlines count from; default: the date the period "
+                   "was first assessed with (a re-run keeps the record as mailed), else today")
     a.add_argument("--data-root")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_assess)

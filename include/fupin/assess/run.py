@@ -111,6 +111,18 @@ def _stored_scores(conn: Connection, period: str | None) -> list[Score]:
             for r in conn.execute(select(assessment_scores).where(assessment_scores.c.period == period))]
 
 
+def _assessed_on(conn, period: str, rectification_days: int) -> dt.date | None:  # noqa: ANN001
+    """The assessment date a stored run of `period` was made with (runs stored before the date
+    was kept: read back from its 限期整改 deadlines, else the day it ran); None if never run."""
+    run = conn.execute(select(assessment_runs.c.assessed_on, assessment_runs.c.ran_at).where(assessment_runs.c.period == period)).first()
+    if run is None:
+        return None
+    if run.assessed_on is not None:
+        return run.assessed_on
+    due = conn.execute(select(func.min(assessment_actions.c.due)).where(assessment_actions.c.period == period)).scalar()
+    return (due - dt.timedelta(days=rectification_days)) if due else run.ran_at.date()
+
+
 def assess_period(period: str, run_date: dt.date | None = None, url: str | None = None) -> Assessment:
     """Score `period` (2017H1, 2017Y) from the warehouse and store scores and actions."""
     last_month(period)
@@ -119,8 +131,10 @@ def assess_period(period: str, run_date: dt.date | None = None, url: str | None 
     with eng.connect() as conn:
         inputs = gather(conn, period)
         previous = _stored_scores(conn, previous_period(period))
+        # a re-run keeps the assessment date of the record (and of the mail that went out)
+        on = run_date or _assessed_on(conn, period, int(cfg["rectification_days"])) or dt.date.today()
     scores = score_period(inputs, cfg["indicators"])
-    actions = decide_actions(period, scores, previous, run_date or dt.date.today(), int(cfg["rectification_days"]))
+    actions = decide_actions(period, scores, previous, on, int(cfg["rectification_days"]))
     with eng.begin() as conn:
         for table in (assessment_scores, assessment_actions, assessment_runs):
             conn.execute(delete(table).where(table.c.period == period))
@@ -129,7 +143,8 @@ def assess_period(period: str, run_date: dt.date | None = None, url: str | None 
             conn.execute(insert(assessment_actions), [
                 {"period": period, "unit": a.unit, "action": a.action, "indicators": json.dumps(a.indicators), "due": a.due, "reason": a.reason}
                 for a in actions])
-        conn.execute(insert(assessment_runs).values(period=period, data_months=json.dumps(inputs.months_used), ran_at=dt.datetime.now()))
+        conn.execute(insert(assessment_runs).values(period=period, data_months=json.dumps(inputs.months_used), ran_at=dt.datetime.now(),
+                                                    assessed_on=on))
     result = Assessment(period, inputs.months_used, scores, actions)
     log.info("assessed %s: %d scores, lagging units %s", period, len(scores), result.lagging)
     return result

@@ -109,6 +109,7 @@ assessment_runs = Table(
     Column("period", String(8), primary_key=True),
     Column("data_months", Text, nullable=False),  # JSON: dataset -> month used (null: no data)
     Column("ran_at", DateTime, nullable=False),
+    Column("assessed_on", Date),  # the assessment date (deadlines count from it); kept on re-runs
 )
 
 assessment_scores = Table(

@@ -1,4 +1,5 @@
-"""Outbox: per-recipient delivery (the addresses a server has accepted a notice for).
+"""Outbox: per-recipient delivery (the addresses a server has accepted a notice for);
+assessment runs: the assessment date their actions count from.
 
 Revision ID: 0005
 Revises: 0004
@@ -15,7 +16,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("outbox", sa.Column("delivered", sa.Text(), nullable=True))  # JSON [address, ...]
+    op.add_column("assessment_runs", sa.Column("assessed_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("assessment_runs", "assessed_on")
     op.drop_column("outbox", "delivered")
