@@ -48,7 +48,9 @@ def test_compose_has_the_airflow_celery_services_mailpit_and_the_warehouse(confi
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres/airflow")
     smtp = env["AIRFLOW_CONN_SMTP_DEFAULT"]
     assert '"host": "mailpit"' in smtp and '"port": 1025' in smtp
-    assert "8025:8025" in [p if isinstance(p, str) else f"{p['published']}:{p['target']}" for p in services["mailpit"]["ports"]]
+    # Mailpit shows every mail (workbooks with full ID numbers): its UI on this machine only
+    ports = [p if isinstance(p, str) else f"{p.get('host_ip', '')}:{p['published']}:{p['target']}" for p in services["mailpit"]["ports"]]
+    assert [p.removesuffix("/tcp") for p in ports] == ["127.0.0.1:8025:8025"], ports
     assert services["airflow-worker"]["build"]["context"] == str(ROOT)
 
 
@@ -82,3 +84,17 @@ def test_dockerfile_extends_the_official_image_of_the_pinned_airflow_and_python(
         for path in src.split():
             assert (ROOT / path).exists(), path
     assert "pip install --no-cache-dir -r /opt/fupin/requirements.txt" in text
+
+
+def test_airflow_init_refuses_the_placeholders_of_env_example(config, tmp_path):
+    init = config["services"]["airflow-init"]
+    script = " ".join(init["command"])
+    assert script.index("refuse-placeholders.sh") < script.index("fupin db upgrade") < len(script)
+    mounted = [v["source"] if isinstance(v, dict) else v.split(":")[0] for v in init["volumes"]]
+    assert str(ROOT / "deploy" / "refuse-placeholders.sh") in mounted
+    check = ROOT / "deploy" / "refuse-placeholders.sh"
+    names = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET")
+    as_example = subprocess.run(["bash", str(check)], env={k: init["environment"][k] for k in names}, capture_output=True, text=True)
+    assert as_example.returncode == 1 and all(n in as_example.stderr for n in names)
+    real = subprocess.run(["bash", str(check)], env={n: f"s3cret-{i}" for i, n in enumerate(names)}, capture_output=True, text=True)
+    assert real.returncode == 0, real.stderr
