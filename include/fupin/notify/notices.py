@@ -91,15 +91,57 @@ def show(indicator: str, value: float | None) -> str:
     return f"{value:.1%}"
 
 
+def gap(indicator: str, value: float | None, target: float | None, compare: str) -> str:
+    """How far a unit is from its target, in the indicator's unit: 差 29 人, 差 2.3 个百分点."""
+    from fupin.config import assessment
+
+    if value is None or target is None:
+        return ""
+    short = (target - value) if compare.startswith(">") else (value - target)
+    if short <= 0:
+        return ""
+    spec = next((i for i in assessment()["indicators"] if i["id"] == indicator), {})
+    if indicator == "I01":
+        return f"差 {short:,.0f} 人"
+    if "unit_label" in spec:
+        return f"差 {short:,.0f} {spec['unit_label']}"
+    return f"差 {short * 100:.1f} 个百分点"
+
+
+def indicator_name(indicator: str) -> str:
+    from fupin.config import assessment
+
+    return next((i["name"] for i in assessment()["indicators"] if i["id"] == indicator), indicator)
+
+
+def you(unit: str) -> str:
+    """How the county addresses a unit in a notice: 你镇, 你街道, 你局, 你办 (贵单位 is for outsiders)."""
+    name = unit_name(unit)
+    for suffix in ("街道", "镇", "局", "办"):
+        if name.endswith(suffix):
+            return "你" + suffix
+    return "你单位"
+
+
+def data_months(months: dict[str, str | None]) -> str:
+    """考核所用数据月份 as officials read them: 建档立卡贫困人口 2017年12月、…"""
+    from fupin.config import contracts
+
+    datasets = contracts().datasets
+    shown = [f"{datasets[k].title if k in datasets else k} {month_label(v)}" for k, v in sorted(months.items()) if v]
+    return "、".join(shown) or "无"
+
+
 def queue_assessment(result: dict, reports: dict | None = None) -> int:
     """考核通报 (with 限期整改 at year end) to each lagging unit, 约谈 to the leadership copying the
     unit's leaders, and the 考核总表 to the poverty office and the leadership."""
     period = result["period"]
-    months = "、".join(f"{k} {v}" for k, v in sorted(result["data_months"].items()) if v) or "无"
+    months = data_months(result["data_months"])
     scores = result["scores"]
 
     def missed(unit: str) -> list[dict]:
-        return [{**s, "shown_value": show(s["indicator"], s["value"]), "shown_target": show(s["indicator"], s["target"])}
+        return [{**s, "shown_value": show(s["indicator"], s["value"]), "shown_target": show(s["indicator"], s["target"]),
+                 "gap": gap(s["indicator"], s["value"], s["target"], s.get("compare", ">="))}
                 for s in scores if s["unit"] == unit and s["status"] == "未达标"]
 
     queued = 0
@@ -109,7 +151,7 @@ def queue_assessment(result: dict, reports: dict | None = None) -> int:
         own = (reports or {}).get("units", {}).get(a["unit"], {})
         queued += enqueue("assessment", period, a["unit"], "assessment", period_label=period_label(period),
                           attachments=tuple(own[k] for k in ("chart", "workbook") if k in own),
-                          missed=missed(a["unit"]), due=due, months=months)
+                          missed=missed(a["unit"]), due=due, months=months, you=you(a["unit"]))
     for a in (a for a in actions if a["action"] == "约谈"):
         from fupin.config import units
 
@@ -119,7 +161,7 @@ def queue_assessment(result: dict, reports: dict | None = None) -> int:
     lagging: dict[str, list[str]] = {}
     for s in scores:
         if s["status"] == "未达标":
-            lagging.setdefault(unit_name(s["unit"]), []).append(s["indicator"])
+            lagging.setdefault(unit_name(s["unit"]), []).append(f"{s['indicator']} {indicator_name(s['indicator'])}")
     interviews = "、".join(unit_name(a["unit"]) for a in actions if a["action"] == "约谈")
     for unit in ("poverty_office", "leadership"):
         queued += enqueue("scorecard", period, unit, "scorecard", period_label=period_label(period),

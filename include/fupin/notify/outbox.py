@@ -41,8 +41,19 @@ def _jinja():
                        trim_blocks=True, lstrip_blocks=True)
 
 
+def footer() -> str:
+    """The last line of every notice: who sent it, and where a reply goes (`reply_to`)."""
+    from email.utils import parseaddr
+
+    cfg = outbox_settings()
+    sender = parseaddr(cfg["sender"])[0] or "扶贫数据平台"
+    reply = parseaddr(cfg["reply_to"])[0] if cfg.get("reply_to") else ""
+    return f"此邮件由{sender}自动发送。" + (f"如有疑问，直接回复即送达{reply}。" if reply else "")
+
+
 def render(template: str, **context: object) -> tuple[str, str]:
     """(subject, body) from `templates/<template>.j2`: the first line is the subject."""
+    context.setdefault("footer", footer())
     text = _jinja().get_template(f"{template}.j2").render(**context)
     subject, _, body = text.partition("\n")
     return subject.strip(), body.lstrip("\n")

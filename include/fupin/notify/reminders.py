@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from fupin.calendar import add_months, month_label
 from fupin.config import contracts
+from fupin.notify.notices import you
 from fupin.notify.outbox import enqueue
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import drops
@@ -33,5 +34,5 @@ def remind(today: dt.date, url: str | None = None) -> list[str]:
     for source in late:
         enqueue("reminder", f"{month}:{today.day}", source, "reminder", cc_units=("poverty_office",) if second else (), url=url,
                 month_label=month_label(month), today=f"{today.month}月{today.day}日", second=second,
-                example=f"{contracts().sources[source].label}_{month_label(month)}.xlsx")
+                example=f"{contracts().sources[source].label}_{month_label(month)}.xlsx", you=you(source))
     return late
