@@ -115,7 +115,8 @@ def test_demo_run_replays_months_through_the_dags(tmp_path, airflow_db):
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k not in ("FUPIN_WAREHOUSE_URL", "FUPIN_DATA_ROOT")}
+    # as `make demo` runs it: none of the suite's settings (the suite's stability window is 0)
+    env = {k: v for k, v in os.environ.items() if k not in ("FUPIN_WAREHOUSE_URL", "FUPIN_DATA_ROOT", "FUPIN_STABLE_SECONDS")}
     fupin = str(Path(sys.executable).with_name("fupin"))
     out = subprocess.run([fupin, "demo", "run", "--data-root", str(tmp_path), "--months", "2017-03:2017-04"],
                          capture_output=True, text=True, env=env, timeout=600)

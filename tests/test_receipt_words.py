@@ -30,7 +30,7 @@ def test_a_rejected_receipt_reads_as_a_clerk_needs_it(tmp_path, sqlite_warehouse
     (r,) = ingest_files("health", [path])
     text = r.text()
     assert r.status == "rejected"
-    assert "5 处错误，涉及 4 行（文件共" in text  # two on one row; no summary line counted as an error
+    assert "5 处错误，涉及 4 行（文件中贫困人口医疗保障 " in text and "贫困村卫生站 " in text  # two on one row; per sheet
     assert "不允许有错误行" in text
     assert re.search(r"收到时间：\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", text)
     assert r.sha256[:12] not in text and "指纹" not in text and not re.search(r"\d{4}-\d{2}-\d{2}T", text)

@@ -56,6 +56,7 @@ class Receipt:
     processed_at: str | None = None
     same_as: dict | None = None  # the earlier drop a duplicate repeats: file, received_at
     total_rows: int = 0  # data rows read
+    read_rows: dict[str, int] = field(default_factory=dict)  # of which per dataset
     error_rows: int = 0  # of which rows with an error
     error_threshold: float = 0.0  # the share of rows in error the unit may send
 
@@ -106,7 +107,10 @@ def error_summary(r: Receipt) -> str:
     whole = sum(1 for e in r.errors if not e.get("row"))
     text = f"{len(r.errors)} 处错误"
     if rows:
-        text += f"，涉及 {rows} 行" + (f"（文件共 {amount(r.total_rows)} 行数据）" if r.total_rows else "")
+        c = contracts()
+        per = "、".join(f"{c.datasets[d].title if d in c.datasets else d} {amount(n)} 行" for d, n in r.read_rows.items())
+        text += f"，涉及 {rows} 行" + (f"（文件中{per}）" if len(r.read_rows) > 1 else
+                                      f"（文件共 {amount(r.total_rows)} 行数据）" if r.total_rows else "")
     if whole:
         text += f"，其中 {whole} 处涉及整个文件" if rows else "，涉及整个文件"
     return text

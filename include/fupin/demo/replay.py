@@ -170,7 +170,13 @@ def run_demo(root: Path, seed: int, scale: int = 1, months: list[str] | None = N
     root.mkdir(parents=True, exist_ok=True)
     os.environ["FUPIN_DATA_ROOT"] = str(root)
     os.environ.setdefault("FUPIN_WAREHOUSE_URL", f"sqlite:///{root / 'warehouse.sqlite'}")
-    for name in ("drops", "inbox", "work", "archive", "quarantine", "reports", "mail"):
+    # a replay of history: every file it drops was written and settled long ago (its mtime is
+    # the historical drop time; its ctime is now, which the stability window would wait out)
+    os.environ["FUPIN_STABLE_SECONDS"] = "0"
+    from fupin.config import settings
+
+    settings.cache_clear()
+    for name in ("drops", "inbox", "work", "archive", "quarantine", "reports", "mail", "watch"):
         shutil.rmtree(root / name, ignore_errors=True)  # a demo starts from nothing
     for db_file in root.glob("warehouse.sqlite*"):
         db_file.unlink()

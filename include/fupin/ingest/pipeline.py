@@ -324,6 +324,7 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
         receipt.month, receipt.format, receipt.status = ev.month, ev.format, decision.status
         receipt.rows = {name: len(f) for name, f in decision.clean.items()}
         receipt.total_rows, receipt.error_rows, receipt.error_threshold = decision.total_rows, decision.error_rows, decision.threshold
+        receipt.read_rows = {name: len(f) for name, f in ev.frames.items()}
         receipt.errors = [i.to_dict() for i in ev.errors]
         receipt.warnings = [i.to_dict() for i in ev.warnings]
     rec.month, rec.format = receipt.month, receipt.format
