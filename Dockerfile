@@ -13,6 +13,8 @@ ENV FUPIN_HOME=/opt/fupin \
     PYTHONDONTWRITEBYTECODE=1
 
 USER root
+# the Chinese of the PNG charts (fupin.assess.report.cjk_font)
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 RUN mkdir -p /opt/fupin /data && chown -R airflow:0 /opt/fupin /data && chmod -R g+rwX /data
 USER airflow
 

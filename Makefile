@@ -13,8 +13,13 @@ export AIRFLOW__CORE__PLUGINS_FOLDER = $(CURDIR)/plugins
 
 setup: $(STAMP) tools
 
-# docker-compose (Debian's package) validates docker-compose.yaml in the suite; no engine is needed
+# docker-compose (Debian's package) validates docker-compose.yaml in the suite; no engine is needed.
+# fonts-noto-cjk: the Chinese of the PNG charts in the assessment mails.
 tools:
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { command -v apt-get >/dev/null && \
+	  (apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null)) ; } || \
+	  echo "fonts-noto-cjk missing and not installable here: charts fall back to indicator ids"
 	@command -v docker-compose >/dev/null || { command -v apt-get >/dev/null && \
 	  (apt-get install -y -qq docker-compose >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null)) ; } || \
 	  echo "docker-compose missing and not installable here: the compose test will say so"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -211,3 +212,32 @@ def test_i16_teacher_subsidy_against_the_years_amount():
     assert ind.teacher_subsidy(i)[COUNTY].value == 0.5
     i.thresholds = {"I16": {2017: 900}}
     assert ind.teacher_subsidy(i)[COUNTY].value == 1.0
+
+
+def test_unit_chart_draws_its_chinese_with_a_cjk_font(tmp_path):
+    """The chart mailed to a unit reads in Chinese: every glyph found (matplotlib warns of each
+    one missing — as it does with its default font, which the second rendering shows)."""
+    import warnings
+
+    import matplotlib
+
+    from fupin.assess.report import cjk_font, unit_chart
+    from tests.conftest import skip_or_fail
+
+    font = cjk_font()
+    if font is None:
+        skip_or_fail(["no CJK font (Debian's fonts-noto-cjk; `make setup` installs it)"], "the chart font test")
+    result = {"period": "2017Y", "scores": [
+        {"unit": "440224102", "indicator": "I01", "name": "脱贫人数", "value": 521.0, "target": 550.0, "compare": ">=", "status": "未达标"},
+        {"unit": "440224102", "indicator": "I05", "name": "应保尽保率", "value": 1.0, "target": 0.98, "compare": ">=", "status": "达标"}]}
+
+    def missing_glyphs(**kw) -> list[str]:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            path = unit_chart(result, "440224102", tmp_path / f"{len(kw)}.png", **kw)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        return [str(w.message) for w in seen if "missing from" in str(w.message)]
+
+    assert missing_glyphs() == []
+    dejavu = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+    assert missing_glyphs(font=dejavu)  # the same chart without a CJK font: boxes, and said

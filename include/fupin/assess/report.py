@@ -2,17 +2,20 @@
 
 No personal data: scores are counts and shares per unit. Every workbook cell goes through
 `set_cell`. The HTML draws its charts as inline SVG (the reader's fonts show the Chinese); the
-PNG charts carry only indicator ids and numbers, so they need no CJK font on the server.
+PNG charts are drawn with a CJK font found explicitly (`cjk_font`: Debian's fonts-noto-cjk).
 """
 
 from __future__ import annotations
 
 import html
+import logging
 from pathlib import Path
 
 from fupin.assess.indicators import town_codes
 from fupin.export import set_cell
 from fupin.notify.notices import period_label, show, unit_name
+
+log = logging.getLogger(__name__)
 
 GREEN, RED, GREY = "C6EFCE", "FFC7CE", "EDEDED"
 
@@ -146,17 +149,40 @@ td.ok{{background:#c6efce}} td.bad{{background:#ffc7ce;font-weight:bold}} td.na{
     return path
 
 
-def unit_chart(result: dict, unit: str, path: Path) -> Path:
-    """PNG bars of value ÷ target per indicator for one unit (ids and numbers only)."""
+# Debian's fonts-noto-cjk (installed by `make setup` and the Dockerfile); a county may name
+# another in settings.yaml (reports.cjk_font)
+CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf")
+
+
+def cjk_font() -> str | None:
+    """The font file the charts draw Chinese with, found explicitly (matplotlib's default
+    DejaVu has no CJK glyph and would draw boxes); None when the machine has none."""
+    from fupin.config import settings
+
+    own = (settings().get("reports") or {}).get("cjk_font")
+    for path in ((own,) if own else ()) + CJK_FONTS:
+        if Path(path).is_file():
+            return path
+    return None
+
+
+def unit_chart(result: dict, unit: str, path: Path, font: str | None = None) -> Path:
+    """PNG bars of each indicator's share of its target for one unit, labelled in Chinese."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
+    font = font or cjk_font()
+    if font is None:
+        log.warning("no CJK font (install fonts-noto-cjk): the chart of %s is labelled with indicator ids only", unit)
+    props = font_manager.FontProperties(fname=font) if font else None
     scores = [s for s in result["scores"] if s["unit"] == unit]
     labels, ratios, colors = [], [], []
     for s in scores:
-        labels.append(s["indicator"])
+        labels.append(f"{s['indicator']} {s['name']}" if props else s["indicator"])
         if s["value"] is None or s["target"] == 0:
             ratios.append(0.0 if s["status"] != "达标" else 1.0)
         elif s["compare"] == "<=":
@@ -164,11 +190,20 @@ def unit_chart(result: dict, unit: str, path: Path) -> Path:
         else:
             ratios.append(min(1.5, s["value"] / s["target"]))
         colors.append("#4caf50" if s["status"] == "达标" else "#e53935")
-    fig, ax = plt.subplots(figsize=(max(4, len(labels) * 0.6), 3), dpi=100)
-    ax.bar(labels, [r * 100 for r in ratios], color=colors)
-    ax.axhline(100, color="#333", linewidth=1)
-    ax.set_ylabel("% of target")
-    ax.set_title(f"{result['period']} {unit}")
+    fig, ax = plt.subplots(figsize=(7, max(2.2, 0.45 * len(labels) + 1.2)), dpi=110)
+    y = list(range(len(labels)))[::-1]
+    ax.barh(y, [r * 100 for r in ratios], color=colors)
+    ax.axvline(100, color="#333", linewidth=1)
+    ax.set_yticks(y, labels, fontproperties=props)
+    ax.set_xlim(0, 155)
+    for yy, r in zip(y, ratios, strict=True):
+        ax.text(min(r * 100, 150) + 1, yy, f"{r:.0%}", va="center", fontsize=8)
+    if props:
+        ax.set_xlabel("完成目标的百分比（竖线为目标 100%；红色为未达标）", fontproperties=props)
+        ax.set_title(f"{period_label(result['period'])}考核：{unit_name(unit)}", fontproperties=props)
+    else:
+        ax.set_xlabel("% of target")
+        ax.set_title(f"{result['period']}")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
