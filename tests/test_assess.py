@@ -241,3 +241,15 @@ def test_unit_chart_draws_its_chinese_with_a_cjk_font(tmp_path):
     assert missing_glyphs() == []
     dejavu = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
     assert missing_glyphs(font=dejavu)  # the same chart without a CJK font: boxes, and said
+
+
+def test_officials_read_the_gap_in_the_indicators_unit_and_are_addressed_as_the_county_does():
+    from fupin.notify.notices import data_months, gap, you
+
+    assert gap("I01", 521, 550, ">=") == "差 29 人"  # 实际 521 人，目标 550 人
+    assert gap("I03", 7000, 7101, ">=") == "差 101 元"
+    assert gap("I05", 0.95, 0.98, ">=") == "差 3.0 个百分点"
+    assert gap("I01", 560, 550, ">=") == "" and gap("I01", None, 550, ">=") == ""
+    assert (you("440224102"), you("440224001"), you("water"), you("poverty_office")) == ("你镇", "你街道", "你局", "你办")
+    shown = data_months({"registry": "2017-12", "clinic": None})
+    assert shown == "建档立卡贫困人口 2017年12月" and "registry" not in shown

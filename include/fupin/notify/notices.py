@@ -77,41 +77,38 @@ def unit_name(unit: str) -> str:
     return directory[unit].name if unit in directory else unit
 
 
-def show(indicator: str, value: float | None) -> str:
-    """A score as officials read it: a share as a percentage, counts and money as numbers."""
+def _indicator(indicator: str) -> dict:
     from fupin.config import assessment
 
+    return next((i for i in assessment()["indicators"] if i["id"] == indicator), {})
+
+
+def _unit_of(indicator: str) -> str | None:
+    """The unit an indicator is counted in (人, 元, 个...), None for a share."""
+    return "人" if indicator == "I01" else _indicator(indicator).get("unit_label")
+
+
+def show(indicator: str, value: float | None) -> str:
+    """A score as officials read it: a share as a percentage, counts and money as numbers."""
     if value is None:
         return "—"
-    spec = next((i for i in assessment()["indicators"] if i["id"] == indicator), {})
-    if indicator == "I01":
-        return f"{value:,.0f} 人"
-    if "unit_label" in spec:
-        return f"{value:,.0f} {spec['unit_label']}"
-    return f"{value:.1%}"
+    unit = _unit_of(indicator)
+    return f"{value:,.0f} {unit}" if unit else f"{value:.1%}"
 
 
 def gap(indicator: str, value: float | None, target: float | None, compare: str) -> str:
     """How far a unit is from its target, in the indicator's unit: 差 29 人, 差 2.3 个百分点."""
-    from fupin.config import assessment
-
     if value is None or target is None:
         return ""
     short = (target - value) if compare.startswith(">") else (value - target)
     if short <= 0:
         return ""
-    spec = next((i for i in assessment()["indicators"] if i["id"] == indicator), {})
-    if indicator == "I01":
-        return f"差 {short:,.0f} 人"
-    if "unit_label" in spec:
-        return f"差 {short:,.0f} {spec['unit_label']}"
-    return f"差 {short * 100:.1f} 个百分点"
+    unit = _unit_of(indicator)
+    return f"差 {short:,.0f} {unit}" if unit else f"差 {short * 100:.1f} 个百分点"
 
 
 def indicator_name(indicator: str) -> str:
-    from fupin.config import assessment
-
-    return next((i["name"] for i in assessment()["indicators"] if i["id"] == indicator), indicator)
+    return _indicator(indicator).get("name", indicator)
 
 
 def you(unit: str) -> str:
