@@ -136,6 +136,10 @@ def test_r6_exited_persons_of_a_household_under_the_threshold_in_either_registry
     dib = dibao({"id_number": A2, "name": "王二", "relation": "配偶", "income_per_capita": 6000.0})
     r = run(reg, dib, year_threshold=7101)
     assert keys(r, "R6") == sorted([A1, A2, B1])
+    # what the office reads: the incomes as written, and 无记录 (never nan) for B1, not on dibao
+    detail = {f.key: f.detail for f in r.findings.itertuples() if f.rule == "R6"}
+    assert detail[B1] == "脱贫标准 7,101 元，建档立卡 7,000 元，低保 无记录"
+    assert detail[A2] == "脱贫标准 7,101 元，建档立卡 7,500 元，低保 6,000 元"
 
 
 def test_fifteen_digit_ids_match_their_eighteen_digit_form():

@@ -117,6 +117,13 @@ def _prepare(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out[out["person_id"].notna()]
 
 
+def _yuan(value: float | None) -> str:
+    """An income as the office reads it: 6,530 元; 无记录 where a registry has none (never nan)."""
+    if value is None or pd.isna(value):
+        return "无记录"
+    return f"{value:,.0f} 元"
+
+
 def reconcile(registry: pd.DataFrame, dibao: pd.DataFrame, month: str, *, poverty_standard: float, exit_threshold: float) -> Result:
     reg = _prepare(registry, REGISTRY_COLUMNS)
     dib = _prepare(dibao, DIBAO_COLUMNS)
@@ -181,7 +188,7 @@ def reconcile(registry: pd.DataFrame, dibao: pd.DataFrame, month: str, *, povert
     r6 = reg[(reg["exit_status"] == "已脱贫") & reg["household_id"].isin(low)]
     findings.append(_frame([
         {"rule": "R6", "key": pid, "town": t, "household_id": hid, "person_id": pid,
-         "detail": f"脱贫标准 {exit_threshold:g} 元，建档立卡 {reg_income.get(hid, float('nan')):g} 元，低保 {dib_income.get(hid, float('nan')):g} 元"}
+         "detail": f"脱贫标准 {_yuan(exit_threshold)}，建档立卡 {_yuan(reg_income.get(hid))}，低保 {_yuan(dib_income.get(hid))}"}
         for pid, t, hid in r6[["person_id", "town", "household_id"]].itertuples(index=False)
     ]))
 
