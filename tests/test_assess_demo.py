@@ -116,7 +116,9 @@ def test_reports_colour_the_laggards_and_carry_no_personal_data(assessed, tmp_pa
     result = results["2017H1"].to_dict()
     paths = write_reports(result, tmp_path)
     wb = load_workbook(paths["workbook"])
-    ws = wb["总表"]
+    # a few sheets, not one per unit and indicator
+    assert wb.sheetnames == ["总览", "总表", "未达标明细", "处置"]
+    ws = wb["总览"]
     header = [c.value for c in ws[4]]
     col = next(i for i, h in enumerate(header, 1) if h and h.startswith("I07"))
     lag = unit_name(county.scenarios["employment_lag_town"])
@@ -125,9 +127,17 @@ def test_reports_colour_the_laggards_and_carry_no_personal_data(assessed, tmp_pa
     ok_row = next(r for r in range(5, ws.max_row + 1) if ws.cell(row=r, column=1).value not in (lag, None)
                   and ws.cell(row=r, column=col).value not in ("—", None))
     assert ws.cell(row=ok_row, column=col).fill.fgColor.rgb.endswith("C6EFCE")
-    assert lag in wb.sheetnames and "I07" in wb.sheetnames and "处理措施" in wb.sheetnames
+    # numbers stored as numbers, shown with their unit; the misses with their gap and basis
+    assert isinstance(ws.cell(row=row, column=col).value, float) and ws.cell(row=row, column=col).number_format == "0.0%"
+    missed = list(wb["未达标明细"].iter_rows(min_row=4, values_only=True))
+    assert any(r[0] == lag and r[1] == "I07" and isinstance(r[5], float) and r[5] > 0 and "/" in r[6] for r in missed), missed
+    assert wb["总表"].freeze_panes == "A5" and wb["总表"].auto_filter.ref.startswith("A4:")
+    own = load_workbook(paths["units"][county.scenarios["employment_lag_town"]]["workbook"])
+    assert own["总表"]["A1"].value.endswith(f"{lag}考核表") and "总览" not in own.sheetnames
+    assert paths["units"][county.scenarios["employment_lag_town"]]["workbook"].endswith(f"考核表_{lag}.xlsx")
     page = open(paths["html"], encoding="utf-8").read()
     assert "<svg" in page and lag in page and "td class='bad'" in page
+    assert "目标" in page and "差 " in page and "name=\"viewport\"" in page and "reconciliation" not in page
     chart = paths["units"][county.scenarios["employment_lag_town"]]["chart"]
     assert open(chart, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     id_like = re.compile(r"\d{17}[\dX]")

@@ -187,7 +187,7 @@ def test_assessment_dag_scores_a_period_and_mails_the_laggards(dagbag, airflow_d
     (chart,) = [p for p in health.walk() if p.get_content_type() == "image/png"]
     assert f'cid:{chart["Content-ID"].strip("<>")}' in html and chart.get_content_disposition() == "inline"
     files = {p.get_filename(): p for p in health.iter_attachments()}
-    assert any(n.endswith("_health.xlsx") for n in files) and not any(n.endswith(".png") for n in files)
+    assert any(n.endswith("考核表_县卫计局.xlsx") for n in files) and not any(n.endswith(".png") for n in files)
     from tests.helpers import mail_problems
 
     assert all(mail_problems(m.as_bytes()) == [] for m in mailbox.messages)

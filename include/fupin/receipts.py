@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fupin.calendar import month_label, time_label
 from fupin.config import contracts
-from fupin.export import set_cell
+from fupin.export import finish_sheet, set_cell
 from fupin.ingest.reader import RawSheet
 from fupin.validate.issues import Issue, amount
 
@@ -191,27 +191,7 @@ def _explain(ws, issues: list[Issue]) -> None:  # noqa: ANN001 - an openpyxl wor
                 cell.font = Font(color="7F6000")
         # openpyxl writes no row heights and spreadsheet programs do not grow them on open
         ws.row_dimensions[n].height = 15 * max(_lines_needed(str(v), w) for v, (_, w) in zip(values, EXPLAIN_COLUMNS, strict=True))
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(EXPLAIN_COLUMNS))}{max(1, len(issues) + 1)}"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.gridLines = False
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-
-
-def _printable(ws, widths: dict[int, int]) -> None:  # noqa: ANN001 - an openpyxl worksheet
-    """Column widths, A4 landscape fitted to the page width."""
-    from openpyxl.utils import get_column_letter
-
-    for c, w in widths.items():
-        ws.column_dimensions[get_column_letter(c)].width = w
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    finish_sheet(ws, {j: w for j, (_, w) in enumerate(EXPLAIN_COLUMNS, 1)}, header_row=1)
 
 
 def write_annotated(path: Path, sheets: list[RawSheet], issues: list[Issue], locate: dict[tuple[str, str], int]) -> Path:
@@ -238,7 +218,7 @@ def write_annotated(path: Path, sheets: list[RawSheet], issues: list[Issue], loc
                     set_cell(ws, r, c, v)
                     if r <= 300:  # wide enough for what the clerk typed (a title row spans)
                         widths[c] = max(widths.get(c, 8), min(30, len(str(v).encode("gbk", "replace")) + 2))  # GBK bytes: display width
-        _printable(ws, widths)
+        finish_sheet(ws, widths)
     by_sheet = {s.name[:31]: s.name for s in sheets}
     for i in issues:
         if i.sheet is None or i.row is None:

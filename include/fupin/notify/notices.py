@@ -124,8 +124,8 @@ def data_months(months: dict[str, str | None]) -> str:
     """考核所用数据月份 as officials read them: 建档立卡贫困人口 2017年12月、…"""
     from fupin.config import contracts
 
-    datasets = contracts().datasets
-    shown = [f"{datasets[k].title if k in datasets else k} {month_label(v)}" for k, v in sorted(months.items()) if v]
+    titles = {name: ds.title for name, ds in contracts().datasets.items()} | {"reconciliation": "两项制度比对结果"}
+    shown = [f"{titles.get(k, k)} {month_label(v)}" for k, v in sorted(months.items()) if v]
     return "、".join(shown) or "无"
 
 
