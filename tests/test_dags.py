@@ -257,3 +257,36 @@ def test_with_approval_required_no_notice_goes_out_before_the_office_approves(mo
     assert dag.get_task("send_notices").upstream_task_ids == {"queue_notices"}
     monkeypatch.setenv("FUPIN_REQUIRE_APPROVAL", "0")
     assert "approve_scorecard" not in DagBag(dag_folder=str(DAGS / "assessment.py")).dags["assessment"].task_ids
+
+
+def test_reconciliation_workbook_shows_both_sides_of_each_finding_and_the_rates_basis(tmp_path, sqlite_warehouse, data_root, people):
+    """A case worker acts on a finding without opening either registry: each row carries what the
+    poverty registry and the dibao register say of its person; each rate says what it rests on."""
+    import copy
+
+    from openpyxl import load_workbook
+
+    from fupin.reconcile.report import write_workbook
+    from fupin.reconcile.run import reconcile_month
+    from tests.helpers import ingest
+
+    reg = rows("registry", people)
+    dib = copy.deepcopy(rows("dibao", people))
+    renamed = next(d for d in dib if any(r["id_number"] == d["id_number"] for r in reg))
+    registry_name = next(r["name"] for r in reg if r["id_number"] == renamed["id_number"])
+    renamed["name"] = registry_name[0] + "某某"  # R3: 姓名不一致
+    ingest("poverty_office", write(tmp_path / "扶贫办_2017年6月.xlsx", sheet("registry", reg)))
+    ingest("civil_affairs", write(tmp_path / "民政局_2017年6月.xlsx", sheet("dibao", dib)))
+    s = reconcile_month("2017-06")
+    wb = load_workbook(write_workbook(s, tmp_path / "r.xlsx"))
+    r3 = wb[next(n for n in wb.sheetnames if n.startswith("R3"))]
+    header = [c.value for c in r3[1]]
+    row = next(r for r in r3.iter_rows(min_row=2, values_only=True) if r[header.index("身份证号")] == renamed["id_number"])
+    assert row[header.index("建档立卡·姓名")] == registry_name and row[header.index("低保·姓名")] == renamed["name"]
+    income = r3.cell(row=2, column=header.index("低保·家庭年人均收入") + 1)
+    assert isinstance(income.value, int | float) and income.number_format.endswith('" 元"')
+    assert r3.freeze_panes == "A2" and r3.auto_filter.ref
+    summary = wb["汇总"]
+    rates = {r[0]: r for r in summary.iter_rows(values_only=True) if r[0] in ("应保尽保率", "应扶尽扶率")}
+    assert len(rates) == 2 and all(isinstance(v[1], int | float) or v[1] == "无对象" for v in rates.values()), rates
+    assert all(v[2].endswith(" 户") or v[2] == "无对象" for v in rates.values())

@@ -25,11 +25,13 @@ def queue_engineer_alert(what: str, key: str, about: str, error: str, attempts: 
 
 def queue_reconciliation(summary: dict, workbook: str, escalated_rows: list[dict]) -> int:
     """比对结果 to civil affairs and the poverty office; the escalated ones copy the office's leaders."""
+    from fupin.reconcile.report import month_rates, rate_text
     from fupin.reconcile.rules import COUNTY, RULES
 
+    basis = month_rates(summary["month"])
+
     def rate(kind: str) -> str:
-        value = summary["rates"].get(kind, {}).get(COUNTY)
-        return "—（无对象）" if value is None else f"{value:.2%}"
+        return rate_text(basis.get((kind, COUNTY)))
 
     shown = [{"rule": r["rule"], "town": r["town"] or "", "months": r["persisted_months"],
               "who": " ".join(x for x in (r.get("household_id") or "", mask(r["person_id"]) if r.get("person_id") else "",
