@@ -111,6 +111,9 @@ def test_i19_months_whose_file_came_by_the_tenth():
     m = ind.timeliness(i)
     assert (m["water"].numerator, m["water"].denominator) == (4, 5)  # February was late; June is not due yet
     assert m["health"].numerator == 0
+    # the notice names the late months and when they came
+    assert m["water"].note == "逾期：2017年2月（3月11日报送）；期限为次月10日"
+    assert m["health"].note.startswith("逾期：2017年1月（未报送）、2017年2月（未报送）")
 
 
 def test_no_data_is_missed_with_the_reason_and_zero_denominator_is_met():

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from fupin.assess.targets import h1_target, largest_remainder
-from fupin.calendar import add_months, months
+from fupin.calendar import add_months, month_label, months
 from fupin.config import geography
 
 COUNTY = "county"
@@ -27,6 +27,7 @@ class Measure:
     numerator: float
     denominator: float
     value: float | None  # None: nothing to measure (a zero denominator)
+    note: str = ""  # what a miss consists of, for the notice (I19: the late months and when they came)
 
 
 @dataclass
@@ -314,11 +315,17 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
     for source in contracts().sources:
         mine = accepted[accepted["source"] == source]
         on_time = 0
+        late = []
         for month in assessed:
             deadline = dt.datetime.fromisoformat(f"{add_months(month, 1)}-{day:02d}T23:59:59")
             arrived = pd.to_datetime(mine.loc[mine["month"] == month, "dropped_at"])
-            on_time += bool((arrived <= deadline).any())
-        out[source] = _ratio(on_time, len(assessed))
+            if (arrived <= deadline).any():
+                on_time += 1
+            else:
+                first = arrived.min() if len(arrived) else None
+                late.append(f"{month_label(month)}（{f'{first.month}月{first.day}日报送' if first is not None else '未报送'}）")
+        m = _ratio(on_time, len(assessed))
+        out[source] = Measure(m.numerator, m.denominator, m.value, f"逾期：{'、'.join(late)}；期限为次月{day}日" if late else "")
     return out
 
 

@@ -93,7 +93,8 @@ def score_period(inputs: Inputs, indicators: list[dict]) -> list[Score]:
                                  target, ind["compare"], MET, "无考核对象"))
                 continue
             status = MET if _met(m.value, target, ind["compare"]) else MISSED
-            out.append(Score(ind["id"], ind["name"], unit, m.numerator, m.denominator, m.value, target, ind["compare"], status))
+            out.append(Score(ind["id"], ind["name"], unit, m.numerator, m.denominator, m.value, target, ind["compare"], status,
+                             m.note if status == MISSED else ""))
     return out
 
 
