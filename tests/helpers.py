@@ -77,3 +77,15 @@ def mail_problems(raw: bytes) -> list[str]:
             if not part.get_filename():
                 found.append("an attachment without a name")
     return found
+
+
+def internal_words(text: str) -> list[str]:
+    """What an official should never read: source and dataset keys (a folder path such as
+    inbox/water/ aside), bare town codes, indicator codes without their name, nan/None."""
+    import re
+
+    from fupin.config import contracts
+
+    keys = "|".join(sorted({*contracts().sources, *contracts().datasets, "reconciliation"}, key=len, reverse=True))
+    patterns = (rf"(?<![\w/])({keys})(?![\w/])", r"(?<!\d)440224\d{3}(?!\d)", r"\bI\d\d\b(?! [\u4e00-\u9fff])", r"\b(nan|None|NaN)\b")
+    return [m.group(0) for p in patterns for m in re.finditer(p, text)]

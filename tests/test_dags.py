@@ -191,6 +191,10 @@ def test_assessment_dag_scores_a_period_and_mails_the_laggards(dagbag, airflow_d
     from tests.helpers import mail_problems
 
     assert all(mail_problems(m.as_bytes()) == [] for m in mailbox.messages)
+    from tests.helpers import internal_words
+
+    assert {m["Subject"]: internal_words(m["Subject"] + m.get_body(("plain",)).get_content()) for m in mailbox.messages
+            if internal_words(m["Subject"] + m.get_body(("plain",)).get_content())} == {}
     office = next(m for m in mailbox.messages if m["To"] == "fpb@renhua.fupin.example" and "考核总表" in m["Subject"])
     assert sorted(p.get_filename()[-5:] for p in office.iter_attachments()) == [".html", ".xlsx"]
     # re-running the period replaces the results and sends nothing twice

@@ -127,7 +127,8 @@ def decide_actions(period: str, scores: list[Score], previous: list[Score], run_
             reasons.append("未完成年度脱贫任务")
         repeated = sorted(i for i in inds if (unit, i) in before)
         if repeated:
-            reasons.append("连续两次考核未达标：" + "、".join(repeated))
+            names = {x.indicator: x.name for x in scores}
+            reasons.append("连续两次考核未达标：" + "、".join(f"{i} {names.get(i, '')}".strip() for i in repeated))
         if reasons:
             actions.append(Action(unit, "约谈", sorted(set(inds) & ({"I01"} | set(repeated))), reason="；".join(reasons)))
     return actions
