@@ -6,6 +6,7 @@ from fupin.calendar import month_label
 from fupin.ids import mask
 from fupin.notify.outbox import enqueue
 from fupin.receipts import STATUS_TEXT, Receipt
+from fupin.validate.issues import amount
 
 
 def queue_receipt(receipt: Receipt) -> bool:
@@ -14,6 +15,7 @@ def queue_receipt(receipt: Receipt) -> bool:
     return enqueue(
         "receipt", receipt.drop_id, receipt.source, "receipt", attachments=attachments,
         receipt=receipt, text=receipt.text(), month_label=month_label(receipt.month), status_label=STATUS_TEXT[receipt.status].split("，")[0],
+        you=you(receipt.source),
     )
 
 
@@ -63,7 +65,7 @@ def queue_exit_checks(summary: dict, r6_rows: list[dict]) -> int:
                 {"household_id": r["household_id"], "masked": mask(r["person_id"]), "months": r["persisted_months"]})
     return sum(
         enqueue("exit_check", summary["month"], town, "exit_check", month_label=month_label(summary["month"]), rows=rows,
-                year=year, threshold=threshold)
+                year=year, threshold="—" if threshold is None else amount(threshold, "元"), you=you(town))
         for town, rows in sorted(by_town.items())
     )
 
