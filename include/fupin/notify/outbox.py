@@ -19,6 +19,7 @@ import json
 import logging
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import and_, insert, or_, select, update
@@ -29,7 +30,8 @@ from fupin.warehouse.db import engine
 from fupin.warehouse.schema import outbox
 
 log = logging.getLogger(__name__)
-TEMPLATES = Path(__file__).with_name("templates")
+# package data (pyproject.toml), found where the package is installed, editable or not
+TEMPLATES = Path(str(resources.files("fupin.notify") / "templates"))
 SMTP_CONN_ID = "smtp_default"
 
 

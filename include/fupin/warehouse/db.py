@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
 from fupin.config import data_root
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATIONS = Path(str(resources.files("fupin.warehouse") / "migrations"))  # package data
 
 
 def warehouse_url() -> str:

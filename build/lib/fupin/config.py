@@ -1,0 +1,264 @@
+"""The one config loader: contracts, settings, the county's geography, paths.
+
+Configuration is data in the repo (`config/`, `reference/`, `expectations/`); this module is
+the only place that knows where those files live and how to read them.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def project_root() -> Path:
+    """The repo (or installed tree) that holds config/, reference/ and expectations/."""
+    env = os.environ.get("FUPIN_HOME")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2]
+
+
+def data_root() -> Path:
+    """Where inboxes, archive, quarantine and the default SQLite warehouse live."""
+    return Path(os.environ.get("FUPIN_DATA_ROOT", project_root() / "data")).resolve()
+
+
+def county_file(folder: str, name: str) -> Path:
+    """`<folder>/<name>` of the active county's own config dir (`FUPIN_CONFIG_DIR`, see
+    fupin.county) when it has one, else the project's: a county overrides only what differs."""
+    own = os.environ.get("FUPIN_CONFIG_DIR")
+    if own and (Path(own) / folder / name).exists():
+        return Path(own) / folder / name
+    return project_root() / folder / name
+
+
+def _load_yaml(name: str) -> dict[str, Any]:
+    with open(county_file("config", name), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def clear_caches() -> None:
+    """Forget every loaded file (another county became active)."""
+    for loader in (settings, contracts, geography, units, assessment):
+        loader.cache_clear()
+
+
+@cache
+def settings() -> dict[str, Any]:
+    data = _load_yaml("settings.yaml")
+    stable = os.environ.get("FUPIN_STABLE_SECONDS")
+    if stable is not None:
+        data["ingest"]["stable_seconds"] = float(stable)
+    return data
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`required` when another column of the same row holds one of `values`."""
+
+    column: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    type: str
+    required: bool | Condition
+    aliases: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    value_aliases: dict[str, str] = field(default_factory=dict)
+    pattern: str | None = None
+    unique: bool = False
+    min: float | None = None
+    max: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    not_after_month: bool = False
+    not_above: str | None = None
+    text_limit: int | None = None  # most characters a text cell may hold (max_length, else the type's)
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return (self.header, *self.aliases)
+
+    @property
+    def always_required(self) -> bool:
+        return self.required is True
+
+    @property
+    def personal(self) -> bool:
+        """Values that must be masked wherever they are shown."""
+        return self.type == "id"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    source: str
+    title: str
+    grain: str
+    columns: tuple[Column, ...]
+    rules: tuple[str, ...] = ()
+    optional: bool = False
+    snapshot: bool = False
+    key: tuple[str, ...] = ()  # the natural key: one row per key in a file
+
+    def column(self, key: str) -> Column:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(key)
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    label: str
+    datasets: tuple[str, ...]
+    error_threshold: float
+
+
+@dataclass(frozen=True)
+class Contracts:
+    sources: dict[str, Source]
+    datasets: dict[str, Dataset]
+
+    def of_source(self, source: str) -> list[Dataset]:
+        return [self.datasets[d] for d in self.sources[source].datasets]
+
+
+def _column(raw: dict[str, Any], enums: dict[str, list[str]], text_limits: dict[str, int]) -> Column:
+    raw = dict(raw)
+    raw.setdefault("text_limit", raw.get("max_length") or text_limits.get(raw["type"]))
+    req = raw.pop("required")
+    if isinstance(req, dict):
+        req = Condition(req["column"], tuple(req["in"]))
+    values = raw.pop("values", ())
+    if isinstance(values, str):
+        values = enums[values]
+    return Column(
+        required=req,
+        aliases=tuple(raw.pop("aliases", ())),
+        values=tuple(values),
+        value_aliases=dict(raw.pop("value_aliases", {})),
+        **raw,
+    )
+
+
+@cache
+def contracts() -> Contracts:
+    data = _load_yaml("contracts.yaml")
+    enums = data.get("enums", {})
+    limits = data.get("text_max_length", {})
+    datasets = {
+        name: Dataset(
+            name=name,
+            source=d["source"],
+            title=d["title"],
+            grain=d["grain"],
+            columns=tuple(_column(c, enums, limits) for c in d["columns"]),
+            rules=tuple(d.get("rules", ())),
+            optional=bool(d.get("optional", False)),
+            snapshot=bool(d.get("snapshot", False)),
+            key=tuple(d.get("key", ())),
+        )
+        for name, d in data["datasets"].items()
+    }
+    sources = {
+        name: Source(name, s["name"], tuple(s["datasets"]), float(s.get("error_threshold", 0)))
+        for name, s in data["sources"].items()
+    }
+    return Contracts(sources, datasets)
+
+
+# --- geography -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Village:
+    code: str
+    name: str
+    town_code: str
+    town: str
+    is_poor: bool
+    households: int
+    population: int
+
+
+@dataclass(frozen=True)
+class Geography:
+    towns: dict[str, str]  # name -> code
+    villages: tuple[Village, ...]
+
+    @property
+    def villages_by_town(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {t: set() for t in self.towns}
+        for v in self.villages:
+            out[v.town].add(v.name)
+        return out
+
+
+@cache
+def geography() -> Geography:
+    with open(county_file("reference", "towns.csv"), encoding="utf-8") as fh:
+        towns = {r["town"]: r["town_code"] for r in csv.DictReader(fh)}
+    with open(county_file("reference", "villages.csv"), encoding="utf-8") as fh:
+        villages = tuple(
+            Village(
+                r["village_code"], r["village"], r["town_code"], r["town"],
+                r["is_poor_village"] == "1", int(r["households"]), int(r["population"]),
+            )
+            for r in csv.DictReader(fh)
+        )
+    return Geography(towns, villages)
+
+
+def fold(text: str) -> str:
+    """Fold the width and spacing variants clerks type: full-width → half-width, no spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(text.split()).replace("\u3000", "")
+
+
+# --- unit directory ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    key: str
+    name: str
+    to: tuple[str, ...]
+    leaders: tuple[str, ...]
+
+
+@cache
+def units() -> dict[str, Unit]:
+    data = _load_yaml("units.yaml")
+    return {str(k): Unit(str(k), u["name"], tuple(u["to"]), tuple(u.get("leaders", ()))) for k, u in data["units"].items()}
+
+
+@cache
+def outbox_settings() -> dict[str, Any]:
+    data = _load_yaml("units.yaml")
+    return {"sender": data["sender"], "reply_to": data.get("reply_to"), **data["outbox"]}
+
+
+@cache
+def assessment() -> dict[str, Any]:
+    """config/assessment.yaml: indicators with their targets, periods, rectification days."""
+    return _load_yaml("assessment.yaml")

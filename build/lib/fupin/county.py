@@ -1,0 +1,91 @@
+"""Counties: the partition of a provincial deployment (one Airflow for many counties).
+
+A county deployment has no county file: its one county takes the data root, warehouse and
+config of the environment, and the DAGs keep their plain ids (`bureau_ingest`...).
+
+A province lists its counties in the YAML file named by `FUPIN_COUNTIES`:
+
+    counties:
+      - code: "440224"
+        name: 仁化县
+        data_root: /data/440224                               # its inbox, archive, quarantine, reports
+        warehouse_url: postgresql+psycopg2://fupin@pg/fupin_440224   # its own database
+        config_dir: /opt/fupin/counties/440224                 # optional: its own config/ (units, targets)
+
+Every DAG file then builds one DAG per county (`bureau_ingest__440224`...), whose tasks run
+inside `county.active()`: the county's files, warehouse and units, nothing of another county's.
+Its Assets carry the code (`fupin/440224/registry`), so one county's data never triggers
+another county's reconciliation. Cheap to import: DAG files use it at parse time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+COUNTIES_ENV = "FUPIN_COUNTIES"
+
+
+@dataclass(frozen=True)
+class County:
+    code: str | None = None  # None: the single county of a county deployment
+    name: str = ""
+    data_root: str | None = None
+    warehouse_url: str | None = None
+    config_dir: str | None = None
+
+    def dag_id(self, workflow: str) -> str:
+        return workflow if self.code is None else f"{workflow}__{self.code}"
+
+    @property
+    def tags(self) -> list[str]:
+        return [] if self.code is None else [f"county:{self.code}"]
+
+    @contextmanager
+    def active(self) -> Iterator[County]:
+        """Point the config loader, data root and warehouse at this county, then restore."""
+        from fupin.files import restrict_umask
+
+        restrict_umask()  # every task enters here: what it writes holds personal data
+        if self.code is None:
+            yield self
+            return
+        from fupin import config
+
+        wanted = {"FUPIN_DATA_ROOT": self.data_root, "FUPIN_WAREHOUSE_URL": self.warehouse_url,
+                  "FUPIN_CONFIG_DIR": self.config_dir}
+        saved = {k: os.environ.get(k) for k in wanted}
+        for key, value in wanted.items():
+            if value:
+                os.environ[key] = str(value)
+            else:
+                os.environ.pop(key, None)
+        config.clear_caches()
+        try:
+            yield self
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            config.clear_caches()
+
+
+def counties() -> list[County]:
+    """The counties of this deployment: those of `FUPIN_COUNTIES`, else the one of the environment."""
+    path = os.environ.get(COUNTIES_ENV)
+    if not path:
+        return [County()]
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    found = [County(code=str(c["code"]), name=c.get("name", ""), data_root=c["data_root"],
+                    warehouse_url=c["warehouse_url"], config_dir=c.get("config_dir")) for c in data.get("counties", [])]
+    codes = [c.code for c in found]
+    if not found or len(set(codes)) != len(codes):
+        raise ValueError(f"{path}: list each county once under `counties:` (code, data_root, warehouse_url)")
+    return found

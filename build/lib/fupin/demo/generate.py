@@ -1,0 +1,234 @@
+"""`fupin demo generate`: write the county's monthly files as bureaus send them, plus the manifest.
+
+Files go to `<data root>/drops/<month>/<source>/<name>` with the mtime of the moment the bureau
+drops them (early in the next month; some late), so a replay can put them into the inboxes
+month by month. `manifest.json` beside them holds the ground truth that tests use.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import multiprocessing
+import multiprocessing.pool
+import os
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fupin.calendar import next_month
+from fupin.config import contracts
+from fupin.demo import plan, render
+from fupin.demo.county import County, build_county, expected_findings
+from fupin.demo.writers import SheetSpec, dataset_sheet, write, write_csv_stream
+
+LATE = {("water", "2017-03"): 18, ("water", "2017-04"): 17}  # day of the next month the file arrives
+RESENT = ("health", "2017-05")  # first sent with errors, then corrected
+
+
+@dataclass(frozen=True)
+class Drop:
+    source: str
+    month: str
+    path: Path
+    dropped_at: dt.datetime
+
+
+def _label(month: str, style: str) -> str:
+    y, m = month[:4], int(month[5:])
+    return {"cn": f"{y}年{m}月", "compact": f"{y}{m:02d}", "dash": f"{y}-{m:02d}", "under": f"{y}_{m:02d}"}[style]
+
+
+def _title(source: str, month: str, what: str) -> tuple[str, str]:
+    label = contracts().sources[source].label
+    return f"仁化县{_label(month, 'cn')}{what}", f"填报单位：{label}（盖章）"
+
+
+def _sheet(county: County, dataset: str, month: str, titled: bool = True, footer: bool = True) -> SheetSpec:
+    ds = contracts().datasets[dataset]
+    title, unit = _title(ds.source, month, ds.title + "情况表") if titled else (None, None)
+    return dataset_sheet(ds, render.rows(county, dataset, month), title=title, unit_line=unit, footer=footer)
+
+
+def files_for(county: County, source: str, month: str) -> list[tuple[str, list[SheetSpec], str]]:
+    """(file name, sheets, csv encoding) of what `source` sends for `month`."""
+    if source == "poverty_office":
+        return [(f"扶贫办_建档立卡_{_label(month, 'cn')}.xlsx", [_sheet(county, "registry", month)], "")]
+    if source == "civil_affairs":
+        return [(f"民政局低保名册_{_label(month, 'compact')}.xls", [_sheet(county, "dibao", month, footer=False)], "")]
+    if source == "agriculture":
+        return [(f"农业局_{_label(month, 'dash')}.xlsx", [_sheet(county, "industry", month), _sheet(county, "cooperative", month, footer=False)], "")]
+    if source == "hrss":
+        return [(f"人社局就业培训_{_label(month, 'compact')}.csv", [_sheet(county, "employment", month, titled=False, footer=False)], "gbk")]
+    if source == "health":
+        return [(f"卫计局_{_label(month, 'cn')}.xlsx", [_sheet(county, "medical", month), _sheet(county, "clinic", month, footer=False)], "")]
+    if source == "education":
+        return [(f"教育局_{_label(month, 'under')}.xlsx", [_sheet(county, "student_aid", month), _sheet(county, "teacher_subsidy", month, footer=False)], "")]
+    if source == "water":
+        if month < "2017-01":
+            return [(f"水务局_{_label(month, 'cn')}.csv", [_sheet(county, "water_supply", month, titled=False, footer=False)], "utf-8-sig")]
+        return [(f"水务局_{_label(month, 'cn')}.xlsx", [_sheet(county, "water_supply", month)], "")]
+    raise KeyError(source)
+
+
+def _with_errors(sheets: list[SheetSpec]) -> list[SheetSpec]:
+    """The first, faulty version of the resent file: three cells a clerk got wrong."""
+    bad = copy.deepcopy(sheets)
+    rows = bad[0].rows
+    rows[3][0] = rows[3][0][:-1] + ("0" if rows[3][0][-1] != "0" else "1")  # check digit
+    rows[10][4] = "不清楚"  # 基本医疗保险
+    rows[20][7] = 99999.0  # 医疗救助 above 住院费用
+    return bad
+
+
+def _drop_time(rng: random.Random, source: str, month: str) -> dt.datetime:
+    day = LATE.get((source, month), rng.randrange(2, 10))
+    nxt = next_month(month)
+    return dt.datetime(int(nxt[:4]), int(nxt[5:]), day, rng.randrange(8, 18), rng.randrange(60))
+
+
+def write_month(county: County, month: str, root: Path, rng: random.Random) -> list[Drop]:
+    drops: list[Drop] = []
+    for source in contracts().sources:
+        if county.scale > 1:  # province scale: a streamed CSV of the mandatory dataset, fast and lean
+            ds = contracts().of_source(source)[0]
+            path = write_csv_stream(root / "drops" / month / source / f"{ds.name}_{_label(month, 'compact')}.csv", ds,
+                                    render.iter_rows(county, ds.name, month))
+            when = _drop_time(rng, source, month)
+            os.utime(path, (when.timestamp(), when.timestamp()))
+            drops.append(Drop(source, month, path, when))
+            continue
+        for name, sheets, encoding in files_for(county, source, month):
+            when = _drop_time(rng, source, month)
+            folder = root / "drops" / month / source
+            if (source, month) == RESENT and county.scale == 1:
+                first = write(folder / f"{Path(name).stem}_初报{Path(name).suffix}", _with_errors(sheets), encoding=encoding or "utf-8")
+                early = when.replace(day=5, hour=9)
+                os.utime(first, (early.timestamp(), early.timestamp()))
+                drops.append(Drop(source, month, first, early))
+                when = when.replace(day=8, hour=15)
+            path = write(folder / name, sheets, encoding=encoding or "utf-8")
+            os.utime(path, (when.timestamp(), when.timestamp()))
+            drops.append(Drop(source, month, path, when))
+    return drops
+
+
+def census(county: County, month: str = plan.FIRST_MONTH) -> dict:
+    """The seed's numbers as the county holds them (for the manifest and the tests)."""
+    kinds = {"A": "poor_village_capable", "B": "other_capable", "C": "no_capacity"}
+    out = {"households": len(county.households), "persons": sum(len(h.members) for h in county.households)}
+    for k, key in kinds.items():
+        hs = [h for h in county.households if h.kind == k]
+        out[key] = {"households": len(hs), "persons": sum(len(h.members) for h in hs)}
+    out["exits_cumulative"] = {
+        str(y): sum(len(h.members) for h in county.households if h.exit_month and h.exit_month <= f"{y}-12") for y in (2016, 2017, 2018)
+    }
+    return out
+
+
+def expected_assessment(county: County) -> dict:
+    """What the assessment must find on this county: (unit, indicator) missed per period, and
+    the interviews (约谈) at year end. Every other unit meets every target, by construction."""
+    s = county.scenarios
+    late_months = sorted(m for (_, m) in LATE)
+    return {
+        "2016H1": {"missed": [], "interviews": []},
+        "2016Y": {"missed": [], "interviews": []},
+        "2017H1": {"missed": sorted([[s["coverage_lag_town"], "I05"], ["civil_affairs", "I05"], [s["employment_lag_town"], "I07"],
+                                     ["water", "I19"]]), "interviews": [], "late_months": late_months},
+        "2017Y": {"missed": sorted([[s["exit_lag_town"], "I01"], ["water", "I19"]]),
+                  "interviews": sorted([s["exit_lag_town"], "water"])},
+        "2018H1": {"missed": [], "interviews": []},
+        "2018Y": {"missed": [], "interviews": []},
+    }
+
+
+def manifest(county: County, months: list[str], drops: list[Drop]) -> dict:
+    s = county.scenarios
+    return {
+        "seed": county.seed,
+        "scale": county.scale,
+        "months": months,
+        "census_2016_01": census(county),
+        "findings": {m: expected_findings(county, m) for m in months},
+        "scenarios": {
+            "exit_task_missed": {"period": "2017Y", "town_code": s["exit_lag_town"], "shortfall": s["exit_plan"]["shortfall"]},
+            "exit_task_exceeded": {"period": "2017Y", "town_code": s["exit_extra_town"]},
+            "employment_lag": {"period": "2017H1", "town_code": s["employment_lag_town"], "indicator": "I07"},
+            "coverage_lag": {"period": "2017H1", "town_code": s["coverage_lag_town"], "indicator": "I05", "rule": "R1"},
+            "late_files": [{"source": src, "month": m, "day": d} for (src, m), d in LATE.items()],
+            "rejected_then_resent": {"source": RESENT[0], "month": RESENT[1]},
+        },
+        "exit_targets": s["exit_plan"]["targets"],
+        "expected_assessment": expected_assessment(county),
+        "drops": [{"source": d.source, "month": d.month, "file": str(d.path), "dropped_at": d.dropped_at.isoformat()} for d in drops],
+    }
+
+
+READY = ".ready"
+_COUNTY: County | None = None  # shared with forked workers, never pickled
+
+
+def _write(args: tuple[str, Path, int]) -> list[Drop]:
+    month, root, seed = args
+    assert _COUNTY is not None
+    return write_month(_COUNTY, month, root, random.Random(f"{seed}-{month}"))
+
+
+def _default_signals() -> None:
+    """In each forked worker: the default TERM/INT handling, whatever the parent installed (a
+    test session that ran Airflow tasks replaces SIGTERM's handler; a worker that ignores TERM
+    makes Pool.terminate() wait for ever)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[multiprocessing.pool.Pool]:
+    """Forked workers with default signal handling that leave on their own when the work is
+    done (close + join). `with Pool()` terminates instead: it sends TERM to workers that may be
+    waiting on the task queue's lock, and a worker that inherited a TERM handler from its parent
+    (a pytest session that ran Airflow tasks) never exits — a CI run hung there once."""
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_default_signals)
+    try:
+        yield pool
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def generate(root: Path, seed: int = 2016, scale: int = 1, months: list[str] | None = None, progress=None,
+             workers: int | None = None) -> dict:
+    """Write every month's files (in parallel: months are independent) and the manifest."""
+    global _COUNTY
+    months = months or plan.months()
+    county = _COUNTY = build_county(seed, scale)
+    workers = workers or min(2, os.cpu_count() or 1, len(months))
+    jobs = [(m, root, seed) for m in months]
+    drops: list[Drop] = []
+
+    def finished(month: str, done: list[Drop]) -> None:
+        drops.extend(done)
+        (root / "drops" / month / READY).touch()  # a replay may take the month from here on
+        if progress:
+            progress(month)
+
+    if workers > 1:
+        with worker_pool(workers) as pool:
+            for month, done in zip(months, pool.imap(_write, jobs), strict=True):
+                finished(month, done)
+    else:
+        for month, job in zip(months, jobs, strict=True):
+            finished(month, _write(job))
+    data = manifest(county, months, drops)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "drops" / "manifest.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return data

@@ -1,0 +1,434 @@
+"""The shared folders: inboxes, the work area, the content-addressed archive, quarantine.
+
+Layout under the data root::
+
+    inbox/<source>/<whatever the clerk named it>      drops, taken only once stable
+    work/<source>/<drop_id>__<short name>             claimed, being ingested
+    work/<source>/<drop_id>.name                      the name as the clerk wrote it, whole
+    work/<source>/<drop_id>.lock                      held (flock) by the one process ingesting it
+    watch/<source>/<drop_id>__<short name>            ingested, watched for a writer that went on
+    archive/<sha256[:2]>/<sha256><ext>                every file ever received, unchanged
+    archive/receipts/<drop_id>.json|.txt              every receipt
+    quarantine/<source>/<drop_id>__<short name>       rejected files, with receipt and marked copy
+
+A name is never trusted as a path: only plain files directly inside an inbox are taken
+(no sub-folders, no symlinks), and names are reduced to a short safe basename before reuse;
+the whole original name travels beside the claim, so the month is read from all of it.
+
+Nothing a bureau sends is lost:
+- a drop is taken once neither its content (mtime) nor its inode (ctime: a rename, a
+  timestamp set by a copy tool) has changed for `stable_seconds`, and an .xlsx/.xls/.ods
+  that is structurally incomplete (a copy still under way) waits up to
+  `claims.incomplete_grace_seconds` more;
+- the claim is a rename, so a writer still holding the file writes into the claimed inode;
+  the ingested file is kept in `watch/` and, if it changed after it was read, it is taken
+  again as a new drop (which then replaces the month).
+
+One owner per claim: a process ingests a claimed file only while it holds an exclusive
+`flock` on the claim's lock file. A dead process's lock is released by the kernel at once
+(on NFS, by the server when the client's lease expires), so its claim is taken over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import stat
+import struct
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fupin.config import contracts, data_root, settings
+from fupin.files import private_dir
+
+log = logging.getLogger(__name__)
+
+# Files an office program is still writing, or its lock files.
+_IN_PROGRESS = re.compile(r"^(~\$|\.~lock|\.)|\.(tmp|part|crdownload|swp)$", re.IGNORECASE)
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+NAME_BYTES = 150  # of a claimed file's short name: with the drop id, well under 255 bytes
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A file moved out of an inbox for ingest; `path` is its place in the work area."""
+
+    source: str
+    path: Path
+
+    @property
+    def drop_id(self) -> str:
+        return self.path.name.split("__", 1)[0]
+
+    @property
+    def sidecar(self) -> Path:
+        return self.path.with_name(f"{self.drop_id}.name")
+
+    @property
+    def original_name(self) -> str:
+        """The name as the clerk wrote it (whole, however long), else the short one."""
+        try:
+            return self.sidecar.read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError):
+            return self.path.name.split("__", 1)[1]
+
+    @property
+    def dropped_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.path.stat().st_mtime)
+
+
+def folder(kind: str, *parts: str, root: Path | None = None) -> Path:
+    """A folder under the data root, created owner-and-group only (it holds personal data)."""
+    base = root or data_root()
+    return private_dir(base.joinpath(kind, *parts), base)
+
+
+def safe_name(name: str, limit: int = NAME_BYTES) -> str:
+    """A dropped file's name, reduced to something safe and short to reuse in our own folders.
+
+    The extension is kept; a long stem keeps its start and end (where months are written).
+    """
+    base = _UNSAFE.sub("_", os.path.basename(name.replace("\\", "/"))).strip(" .") or "unnamed"
+    if len(base.encode("utf-8")) <= limit:
+        return base
+    stem, dot, ext = base.rpartition(".")
+    if not dot or len(ext) > 8:
+        stem, ext = base, ""
+    budget = limit - len(ext.encode()) - 4  # "…" and the dot
+    head, tail, i = "", "", 0
+    while i < len(stem) // 2:
+        more = len(stem[i].encode()) + len(stem[-1 - i].encode())
+        if len(head.encode()) + len(tail.encode()) + more > budget:
+            break
+        head, tail, i = head + stem[i], stem[-1 - i] + tail, i + 1
+    return head + "…" + tail + (f".{ext}" if ext else "")
+
+
+def ensure_folders(root: Path | None = None) -> None:
+    for source in contracts().sources:
+        for kind in ("inbox", "work", "quarantine"):
+            folder(kind, source, root=root)
+    folder("archive", "receipts", root=root)
+
+
+def _last_change(st: os.stat_result) -> float:
+    return max(st.st_mtime, st.st_ctime)
+
+
+def _zip_complete(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    size = path.stat().st_size
+    return all(i.header_offset + i.compress_size <= size for i in infos)
+
+
+def _ole_complete(path: Path) -> bool:
+    """An Excel 97 compound file whose header's FAT and directory sectors all lie in the file."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if len(head) < 512 or not head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return False
+    sector = 1 << struct.unpack_from("<H", head, 30)[0]
+    if sector not in (512, 4096):
+        return False
+    n_fat, dir_start = struct.unpack_from("<I", head, 44)[0], struct.unpack_from("<I", head, 48)[0]
+    fat = [s for s in struct.unpack_from("<109I", head, 76)[: min(n_fat, 109)] if s < 0xFFFFFFFA]
+    # sector n starts at (n + 1) * sector (the header fills the first)
+    return (max([dir_start, *fat]) + 2) * sector <= path.stat().st_size
+
+
+def looks_complete(path: Path) -> bool:
+    """Whether a file looks whole by its structure (a zip's central directory, an Excel 97
+    file's sector tables, a CSV's last line break). Unknown kinds are taken as they are."""
+    ext = path.suffix.lower()
+    try:
+        if ext in (".xlsx", ".xlsm", ".ods"):
+            return _zip_complete(path)
+        if ext == ".xls":
+            with open(path, "rb") as fh:
+                if fh.read(8) != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+                    return True  # not a compound file at all (an HTML "xls"): judged at ingest
+            return _ole_complete(path)
+        if ext == ".csv":
+            with open(path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                if fh.tell() == 0:
+                    return False
+                fh.seek(-1, os.SEEK_END)
+                return fh.read(1) in (b"\n", b"\r")
+    except OSError:
+        return False
+    return True
+
+
+def scan(source: str, root: Path | None = None, now: float | None = None) -> list[Path]:
+    """Plain files in `inbox/<source>/` that are settled (see the module doc), oldest first."""
+    inbox = folder("inbox", source, root=root)
+    cfg = settings()["ingest"]
+    wait = float(cfg["stable_seconds"])
+    grace = float(cfg["claims"]["incomplete_grace_seconds"])
+    now = time.time() if now is None else now
+    found: list[tuple[float, Path]] = []
+    with os.scandir(inbox) as entries:
+        for entry in entries:
+            if _IN_PROGRESS.search(entry.name):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # taken meanwhile by another ingester
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                if stat.S_ISLNK(st.st_mode):
+                    log.warning("ignoring a symlink in inbox/%s (links are never followed)", source)
+                continue
+            quiet = now - _last_change(st)
+            if quiet < wait:
+                continue
+            if quiet < max(grace, wait) and not looks_complete(Path(entry.path)):
+                log.info("inbox/%s: a file is not complete yet; waiting for its writer", source)
+                continue
+            found.append((st.st_mtime, Path(entry.path)))
+    return [p for _, p in sorted(found)]
+
+
+def new_drop_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
+
+
+def _claim_path(source: str, path: Path, name: str, root: Path | None) -> Claimed:
+    """Rename `path` into the work area as a new drop named `name` (atomic: one file system)."""
+    work = folder("work", source, root=root)
+    drop_id = new_drop_id()
+    sidecar = work / f"{drop_id}.name"
+    sidecar.write_text(name, encoding="utf-8")  # first: a claim never exists without its name
+    target = work / f"{drop_id}__{safe_name(name)}"
+    try:
+        os.rename(path, target)
+    except FileNotFoundError:
+        sidecar.unlink(missing_ok=True)
+        raise
+    try:
+        os.chmod(target, 0o640)  # the clerk's file holds personal data: ours now, not the world's
+    except PermissionError:  # owned by the file-share's user: its folder is private anyway
+        pass
+    return Claimed(source, target)
+
+
+def claim(source: str, path: Path, root: Path | None = None, name: str | None = None) -> Claimed:
+    """Move a stable file (from the inbox, or a copy made in the work area) to a new claim;
+    `name` is the name the clerk gave it (default: its own)."""
+    return _claim_path(source, path, name or path.name, root)
+
+
+def pending(root: Path | None = None, now: float | None = None) -> list[Claimed]:
+    """Claimed files whose ingest did not finish (a crash, a kill) and that no live process
+    is ingesting now: to be ingested again."""
+    wait = float(settings()["ingest"]["stable_seconds"])
+    now = time.time() if now is None else now
+    out: list[Claimed] = []
+    for source in contracts().sources:
+        work = folder("work", source, root=root)
+        for p in sorted(work.iterdir()):
+            if "__" not in p.name or p.is_symlink() or not p.is_file():  # (a vanished file is neither)
+                continue
+            c = Claimed(source, p)
+            try:
+                settled = now - _last_change(p.stat()) >= wait
+            except FileNotFoundError:  # finished meanwhile by its owner
+                continue
+            if settled and not is_owned(c):
+                out.append(c)
+    return out
+
+
+def claim_new(root: Path | None = None, sources: list[str] | None = None) -> list[Claimed]:
+    """Everything there is to ingest now: unfinished claims first, then files that changed
+    after they were ingested, then new stable drops."""
+    claimed = pending(root)
+    claimed += sweep_done(root)
+    for source in sources or list(contracts().sources):
+        for path in scan(source, root=root):
+            try:
+                claimed.append(claim(source, path, root=root))
+            except FileNotFoundError:  # taken meanwhile by another scanner
+                continue
+    return claimed
+
+
+# --- one owner per claim ------------------------------------------------------------------------
+
+_held: set[str] = set()  # lock paths this process holds (flock does not exclude a second open here)
+_held_lock = threading.Lock()
+
+
+def _lock_path(c: Claimed) -> Path:
+    return c.path.with_name(f"{c.drop_id}.lock")
+
+
+@contextmanager
+def owned(c: Claimed) -> Iterator[bool]:
+    """Hold the claim while the block runs: yields True if this process now owns it, False if
+    another live process does (or the claim is gone). Released at the end, or at death."""
+    lock = _lock_path(c)
+    with _held_lock:
+        if str(lock) in _held:
+            yield False
+            return
+        _held.add(str(lock))
+    fd = -1
+    try:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o640)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except FileNotFoundError:
+            yield False
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            yield False
+            return
+        # the lock file may have been unlinked by the owner that just finished: then ours is
+        # a different inode, and the claim is gone
+        try:
+            ours = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            ours = False
+        alive = c.path.exists()
+        if ours and not alive:  # a lock file we (re)created for a claim finished meanwhile
+            lock.unlink(missing_ok=True)
+        yield ours and alive
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        with _held_lock:
+            _held.discard(str(lock))
+
+
+def is_owned(c: Claimed) -> bool:
+    """Whether some live process holds the claim now (a probe: takes and drops the lock)."""
+    if not _lock_path(c).exists():
+        return False  # nobody has ever taken it, or its owner finished
+    with owned(c) as mine:
+        return not mine and c.path.exists()
+
+
+def release(c: Claimed) -> None:
+    """The claim is finished: its side files go (the caller still holds the lock)."""
+    c.sidecar.unlink(missing_ok=True)
+    _lock_path(c).unlink(missing_ok=True)
+
+
+# --- files that changed after they were read -----------------------------------------------------
+
+
+def _stamp(st: os.stat_result) -> dict[str, int]:
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def set_aside(c: Claimed, seen: os.stat_result, root: Path | None = None) -> None:
+    """Move an ingested claim (same inode) to `watch/`, with the stat it was read at and
+    its original name; `sweep_done` takes it again if a writer changes it later."""
+    done = folder("watch", c.source, root=root)
+    target = done / c.path.name
+    (done / f"{c.drop_id}.seen").write_text(json.dumps({**_stamp(seen), "name": c.original_name}, ensure_ascii=False), encoding="utf-8")
+    try:
+        os.rename(c.path, target)
+    except FileNotFoundError:
+        (done / f"{c.drop_id}.seen").unlink(missing_ok=True)
+
+
+def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claimed]:
+    """Claim again every ingested file that has changed since it was read and is settled now;
+    forget those unchanged for `claims.keep_done_seconds`."""
+    cfg = settings()["ingest"]
+    wait, keep = float(cfg["stable_seconds"]), float(cfg["claims"]["keep_done_seconds"])
+    now = time.time() if now is None else now
+    again: list[Claimed] = []
+    for source in contracts().sources:
+        done = folder("watch", source, root=root)
+        for p in sorted(done.iterdir()):
+            if "__" not in p.name or p.is_symlink() or not p.is_file():
+                continue
+            seen_file = done / f"{p.name.split('__', 1)[0]}.seen"
+            try:
+                st = p.stat()
+            except FileNotFoundError:  # taken again meanwhile by another ingester
+                continue
+            try:
+                seen = json.loads(seen_file.read_text(encoding="utf-8"))
+            except (FileNotFoundError, ValueError):
+                seen = None
+            if seen is not None and _stamp(st) == {"size": seen["size"], "mtime_ns": seen["mtime_ns"]}:
+                if now - _last_change(st) >= keep:
+                    p.unlink(missing_ok=True)
+                    seen_file.unlink(missing_ok=True)
+                continue
+            if now - _last_change(st) < wait or not looks_complete(p):
+                continue
+            name = seen["name"] if seen else p.name.split("__", 1)[1]
+            try:
+                again.append(_claim_path(source, p, name, root))
+                log.warning("a file of %s changed after it was ingested; taken again as a new drop", source)
+            except FileNotFoundError:
+                continue
+            seen_file.unlink(missing_ok=True)
+    return again
+
+
+# --- archive -----------------------------------------------------------------------------------
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def archive(path: Path, sha: str, root: Path | None = None) -> Path:
+    """Copy into the content-addressed archive (write, fsync, rename: never half a file)."""
+    suffix = Path(safe_name(path.name)).suffix.lower()[:8]
+    target = folder("archive", sha[:2], root=root) / f"{sha}{suffix}"
+    if not target.exists():
+        tmp = target.with_name(target.name + f".{secrets.token_hex(4)}.tmp")
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, target)
+    return target
+
+
+_MONTH_PATTERNS = (
+    re.compile(r"(20\d{2})\s*年\s*(0?[1-9]|1[0-2])\s*月"),
+    re.compile(r"(?<!\d)(20\d{2})[-_.](0?[1-9]|1[0-2])(?!\d)"),
+    re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])(?!\d)"),
+)
+
+
+def months_in_name(name: str) -> set[str]:
+    """Every reporting month written in a file name (`YYYYMM`, `YYYY-MM`, `YYYY_MM`, `YYYY年M月`)."""
+    stem = Path(name).stem
+    found = set()
+    for pattern in _MONTH_PATTERNS:
+        for m in pattern.finditer(stem):
+            found.add(f"{m[1]}-{int(m[2]):02d}")
+    return found

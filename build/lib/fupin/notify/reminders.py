@@ -1,0 +1,38 @@
+"""催报: on the 10th, a reminder to each source whose last month has no accepted file; on the
+15th, again, copying the poverty office. The same ledger (`drops`) feeds I19."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from fupin.calendar import add_months, month_label
+from fupin.config import contracts
+from fupin.notify.notices import you
+from fupin.notify.outbox import enqueue
+from fupin.warehouse.db import engine
+from fupin.warehouse.schema import drops
+
+FIRST_DAY, SECOND_DAY = 10, 15
+
+
+def missing_sources(month: str, url: str | None = None) -> list[str]:
+    """Sources with no accepted file for `month` (a rejected one does not count)."""
+    with engine(url).connect() as conn:
+        done = set(conn.execute(select(drops.c.source).where(drops.c.month == month, drops.c.status.in_(["accepted", "superseded"]))).scalars())
+    return [s for s in contracts().sources if s not in done]
+
+
+def remind(today: dt.date, url: str | None = None) -> list[str]:
+    """Queue the reminders due `today`; returns the sources reminded (none on other days)."""
+    if today.day not in (FIRST_DAY, SECOND_DAY):
+        return []
+    month = add_months(today.strftime("%Y-%m"), -1)
+    second = today.day == SECOND_DAY
+    late = missing_sources(month, url)
+    for source in late:
+        enqueue("reminder", f"{month}:{today.day}", source, "reminder", cc_units=("poverty_office",) if second else (), url=url,
+                month_label=month_label(month), today=f"{today.month}月{today.day}日", second=second,
+                example=f"{contracts().sources[source].label}_{month_label(month)}.xlsx", you=you(source))
+    return late

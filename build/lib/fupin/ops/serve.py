@@ -1,0 +1,70 @@
+"""`make serve` / `fupin serve`: the whole platform on a data engineer's laptop, without Docker.
+
+`airflow standalone` (api-server, scheduler, dag-processor, triggerer; SQLite metadata) with the
+DAGs unpaused and the pools loaded, and the mail sink as the SMTP server: every notice lands as
+an `.eml` file under `<data root>/mail/`. Files dropped into `<data root>/inbox/<source>/` are
+taken within a minute. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from fupin.config import project_root
+from fupin.ops.cluster import airflow_bin, local_airflow_env, pools_file, stop_groups
+
+
+def serve_environment(data_root: Path, smtp_conn: str, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("AIRFLOW_HOME", str(project_root() / ".airflow"))
+    env.update(local_airflow_env(port))  # the api-server on 127.0.0.1: a laptop, not the network
+    env.update(
+        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="10",
+        AIRFLOW_CONN_SMTP_DEFAULT=smtp_conn,
+        FUPIN_DATA_ROOT=str(data_root),
+        # standalone starts its components as `airflow ...` from PATH: the venv's own
+        PATH=str(Path(airflow_bin()).parent) + os.pathsep + env.get("PATH", ""),
+    )
+    return env
+
+
+def serve(data_root: Path, port: int = 8080, smtp_port: int = 0, say=print) -> int:
+    from fupin.ingest.inbox import ensure_folders
+    from fupin.notify import mailsink
+    from fupin.warehouse import db
+
+    data_root = data_root.resolve()
+    os.environ["FUPIN_DATA_ROOT"] = str(data_root)
+    ensure_folders(data_root)
+    db.upgrade()
+    controller, smtp_port, conn = mailsink.start(data_root / "mail", smtp_port)
+    env = serve_environment(data_root, conn, port)
+    airflow = airflow_bin()
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([airflow, "pools", "import", str(pools_file())], env=env, check=True, capture_output=True)
+    say(f"fupin: drop bureau files into {data_root / 'inbox'}/<source>/")
+    say(f"fupin: mail goes to the SMTP sink on 127.0.0.1:{smtp_port}, stored in {data_root / 'mail'}")
+    say(f"fupin: Airflow UI on http://localhost:{port} (user admin; password in {env['AIRFLOW_HOME']}/simple_auth_manager_passwords.json.generated)")
+    proc = subprocess.Popen([airflow, "standalone"], env=env, start_new_session=True)
+
+    def _terminate(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_groups([proc.pid], grace=30)  # standalone and every component it started
+        proc.wait()
+        controller.stop()
+        say("fupin: stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(serve(Path(sys.argv[1]) if len(sys.argv) > 1 else project_root() / "data"))

@@ -1,0 +1,152 @@
+"""The monthly reconciliation workbook (比对结果) for civil affairs and the poverty office.
+
+A summary sheet (counts per rule and town; new, persisting and resolved against last month;
+the two rates with their basis) and one sheet per rule with the rows the units must act on,
+each with what both registries say of its person (names, villages, incomes, status). Every value goes
+through `set_cell`, so nothing from a dropped file can become a formula.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from fupin.calendar import month_label
+from fupin.export import finish_sheet, set_cell
+from fupin.reconcile.rules import COUNTY, RULES
+from fupin.reconcile.run import Summary
+from fupin.warehouse.db import engine
+from fupin.warehouse.schema import dataset_tables, findings, reconciliation_rates
+
+OWNER_LABEL = {"civil_affairs": "县民政局", "poverty_office": "县扶贫办", "both": "两单位共同核实", "town": "所在镇"}
+# (key, header, width): the finding, then both registries' own words about the person, so a case
+# worker can act without opening either registry
+COLUMNS = [("town", "镇（街）", 10), ("household_id", "户编号", 18), ("card_no", "低保证号", 14), ("person_id", "身份证号", 20),
+           ("reg_name", "建档立卡·姓名", 10), ("reg_village", "建档立卡·村", 10), ("reg_income", "建档立卡·家庭年人均收入", 14),
+           ("reg_exit", "建档立卡·脱贫状态", 10),
+           ("other_id", "疑似对应身份证号", 20), ("dib_name", "低保·姓名", 10), ("dib_village", "低保·村", 10),
+           ("dib_income", "低保·家庭年人均收入", 14), ("dib_status", "低保·状态", 8),
+           ("detail", "说明", 40), ("persisted_months", "连续月数", 8), ("escalated", "已上报领导", 9)]
+YUAN = '#,##0" 元"'
+
+
+def month_findings(month: str, url: str | None = None) -> pd.DataFrame:
+    with engine(url).connect() as conn:
+        return pd.read_sql(select(findings).where(findings.c.month == month).order_by(findings.c.rule, findings.c.town, findings.c.key), conn)
+
+
+def month_rates(month: str, url: str | None = None) -> dict[tuple[str, str], tuple[int, int]]:
+    """(kind, town) -> (numerator, denominator): the basis each rate rests on."""
+    with engine(url).connect() as conn:
+        rows = conn.execute(select(reconciliation_rates).where(reconciliation_rates.c.month == month)).all()
+    return {(r.kind, r.town): (r.numerator, r.denominator) for r in rows}
+
+
+def rate_text(basis: tuple[int, int] | None) -> str:
+    """应扶尽扶率 as the office reads it: 0.0%（0/2 户）, or 无对象."""
+    if not basis or not basis[1]:
+        return "—（无对象）"
+    num, den = basis
+    return f"{num / den:.1%}（{num:,}/{den:,} 户）"
+
+
+def _people(table, month: str, ids: set[str], cols: list[str], url: str | None) -> dict[str, dict]:  # noqa: ANN001
+    """What a registry says about these persons in its snapshot: id -> {column: value}."""
+    out: dict[str, dict] = {}
+    wanted = sorted(i for i in ids if isinstance(i, str))
+    with engine(url).connect() as conn:
+        for start in range(0, len(wanted), 500):
+            q = select(table.c.id_number, *[table.c[c] for c in cols]).where(table.c.month == month,
+                                                                              table.c.id_number.in_(wanted[start:start + 500]))
+            out.update({r.id_number: dict(r._mapping) for r in conn.execute(q)})
+    return out
+
+
+def both_sides(f: pd.DataFrame, summary: Summary, url: str | None = None) -> pd.DataFrame:
+    """Each finding with the registry's and the dibao register's own record of its person
+    (by the finding's ID; the suspected other ID for the dibao side of an R5 pair)."""
+    if f.empty:
+        return f.assign(**{k: None for k, _, _ in COLUMNS if k not in f})
+    ids = set(f["person_id"].dropna()) | set(f["other_id"].dropna())
+    reg = _people(dataset_tables["registry"], summary.registry_month, ids, ["name", "village", "income_per_capita", "exit_status"], url)
+    dib = _people(dataset_tables["dibao"], summary.dibao_month, ids, ["name", "village", "income_per_capita", "status"], url)
+    out = f.copy()
+    out["reg_name"] = [reg.get(p, {}).get("name") for p in f["person_id"]]
+    out["reg_village"] = [reg.get(p, {}).get("village") for p in f["person_id"]]
+    out["reg_income"] = [reg.get(p, {}).get("income_per_capita") for p in f["person_id"]]
+    out["reg_exit"] = [reg.get(p, {}).get("exit_status") for p in f["person_id"]]
+    side = [o if isinstance(o, str) and o in dib else p for p, o in zip(f["person_id"], f["other_id"], strict=True)]
+    out["dib_name"] = [dib.get(p, {}).get("name") for p in side]
+    out["dib_village"] = [dib.get(p, {}).get("village") for p in side]
+    out["dib_income"] = [dib.get(p, {}).get("income_per_capita") for p in side]
+    out["dib_status"] = [dib.get(p, {}).get("status") for p in side]
+    return out
+
+
+def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    f = both_sides(month_findings(summary.month, url), summary, url)
+    basis = month_rates(summary.month, url)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "汇总"
+    bold = Font(bold=True)
+    set_cell(ws, 1, 1, f"{month_label(summary.month)} 建档立卡与农村低保数据比对结果").font = Font(bold=True, size=14)
+    set_cell(ws, 2, 1, f"比对数据：建档立卡 {month_label(summary.registry_month)}，低保 {month_label(summary.dibao_month)}。{summary.note}")
+    row = 4
+    for j, h in enumerate(["规则", "名称", "责任单位", "本月", "新增", "持续", "已整改"], 1):
+        set_cell(ws, row, j, h).font = bold
+    for rule, (name, owner, _) in RULES.items():
+        row += 1
+        for j, v in enumerate([rule, name, OWNER_LABEL[owner], summary.counts.get(rule, 0), summary.new.get(rule, 0),
+                               summary.persisting.get(rule, 0), summary.resolved.get(rule, 0)], 1):
+            set_cell(ws, row, j, v)
+    row += 2
+    towns = sorted({t for t in f["town"].dropna()})
+    set_cell(ws, row, 1, "镇（街）").font = bold
+    for j, rule in enumerate(RULES, 2):
+        head = set_cell(ws, row, j, f"{rule} {RULES[rule][0]}")
+        head.font, head.alignment = bold, Alignment(wrap_text=True, vertical="center")
+    ws.row_dimensions[row].height = 32
+    for t in towns:
+        row += 1
+        set_cell(ws, row, 1, t)
+        for j, rule in enumerate(RULES, 2):
+            set_cell(ws, row, j, int(((f["town"] == t) & (f["rule"] == rule)).sum()))
+    row += 2
+    for j, h in enumerate(["覆盖率", "全县", "依据"], 1):
+        set_cell(ws, row, j, h).font = bold
+    for kind, by_town in summary.rates.items():
+        row += 1
+        value = by_town.get(COUNTY)
+        set_cell(ws, row, 1, kind)
+        cell = set_cell(ws, row, 2, "无对象" if value is None else value)
+        cell.number_format = "0.0%"
+        num_den = basis.get((kind, COUNTY))
+        set_cell(ws, row, 3, f"{num_den[0]:,}/{num_den[1]:,} 户" if num_den and num_den[1] else "无对象")
+    finish_sheet(ws, {1: 16, 2: 18, 3: 16, 4: 12, 5: 10, 6: 10, 7: 10})
+    for rule, (name, _owner, _) in RULES.items():
+        sheet = wb.create_sheet(f"{rule} {name}")
+        rows = f[f["rule"] == rule]
+        for j, (_, label, _w) in enumerate(COLUMNS, 1):
+            head = set_cell(sheet, 1, j, label)
+            head.font, head.alignment = bold, Alignment(wrap_text=True, vertical="center")
+        sheet.row_dimensions[1].height = 32
+        for i, r in enumerate(rows.itertuples(index=False), 2):
+            for j, (key, _, _w) in enumerate(COLUMNS, 1):
+                v = getattr(r, key)
+                if key == "escalated":
+                    v = "是（持续 3 个月以上）" if v else ""
+                cell = set_cell(sheet, i, j, None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
+                if key in ("reg_income", "dib_income"):
+                    cell.number_format = YUAN
+        if rows.empty:
+            set_cell(sheet, 2, 1, "本月无此类问题")
+        finish_sheet(sheet, {j: w for j, (_, _, w) in enumerate(COLUMNS, 1)}, header_row=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

@@ -1,0 +1,150 @@
+"""Reconcile a month: load the two snapshots, apply R1–R6, store findings and rates.
+
+Re-running a month replaces its findings, rates and run record in one transaction. Each
+finding carries how many consecutive months it has been found (its key is what it is about:
+a household, a card, a person or a pair); from three months on it is escalated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Connection, delete, func, insert, select
+
+from fupin.calendar import add_months
+from fupin.config import settings
+from fupin.reconcile.rules import RULES, reconcile
+from fupin.warehouse.db import engine
+from fupin.warehouse.schema import dataset_tables, dataset_versions, findings, reconciliation_rates, reconciliation_runs
+
+log = logging.getLogger(__name__)
+ESCALATE_AFTER = 3
+
+
+@dataclass
+class Summary:
+    month: str
+    registry_month: str
+    dibao_month: str
+    note: str
+    counts: dict[str, int]
+    rates: dict[str, dict[str, float | None]]  # kind -> town -> rate
+    new: dict[str, int] = field(default_factory=dict)
+    persisting: dict[str, int] = field(default_factory=dict)
+    resolved: dict[str, int] = field(default_factory=dict)
+    escalated: int = 0
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+class NotReady(Exception):
+    """A snapshot of the month is missing and it is not yet the deadline."""
+
+
+def _latest(conn: Connection, dataset: str, month: str) -> str | None:
+    return conn.execute(
+        select(func.max(dataset_versions.c.month)).where(dataset_versions.c.dataset == dataset, dataset_versions.c.month <= month)
+    ).scalar()
+
+
+def choose_snapshots(conn: Connection, month: str, at_deadline: bool) -> tuple[str, str, str]:
+    """(registry month, dibao month, note): the month's own, or at the deadline the latest earlier
+    for the one that has not arrived. With neither of the month's own there is nothing new to
+    compare: last months' data under a new month's name would only repeat old findings."""
+    chosen, notes = {}, []
+    latest_of = {d: _latest(conn, d, month) for d in ("registry", "dibao")}
+    if at_deadline and month not in latest_of.values():
+        raise NotReady(f"neither the registry nor the dibao snapshot of {month} is loaded: nothing to reconcile")
+    for dataset, label in (("registry", "建档立卡"), ("dibao", "低保")):
+        latest = latest_of[dataset]
+        if latest == month:
+            chosen[dataset] = month
+        elif at_deadline and latest is not None:
+            chosen[dataset] = latest
+            notes.append(f"{label}本月数据未到，使用 {latest} 的数据比对")
+        else:
+            raise NotReady(f"{dataset} snapshot of {month} not loaded" + ("" if at_deadline else " (waiting for it)"))
+    return chosen["registry"], chosen["dibao"], "；".join(notes)
+
+
+def load_snapshot(conn: Connection, dataset: str, month: str) -> pd.DataFrame:
+    table = dataset_tables[dataset]
+    return pd.read_sql(select(table).where(table.c.month == month), conn)
+
+
+def _previous(conn: Connection, month: str) -> dict[tuple[str, str], int]:
+    prev = add_months(month, -1)
+    return {(r.rule, r.key): r.persisted_months for r in conn.execute(
+        select(findings.c.rule, findings.c.key, findings.c.persisted_months).where(findings.c.month == prev))}
+
+
+def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = None) -> Summary:
+    eng = engine(url)
+    with eng.connect() as conn:
+        reg_month, dib_month, note = choose_snapshots(conn, month, at_deadline)
+        registry = load_snapshot(conn, "registry", reg_month)
+        dibao = load_snapshot(conn, "dibao", dib_month)
+        previous = _previous(conn, month)
+    year = int(month[:4])
+    cfg = settings()["reconciliation"]
+    if year not in cfg["exit_threshold"]:
+        raise ValueError(f"no exit threshold (脱贫标准) for {year}: add reconciliation.exit_threshold.{year} "
+                         "to config/settings.yaml, then re-run the month")
+    result = reconcile(registry, dibao, month, poverty_standard=float(cfg["poverty_standard"]),
+                       exit_threshold=float(cfg["exit_threshold"][year]))
+    f = result.findings
+    f["persisted_months"] = [previous.get((r, k), 0) + 1 for r, k in zip(f["rule"], f["key"], strict=True)]
+    f["escalated"] = f["persisted_months"] >= ESCALATE_AFTER
+    summary = Summary(month, reg_month, dib_month, note, result.counts, _rate_map(result.rates))
+    current = set(zip(f["rule"], f["key"], strict=True))
+    for rule in RULES:
+        mine = {k for r, k in current if r == rule}
+        before = {k for r, k in previous if r == rule}
+        summary.new[rule] = len(mine - before)
+        summary.persisting[rule] = len(mine & before)
+        summary.resolved[rule] = len(before - mine)
+    summary.escalated = int(f["escalated"].sum())
+    with eng.begin() as conn:
+        for table in (findings, reconciliation_rates, reconciliation_runs):
+            conn.execute(delete(table).where(table.c.month == month))
+        rows = f.astype(object).where(f.notna(), None).to_dict("records")
+        if rows:
+            conn.execute(insert(findings), [{**r, "month": month} for r in rows])
+        rates = result.rates.to_dict("records")
+        if rates:
+            conn.execute(insert(reconciliation_rates), [{**r, "month": month} for r in rates])
+        conn.execute(insert(reconciliation_runs).values(
+            month=month, registry_month=reg_month, dibao_month=dib_month, note=note,
+            counts=json.dumps(result.counts), ran_at=dt.datetime.now()))
+    log.info("reconciled %s (registry %s, dibao %s): %s", month, reg_month, dib_month, result.counts)
+    return summary
+
+
+def _rate_map(rates: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
+    for r in rates.itertuples(index=False):
+        out.setdefault(r.kind, {})[r.town] = None if r.denominator == 0 else r.numerator / r.denominator
+    return out
+
+
+def months_due(url: str | None = None) -> list[str]:
+    """Months whose two snapshots are both loaded and that have no run since the later load."""
+    with engine(url).connect() as conn:
+        loaded: dict[str, dict[str, dt.datetime]] = {}
+        for r in conn.execute(select(dataset_versions.c.dataset, dataset_versions.c.month, dataset_versions.c.loaded_at)
+                              .where(dataset_versions.c.dataset.in_(["registry", "dibao"]))):
+            loaded.setdefault(r.month, {})[r.dataset] = r.loaded_at
+        runs = {r.month: r for r in conn.execute(select(reconciliation_runs))}
+    due = []
+    for month, both in sorted(loaded.items()):
+        if len(both) < 2:
+            continue
+        run = runs.get(month)
+        if run is None or run.ran_at < max(both.values()) or (run.registry_month, run.dibao_month) != (month, month):
+            due.append(month)
+    return due

@@ -1,0 +1,109 @@
+"""Great Expectations suites: built from the contracts, stored as JSON in `expectations/`.
+
+The JSON files are what runs (`load_suite`); `build_suite` is how they are (re)written
+(`fupin expectations build`), and a test keeps the two in step with `config/contracts.yaml`.
+Each expectation's `meta` names the contract rule and column it carries, so a failure becomes
+an issue a clerk can read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fupin.config import Dataset, contracts, geography, project_root
+from fupin.validate.issues import amount
+
+ID_PATTERN = r"^\d{17}[\dX]$"
+
+
+def suite_path(dataset: str) -> Path:
+    return project_root() / "expectations" / f"{dataset}.json"
+
+
+def _exp(type_: str, rule: str, key: str, **kwargs: Any) -> dict[str, Any]:
+    meta = {"rule": rule, "column": key}
+    for k in ("values", "min", "max", "other", "condition"):
+        if k in kwargs:
+            meta[k] = kwargs.pop(k)
+    return {"type": type_, "kwargs": kwargs, "meta": meta}
+
+
+def build_suite(ds: Dataset) -> dict[str, Any]:
+    """The suite of one dataset, as the JSON dict GX reads back with `ExpectationSuite(**d)`."""
+    towns = sorted(geography().towns)
+    exps: list[dict[str, Any]] = []
+    for col in ds.columns:
+        key = col.key
+        if col.required is True:
+            exps.append(_exp("expect_column_values_to_not_be_null", "required", key, column=key))
+        elif col.required:
+            cond = col.required
+            exps.append(
+                _exp(
+                    "expect_column_values_to_not_be_null", "required_if", key, column=key,
+                    condition=f"“{ds.column(cond.column).header}”为{'/'.join(_show(v) for v in cond.values)}",
+                    row_condition=_condition(cond.column, cond.values),
+                )
+            )
+        if col.type == "enum":
+            exps.append(_exp("expect_column_values_to_be_in_set", "enum", key, column=key, value_set=list(col.values), values="、".join(col.values)))
+        elif col.type == "town":
+            exps.append(_exp("expect_column_values_to_be_in_set", "town", key, column=key, value_set=towns))
+        elif col.type == "bool":
+            exps.append(_exp("expect_column_values_to_be_in_set", "enum", key, column=key, value_set=[True, False], values="是、否"))
+        elif col.type == "id":
+            exps.append(_exp("expect_column_values_to_match_regex", "id_format", key, column=key, regex=ID_PATTERN))
+        if col.pattern:
+            exps.append(_exp("expect_column_values_to_match_regex", "pattern", key, column=key, regex=col.pattern))
+        if col.unique:
+            exps.append(_exp("expect_column_values_to_be_unique", "unique", key, column=key))
+        if col.min is not None or col.max is not None:
+            bounds = {k: v for k, v in (("min_value", col.min), ("max_value", col.max)) if v is not None}
+            exps.append(_exp("expect_column_values_to_be_between", "range", key, column=key, min=_num(col.min), max=_num(col.max), **bounds))
+        if col.min_length is not None or col.max_length is not None:
+            exps.append(
+                _exp("expect_column_value_lengths_to_be_between", "length", key, column=key,
+                     min_value=col.min_length, max_value=col.max_length, min=col.min_length, max=col.max_length)
+            )
+        if col.not_after_month:
+            exps.append(_exp("expect_column_values_to_be_between", "after_month", key, column=key, max_value={"$PARAMETER": "month_end"}))
+        if col.not_above:
+            other = ds.column(col.not_above)
+            exps.append(
+                _exp("expect_column_pair_values_a_to_be_greater_than_b", "not_above", key,
+                     column_A=other.key, column_B=key, or_equal=True, ignore_row_if="either_value_is_missing", other=other.header)
+            )
+    return {"name": ds.name, "expectations": exps, "meta": {"source": ds.source, "title": ds.title}}
+
+
+def _condition(column: str, values: tuple) -> dict[str, Any]:
+    """A GX row condition: `column == v` for one value (GX's IN takes no booleans), else IN."""
+    if len(values) == 1:
+        return {"type": "comparison", "column": {"name": column}, "operator": "==", "parameter": values[0]}
+    return {"type": "comparison", "column": {"name": column}, "operator": "IN", "parameter": list(values)}
+
+
+def _show(v: object) -> str:
+    return {True: "是", False: "否"}.get(v, str(v)) if isinstance(v, bool) else str(v)
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "不限"
+    return amount(v)  # 2,000,000 as people write it
+
+
+def write_suites() -> list[Path]:
+    paths = []
+    for ds in contracts().datasets.values():
+        path = suite_path(ds.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(build_suite(ds), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def load_suite(dataset: str) -> dict[str, Any]:
+    return json.loads(suite_path(dataset).read_text(encoding="utf-8"))

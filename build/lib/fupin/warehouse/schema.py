@@ -1,0 +1,179 @@
+"""The warehouse schema (SQLAlchemy 2 Core). Alembic migrations create it; this is what code uses.
+
+- `files`: one row per distinct file (by SHA-256): where it is archived, what became of it.
+- `drops`: one row per time a file was dropped (duplicates included), with its receipt: the
+  submission ledger.
+- `dataset_versions`: which file currently provides each dataset for each month.
+- one table per dataset of the contracts, keyed by month, holding that month's rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from fupin.config import contracts
+
+metadata = MetaData()
+
+files = Table(
+    "files", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("original_name", Text, nullable=False),
+    Column("month", String(7)),
+    Column("format", String(8)),
+    Column("size", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # accepted | rejected | superseded
+    Column("archive_path", Text, nullable=False),
+    Column("processed_at", DateTime, nullable=False),
+)
+
+drops = Table(
+    "drops", metadata,
+    Column("drop_id", String(64), primary_key=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("source", String(32), nullable=False),
+    Column("original_name", Text, nullable=False),
+    Column("month", String(7)),
+    Column("dropped_at", DateTime, nullable=False),  # the file's mtime in the inbox
+    Column("status", String(16), nullable=False),  # accepted | rejected | duplicate | superseded
+    Column("receipt", Text, nullable=False),  # the receipt JSON
+    Column("recorded_at", DateTime, nullable=False),
+    Index("ix_drops_source_month", "source", "month"),
+)
+
+dataset_versions = Table(
+    "dataset_versions", metadata,
+    Column("dataset", String(32), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("dropped_at", DateTime, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("loaded_at", DateTime, nullable=False),
+)
+
+# --- reconciliation (两项制度衔接) -------------------------------------------------------------
+
+reconciliation_runs = Table(
+    "reconciliation_runs", metadata,
+    Column("month", String(7), primary_key=True),
+    Column("registry_month", String(7), nullable=False),  # the snapshot used (an earlier one at the deadline)
+    Column("dibao_month", String(7), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("counts", Text, nullable=False),  # JSON: findings per rule
+    Column("ran_at", DateTime, nullable=False),
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("month", String(7), nullable=False),
+    Column("rule", String(4), nullable=False),
+    Column("key", Text, nullable=False),  # what the finding is about, stable from month to month
+    Column("town", Text),
+    Column("household_id", Text),
+    Column("card_no", Text),
+    Column("person_id", String(18)),
+    Column("other_id", String(18)),
+    Column("detail", Text),
+    Column("persisted_months", Integer, nullable=False),
+    Column("escalated", Boolean, nullable=False),
+    Index("ix_findings_month_rule", "month", "rule"),
+)
+
+reconciliation_rates = Table(
+    "reconciliation_rates", metadata,
+    Column("month", String(7), primary_key=True),
+    Column("town", Text, primary_key=True),  # a town, or 全县
+    Column("kind", String(8), primary_key=True),  # 应保尽保率 | 应扶尽扶率
+    Column("numerator", Integer, nullable=False),
+    Column("denominator", Integer, nullable=False),
+)
+
+# --- assessment (考核) ----------------------------------------------------------------------------
+
+assessment_runs = Table(
+    "assessment_runs", metadata,
+    Column("period", String(8), primary_key=True),
+    Column("data_months", Text, nullable=False),  # JSON: dataset -> month used (null: no data)
+    Column("ran_at", DateTime, nullable=False),
+    Column("assessed_on", Date),  # the assessment date (deadlines count from it); kept on re-runs
+)
+
+assessment_scores = Table(
+    "assessment_scores", metadata,
+    Column("period", String(8), primary_key=True),
+    Column("indicator", String(4), primary_key=True),
+    Column("unit", String(32), primary_key=True),
+    Column("numerator", Float),
+    Column("denominator", Float),
+    Column("value", Float),
+    Column("target", Float, nullable=False),
+    Column("compare", String(2), nullable=False),
+    Column("status", String(4), nullable=False),  # 达标 | 未达标
+    Column("reason", Text, nullable=False),
+)
+
+assessment_actions = Table(
+    "assessment_actions", metadata,
+    Column("period", String(8), primary_key=True),
+    Column("unit", String(32), primary_key=True),
+    Column("action", String(8), primary_key=True),  # 通报 | 限期整改 | 约谈
+    Column("indicators", Text, nullable=False),  # JSON list
+    Column("due", Date),
+    Column("reason", Text, nullable=False),
+)
+
+# --- notices (the outbox) -------------------------------------------------------------------------
+
+outbox = Table(
+    "outbox", metadata,
+    Column("kind", String(32), primary_key=True),  # receipt, reconciliation, reminder, assessment, ...
+    Column("period", String(64), primary_key=True),  # a month, a period, a drop id
+    Column("unit", String(32), primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("recipients", Text, nullable=False),  # JSON {"to": [...], "cc": [...]}
+    Column("attachments", Text, nullable=False),  # JSON [path, ...]
+    Column("status", String(8), nullable=False),  # pending | sending (interrupted: a person checks) | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    Column("delivered", Text),  # JSON [address, ...]: recipients the server accepted it for
+    Index("ix_outbox_status", "status"),
+)
+
+SQL_TYPES = {
+    "str": Text, "name": Text, "enum": Text, "town": Text, "village": Text,
+    "id": lambda: String(18), "money": Float, "int": Integer, "date": Date, "bool": Boolean,
+}
+
+
+def _dataset_table(name: str) -> Table:
+    ds = contracts().datasets[name]
+    return Table(
+        name, metadata,
+        Column("month", String(7), nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("sheet", Text, nullable=False),
+        Column("row_no", Integer, nullable=False),
+        *(Column(c.key, SQL_TYPES[c.type]()) for c in ds.columns),
+        Index(f"ix_{name}_month", "month"),
+    )
+
+
+dataset_tables: dict[str, Table] = {name: _dataset_table(name) for name in contracts().datasets}
