@@ -49,6 +49,11 @@ class FileRejected(Exception):
         return (FileRejected, (self.rule, self.message, self.fix))
 
 
+class ReaderFault(RuntimeError):
+    """The reader could not run (a missing module, a permission): not the file's fault, so the
+    ingest fails and is retried instead of rejecting the file."""
+
+
 @dataclass
 class RawSheet:
     name: str
@@ -257,6 +262,8 @@ def _child(path: Path, fmt: str, wfd: int) -> None:
             result = exc
         except MemoryError:
             result = FileRejected("extent", f"读取该文件需要的内存超过上限（{lim['max_memory_mb']} MB），数据区域异常大。", _SPLIT_FIX)
+        except (ImportError, PermissionError) as exc:  # the environment, not the file: retried
+            result = ReaderFault(f"{type(exc).__name__}: {exc}")
         except Exception:  # anything a hostile file makes a parser raise
             result = FileRejected("corrupt", "文件已损坏或格式异常，无法读取。", "请用 Excel 打开确认无误后重新保存并报送。")
         with os.fdopen(wfd, "wb") as out:  # streamed: the parent unpickles while this pickles
@@ -282,6 +289,8 @@ def _receive(rfd: int, box: dict) -> None:
 
 def _run_bounded(path: Path, fmt: str) -> list[RawSheet]:
     """Parse in a forked child under the configured bounds; every failure is the file's."""
+    import python_calamine  # noqa: F401 - imported before the fork: the child never imports anything
+
     lim = limits()
     rfd, wfd = os.pipe()
     pid = os.fork()
@@ -303,7 +312,7 @@ def _run_bounded(path: Path, fmt: str) -> list[RawSheet]:
     if os.WIFSIGNALED(status) or "result" not in box:
         # calamine aborts when a sheet's extent would need more memory than the limit allows
         raise FileRejected("extent", f"读取该文件需要的内存超过上限（{lim['max_memory_mb']} MB），数据区域异常大或文件已损坏。", _SPLIT_FIX)
-    if isinstance(box["result"], FileRejected):
+    if isinstance(box["result"], FileRejected | ReaderFault):
         raise box["result"]
     return box["result"]
 
