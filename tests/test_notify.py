@@ -142,7 +142,7 @@ def test_each_town_gets_only_its_own_r6_cases_masked(sqlite_warehouse, mailbox):
     danxia = by_to["t001@renhua.fupin.example"].get_body(("html",)).get_content()
     assert "440224********123X" in danxia and "4402240000010001" in danxia
     assert "44022419800101123X" not in danxia and "4402240000020001" not in danxia
-    assert "7101" in danxia
+    assert "7,101 元" in danxia and "你街道" in danxia  # the threshold as written; 丹霞街道 addressed as itself
 
 
 class _RefusingOne(Mailbox):
