@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -92,6 +93,12 @@ class Column:
     @property
     def headers(self) -> tuple[str, ...]:
         return (self.header, *self.aliases)
+
+    @property
+    def unit(self) -> str:
+        """The unit the header states in its closing brackets: （元）→ 元, （万元）→ 万元, （元/月）→ 元/月."""
+        m = re.search(r"[（(]([^）)]+)[）)]\s*$", self.header)
+        return m[1] if m else ""
 
     @property
     def always_required(self) -> bool:

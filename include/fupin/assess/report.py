@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fupin.assess.indicators import town_codes
 from fupin.export import finish_sheet, set_cell
-from fupin.notify.notices import gap, period_label, show, unit_name
+from fupin.notify.notices import gap, period_label, shortfall, show, unit_name
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ def _heading(ws, title: str, months: str, width: int) -> None:  # noqa: ANN001
 
 def _number_format(indicator: str) -> str:
     """How Excel shows an indicator's numbers: 95.0% for a share, 1,234 人 / 7,101 元 for counts."""
-    from fupin.notify.notices import _unit_of
+    from fupin.notify.notices import unit_of
 
-    unit = _unit_of(indicator)
+    unit = unit_of(indicator)
     return f'#,##0" {unit}"' if unit else "0.0%"
 
 
@@ -72,11 +72,8 @@ def _score_rows(ws, scores: list[dict], top: int, fill: dict) -> None:  # noqa: 
     for j, (h, _) in enumerate(SCORE_COLUMNS, 1):
         set_cell(ws, top, j, h).font = Font(bold=True)
     for i, s in enumerate(scores, top + 1):
-        short = gap(s["indicator"], s["value"], s["target"], s["compare"])
-        shortfall = None
-        if short and s["value"] is not None:
-            shortfall = (s["target"] - s["value"]) if s["compare"].startswith(">") else (s["value"] - s["target"])
-        values = [unit_name(s["unit"]), s["indicator"], s["name"], s["value"], s["target"], shortfall, _basis(s), s["status"], s["reason"]]
+        short = shortfall(s["value"], s["target"], s["compare"])
+        values = [unit_name(s["unit"]), s["indicator"], s["name"], s["value"], s["target"], short, _basis(s), s["status"], s["reason"]]
         for j, v in enumerate(values, 1):
             c = set_cell(ws, i, j, v)
             if j in (4, 5, 6) and v is not None:

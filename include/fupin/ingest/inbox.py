@@ -177,6 +177,17 @@ def looks_complete(path: Path) -> bool:
     return True
 
 
+def _settled(path: Path, st: os.stat_result, now: float, wait: float, grace: float) -> bool:
+    """Unchanged (content and inode) for `wait`, and whole — or unchanged for `grace` anyway."""
+    quiet = now - _last_change(st)
+    if quiet < wait:
+        return False
+    if quiet < max(grace, wait) and not looks_complete(path):
+        log.info("%s is not complete yet; waiting for its writer", path.parent.name)
+        return False
+    return True
+
+
 def scan(source: str, root: Path | None = None, now: float | None = None) -> list[Path]:
     """Plain files in `inbox/<source>/` that are settled (see the module doc), oldest first."""
     inbox = folder("inbox", source, root=root)
@@ -197,13 +208,8 @@ def scan(source: str, root: Path | None = None, now: float | None = None) -> lis
                 if stat.S_ISLNK(st.st_mode):
                     log.warning("ignoring a symlink in inbox/%s (links are never followed)", source)
                 continue
-            quiet = now - _last_change(st)
-            if quiet < wait:
-                continue
-            if quiet < max(grace, wait) and not looks_complete(Path(entry.path)):
-                log.info("inbox/%s: a file is not complete yet; waiting for its writer", source)
-                continue
-            found.append((st.st_mtime, Path(entry.path)))
+            if _settled(Path(entry.path), st, now, wait, grace):
+                found.append((st.st_mtime, Path(entry.path)))
     return [p for _, p in sorted(found)]
 
 
@@ -359,6 +365,7 @@ def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claim
     forget those unchanged for `claims.keep_done_seconds`."""
     cfg = settings()["ingest"]
     wait, keep = float(cfg["stable_seconds"]), float(cfg["claims"]["keep_done_seconds"])
+    grace = float(cfg["claims"]["incomplete_grace_seconds"])
     now = time.time() if now is None else now
     again: list[Claimed] = []
     for source in contracts().sources:
@@ -380,7 +387,7 @@ def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claim
                     p.unlink(missing_ok=True)
                     seen_file.unlink(missing_ok=True)
                 continue
-            if now - _last_change(st) < wait or not looks_complete(p):
+            if not _settled(p, st, now, wait, grace):  # the same rule as a new drop's
                 continue
             name = seen["name"] if seen else p.name.split("__", 1)[1]
             try:

@@ -155,7 +155,7 @@ def _implausible_text(cell: object, col: Column) -> str | None:
         return None
     if _CONTROL.search(cell):
         return "control_char"
-    if col.text_limit and col.type not in ("money", "int", "date", "bool") and len(cell.strip()) > col.text_limit:
+    if col.text_limit and len(cell.strip()) > col.text_limit:
         return "too_long"
     return None
 

@@ -309,8 +309,7 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
     )
     receipt = Receipt(file=name, source=claimed.source, month=None, status=Status.REJECTED, sha256=sha,
                       drop_id=claimed.drop_id, received_at=rec.dropped_at.isoformat(timespec="seconds"))
-    named = inbox.months_in_name(name)
-    month = next(iter(named)) if len(named) == 1 else None
+    month, _ = _month(name)
     with eng.connect() as conn:
         earlier = load.earlier_drops(conn, sha, claimed.source)
         loaded = next((e for e in earlier if e.current and e.month == month), None)
@@ -404,8 +403,7 @@ def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Recei
         receipt = Receipt(file=claimed.original_name, source=claimed.source, month=None, status=Status.REJECTED, sha256=sha,
                           drop_id=claimed.drop_id, received_at=claimed.dropped_at.isoformat(timespec="seconds"),
                           processed_at=dt.datetime.now().isoformat(timespec="seconds"))
-        named = inbox.months_in_name(claimed.original_name)
-        receipt.month = next(iter(named)) if len(named) == 1 else None
+        receipt.month, _ = _month(claimed.original_name)
         receipt.errors = [issue("system_failure").to_dict()]
         _quarantine(claimed, Evaluation(), receipt, root)
         try:

@@ -28,9 +28,10 @@ def ingest_one(item: dict[str, str]) -> dict | None:
     from fupin.ingest.pipeline import ingest_guarded
     from fupin.notify.notices import queue_receipt
 
-    receipt = ingest_guarded(inbox.Claimed(item["source"], Path(item["path"])))
+    claimed = inbox.Claimed(item["source"], Path(item["path"]))
+    receipt = ingest_guarded(claimed)
     if receipt is None:
-        log.info("%s is being ingested elsewhere, or still changing; left for later", item["path"].rsplit("/", 1)[-1].split("__")[0])
+        log.info("%s is being ingested elsewhere, or still changing; left for later", claimed.drop_id)
         return None
     queue_receipt(receipt)  # keyed by the drop: a retried task queues it once
     return receipt.to_dict()
@@ -44,7 +45,7 @@ def ingest_inbox() -> list[dict]:
         try:
             receipt = ingest_one(item)
         except Exception as exc:  # this file's failure is retried next time; the rest go on
-            log.error("ingest of %s failed: %s", item["path"].rsplit("/", 1)[-1].split("__")[0], type(exc).__name__)
+            log.error("ingest of %s failed: %s", inbox.Claimed(item["source"], Path(item["path"])).drop_id, type(exc).__name__)
             out.append({"path": item["path"], "source": item["source"], "status": "failed", "error": type(exc).__name__})
             continue
         if receipt is not None:

@@ -13,7 +13,6 @@ reader knows both helper sheets (`TEMPLATE_SHEETS`) and passes over them silentl
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from fupin.config import Column, Dataset, contracts, geography
@@ -25,14 +24,9 @@ TEMPLATE_SHEETS = (GUIDE_SHEET, LISTS_SHEET)
 _VILLAGES_OF = "村_"  # prefix of the defined name listing one town's villages
 
 
-def _unit(header: str) -> str:
-    m = re.search(r"[（(]([^）)]+)[）)]\s*$", header)
-    return m[1] if m else ""
-
-
 def _note(col: Column, ds: Dataset) -> str:
     need = "必填" if col.required is True else ("选填" if col.required is False else "条件必填")
-    unit = _unit(col.header)
+    unit = col.unit
     hint = {
         "id": "18位身份证号，文本格式",
         "money": f"数字（{unit}）" if unit else "数字",

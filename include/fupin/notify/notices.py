@@ -87,7 +87,7 @@ def _indicator(indicator: str) -> dict:
     return next((i for i in assessment()["indicators"] if i["id"] == indicator), {})
 
 
-def _unit_of(indicator: str) -> str | None:
+def unit_of(indicator: str) -> str | None:
     """The unit an indicator is counted in (人, 元, 个...), None for a share."""
     return "人" if indicator == "I01" else _indicator(indicator).get("unit_label")
 
@@ -96,18 +96,24 @@ def show(indicator: str, value: float | None) -> str:
     """A score as officials read it: a share as a percentage, counts and money as numbers."""
     if value is None:
         return "—"
-    unit = _unit_of(indicator)
+    unit = unit_of(indicator)
     return f"{value:,.0f} {unit}" if unit else f"{value:.1%}"
+
+
+def shortfall(value: float | None, target: float | None, compare: str) -> float | None:
+    """How much is missing to reach the target (None when there is nothing to compare or none missing)."""
+    if value is None or target is None:
+        return None
+    short = (target - value) if compare.startswith(">") else (value - target)
+    return short if short > 0 else None
 
 
 def gap(indicator: str, value: float | None, target: float | None, compare: str) -> str:
     """How far a unit is from its target, in the indicator's unit: 差 29 人, 差 2.3 个百分点."""
-    if value is None or target is None:
+    short = shortfall(value, target, compare)
+    if short is None:
         return ""
-    short = (target - value) if compare.startswith(">") else (value - target)
-    if short <= 0:
-        return ""
-    unit = _unit_of(indicator)
+    unit = unit_of(indicator)
     return f"差 {short:,.0f} {unit}" if unit else f"差 {short * 100:.1f} 个百分点"
 
 

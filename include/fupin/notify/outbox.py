@@ -158,7 +158,9 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
         with hook:
             client = hook.get_conn()._smtp_client
             for row in due:
-                counts[_send_one(eng, client, row, cfg, now)] += 1
+                outcome = _send_one(eng, client, row, cfg, now)
+                if outcome:
+                    counts[outcome] += 1
     except Exception as exc:  # noqa: BLE001 - the server is down or went away: what is left waits
         with eng.connect() as conn:
             left = conn.execute(select(outbox).where(outbox.c.status.in_(["pending", "failed"]), outbox.c.next_attempt_at <= now,
@@ -171,7 +173,7 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
     return counts
 
 
-def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str:  # noqa: ANN001
+def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str | None:  # noqa: ANN001
     from fupin.notify.mail import address, build
 
     with eng.begin() as conn:
@@ -179,8 +181,8 @@ def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str:  # noqa: AN
             update(outbox).where(*_key(row.kind, row.period, row.unit), outbox.c.status.in_(["pending", "failed"]))
             .values(status="sending", attempts=outbox.c.attempts + 1)
         ).rowcount
-    if not claimed:  # another sender took it
-        return "sent"
+    if not claimed:  # another sender took it: its count, not ours
+        return None
     rcpt = json.loads(row.recipients)
     delivered = set(json.loads(row.delivered or "[]"))
     wanted = [a for a in dict.fromkeys(rcpt["to"] + rcpt["cc"]) if a not in delivered]

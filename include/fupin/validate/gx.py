@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from functools import cache
 from typing import Any
 
@@ -125,11 +124,6 @@ def show_value(value: object, col: Column) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, int | float) and col.type in ("money", "int"):
-        return amount(value, _unit(col.header))
+        return amount(value, col.unit)
     return str(value)[:50]
 
-
-def _unit(header: str) -> str:
-    """The unit a header states in its brackets: （元）→ 元, （万元）→ 万元, （元/月）→ 元/月."""
-    m = re.search(r"[（(]([^）)]+)[）)]\s*$", header)
-    return m[1] if m else ""
