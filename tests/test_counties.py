@@ -65,3 +65,36 @@ def test_a_countys_files_load_into_its_own_warehouse_and_mail_its_own_units(prov
     # the other county's drop is still waiting in its own inbox, untouched
     assert (Path(c1["data_root"]) / "inbox" / "civil_affairs" / "民政局_2017年6月.xlsx").exists()
     assert [m["To"] for m in mailbox.messages] == ["fpb@c2.fupin.example"]
+
+
+def test_two_counties_active_at_once_in_two_threads_do_not_mix(province):
+    """The active county is a context variable: each thread sees its own config, data root and
+    warehouse while the other is active, and the environment is never touched."""
+    import os
+    import threading
+
+    from fupin.config import data_root, units
+    from fupin.county import counties, current
+    from fupin.warehouse.db import warehouse_url
+
+    before = dict(os.environ)
+    both = threading.Barrier(2)
+    seen: dict[str, list] = {}
+
+    def work(county) -> None:
+        with county.active():
+            for _ in range(50):
+                both.wait()  # the two threads interleave at every step
+                seen.setdefault(county.code, []).append(
+                    (current().code, str(data_root()), warehouse_url(), units()["poverty_office"].to[0].split("@")[1]))
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in counties()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for code, c in province.items():
+        domain = "c2.fupin.example" if code == "440299" else "renhua.fupin.example"
+        assert set(seen[code]) == {(code, str(Path(c["data_root"]).resolve()), c["warehouse_url"], domain)}
+    assert dict(os.environ) == before
+    assert current().code is None  # nothing leaks out of the threads

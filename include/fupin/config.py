@@ -6,6 +6,7 @@ the only place that knows where those files live and how to read them.
 
 from __future__ import annotations
 
+import copy
 import csv
 import os
 import re
@@ -27,34 +28,61 @@ def project_root() -> Path:
 
 
 def data_root() -> Path:
-    """Where inboxes, archive, quarantine and the default SQLite warehouse live."""
+    """Where inboxes, archive, quarantine and the default SQLite warehouse live: the active
+    county's (fupin.county), else `FUPIN_DATA_ROOT`, else `<project>/data`."""
+    own = _county().data_root
+    if own:
+        return Path(own).resolve()
     return Path(os.environ.get("FUPIN_DATA_ROOT", project_root() / "data")).resolve()
 
 
+def _county():  # noqa: ANN202 - fupin.county imports nothing of this module: no cycle at import
+    from fupin.county import current
+
+    return current()
+
+
+def config_dir() -> Path | None:
+    """The active county's own config dir (`config_dir` in FUPIN_COUNTIES, or `FUPIN_CONFIG_DIR`
+    for a county deployment): its files override the project's, one by one."""
+    own = _county().config_dir or os.environ.get("FUPIN_CONFIG_DIR")
+    return Path(own) if own else None
+
+
 def county_file(folder: str, name: str) -> Path:
-    """`<folder>/<name>` of the active county's own config dir (`FUPIN_CONFIG_DIR`, see
-    fupin.county) when it has one, else the project's: a county overrides only what differs."""
-    own = os.environ.get("FUPIN_CONFIG_DIR")
-    if own and (Path(own) / folder / name).exists():
-        return Path(own) / folder / name
+    """`<folder>/<name>` of the active county's config dir when it has one, else the project's:
+    a county overrides only what differs."""
+    own = config_dir()
+    if own and (own / folder / name).exists():
+        return own / folder / name
     return project_root() / folder / name
 
 
-def _load_yaml(name: str) -> dict[str, Any]:
-    with open(county_file("config", name), encoding="utf-8") as fh:
+@cache
+def _read_yaml(path: Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 
+def _load_yaml(name: str) -> dict[str, Any]:
+    """A config file of the active county, parsed once per file per process (callers copy
+    before changing anything: the parsed dict is shared)."""
+    return _read_yaml(county_file("config", name))
+
+
 def clear_caches() -> None:
-    """Forget every loaded file (another county became active)."""
-    for loader in (settings, contracts, geography, units, assessment):
+    """Forget every parsed file (a test rewrote one)."""
+    for loader in (_read_yaml, _settings, _contracts, _geography, _units, _assessment):
         loader.cache_clear()
 
 
-@cache
 def settings() -> dict[str, Any]:
-    data = _load_yaml("settings.yaml")
-    stable = os.environ.get("FUPIN_STABLE_SECONDS")
+    return _settings(county_file("config", "settings.yaml"), os.environ.get("FUPIN_STABLE_SECONDS"))
+
+
+@cache
+def _settings(path: Path, stable: str | None) -> dict[str, Any]:
+    data = copy.deepcopy(_read_yaml(path))
     if stable is not None:
         data["ingest"]["stable_seconds"] = float(stable)
     return data
@@ -168,9 +196,14 @@ def _column(raw: dict[str, Any], enums: dict[str, list[str]], text_limits: dict[
     )
 
 
-@cache
 def contracts() -> Contracts:
-    data = _load_yaml("contracts.yaml")
+    """The data contracts of the active county (config/contracts.yaml)."""
+    return _contracts(county_file("config", "contracts.yaml"))
+
+
+@cache
+def _contracts(path: Path) -> Contracts:
+    data = _read_yaml(path)
     enums = data.get("enums", {})
     limits = data.get("text_max_length", {})
     datasets = {
@@ -221,11 +254,16 @@ class Geography:
         return out
 
 
-@cache
 def geography() -> Geography:
-    with open(county_file("reference", "towns.csv"), encoding="utf-8") as fh:
+    """The active county's towns and villages (`reference/towns.csv`, `villages.csv`)."""
+    return _geography(county_file("reference", "towns.csv"), county_file("reference", "villages.csv"))
+
+
+@cache
+def _geography(towns_csv: Path, villages_csv: Path) -> Geography:
+    with open(towns_csv, encoding="utf-8") as fh:
         towns = {r["town"]: r["town_code"] for r in csv.DictReader(fh)}
-    with open(county_file("reference", "villages.csv"), encoding="utf-8") as fh:
+    with open(villages_csv, encoding="utf-8") as fh:
         villages = tuple(
             Village(
                 r["village_code"], r["village"], r["town_code"], r["town"],
@@ -253,19 +291,34 @@ class Unit:
     leaders: tuple[str, ...]
 
 
-@cache
 def units() -> dict[str, Unit]:
-    data = _load_yaml("units.yaml")
+    """The active county's unit directory (config/units.yaml)."""
+    return _units(county_file("config", "units.yaml"))
+
+
+@cache
+def _units(path: Path) -> dict[str, Unit]:
+    data = _read_yaml(path)
     return {str(k): Unit(str(k), u["name"], tuple(u["to"]), tuple(u.get("leaders", ()))) for k, u in data["units"].items()}
 
 
-@cache
 def outbox_settings() -> dict[str, Any]:
     data = _load_yaml("units.yaml")
     return {"sender": data["sender"], "reply_to": data.get("reply_to"), **data["outbox"]}
 
 
-@cache
 def assessment() -> dict[str, Any]:
-    """config/assessment.yaml: indicators with their targets, periods, rectification days."""
-    return _load_yaml("assessment.yaml")
+    """config/assessment.yaml: indicators with their targets, rectification days."""
+    return _assessment(county_file("config", "assessment.yaml"), county_file("config", "settings.yaml"))
+
+
+@cache
+def _assessment(path: Path, settings_yaml: Path) -> dict[str, Any]:
+    data = copy.deepcopy(_read_yaml(path))
+    thresholds = _read_yaml(settings_yaml)["reconciliation"]["exit_threshold"]
+    for ind in data["indicators"]:
+        # `targets: exit_threshold`: each year-end's target is that year's exit threshold
+        # (脱贫标准), kept once in settings.yaml for R6 and I03 alike
+        if ind.get("targets") == "exit_threshold":
+            ind["targets"] = {f"{year}Y": value for year, value in thresholds.items()}
+    return data

@@ -13,7 +13,8 @@ A province lists its counties in the YAML file named by `FUPIN_COUNTIES`:
         config_dir: /opt/fupin/counties/440224                 # optional: its own config/ (units, targets)
 
 Every DAG file then builds one DAG per county (`bureau_ingest__440224`...), whose tasks run
-inside `county.active()`: the county's files, warehouse and units, nothing of another county's.
+inside `county.active()`: the county's files, warehouse and units, nothing of another county's
+(a context variable that the config loader, the data root and the warehouse read).
 Its Assets carry the code (`fupin/440224/registry`), so one county's data never triggers
 another county's reconciliation. Cheap to import: DAG files use it at parse time.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,33 +50,28 @@ class County:
 
     @contextmanager
     def active(self) -> Iterator[County]:
-        """Point the config loader, data root and warehouse at this county, then restore."""
+        """Make this county the current one (`current()`) for the code run inside: its config,
+        data root and warehouse. A context variable, not the environment: two counties can be
+        active at once in two threads (or two requests of one web server) without mixing."""
         from fupin.files import restrict_umask
 
         restrict_umask()  # every task enters here: what it writes holds personal data
-        if self.code is None:
-            yield self
-            return
-        from fupin import config
-
-        wanted = {"FUPIN_DATA_ROOT": self.data_root, "FUPIN_WAREHOUSE_URL": self.warehouse_url,
-                  "FUPIN_CONFIG_DIR": self.config_dir}
-        saved = {k: os.environ.get(k) for k in wanted}
-        for key, value in wanted.items():
-            if value:
-                os.environ[key] = str(value)
-            else:
-                os.environ.pop(key, None)
-        config.clear_caches()
+        token = _current.set(self)
         try:
             yield self
         finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            config.clear_caches()
+            _current.reset(token)
+
+
+# The county the running code works for. Unset: the county of the environment (a county
+# deployment's FUPIN_DATA_ROOT / FUPIN_WAREHOUSE_URL / FUPIN_CONFIG_DIR, or the defaults).
+_current: ContextVar[County | None] = ContextVar("fupin_county", default=None)
+ENVIRONMENT = County()
+
+
+def current() -> County:
+    """The active county (see `County.active`), else the environment's."""
+    return _current.get() or ENVIRONMENT
 
 
 def counties() -> list[County]:

@@ -173,9 +173,6 @@ def run_demo(root: Path, seed: int, scale: int = 1, months: list[str] | None = N
     # a replay of history: every file it drops was written and settled long ago (its mtime is
     # the historical drop time; its ctime is now, which the stability window would wait out)
     os.environ["FUPIN_STABLE_SECONDS"] = "0"
-    from fupin.config import settings
-
-    settings.cache_clear()
     for name in ("drops", "inbox", "work", "archive", "quarantine", "reports", "mail", "watch"):
         shutil.rmtree(root / name, ignore_errors=True)  # a demo starts from nothing
     for db_file in root.glob("warehouse.sqlite*"):

@@ -15,9 +15,12 @@ MIGRATIONS = Path(str(resources.files("fupin.warehouse") / "migrations"))  # pac
 
 
 def warehouse_url() -> str:
-    """`FUPIN_WAREHOUSE_URL`, else the Airflow connection `fupin_warehouse` given as an
-    environment URI (`AIRFLOW_CONN_FUPIN_WAREHOUSE`), else a SQLite file under the data root."""
-    url = os.environ.get("FUPIN_WAREHOUSE_URL")
+    """The active county's warehouse (fupin.county), else `FUPIN_WAREHOUSE_URL`, else the Airflow
+    connection `fupin_warehouse` given as an environment URI (`AIRFLOW_CONN_FUPIN_WAREHOUSE`),
+    else a SQLite file under the data root."""
+    from fupin.county import current
+
+    url = current().warehouse_url or os.environ.get("FUPIN_WAREHOUSE_URL")
     if url:
         return url
     conn = os.environ.get("AIRFLOW_CONN_FUPIN_WAREHOUSE")
