@@ -1,7 +1,8 @@
 """
 ### assessment — 半年和年终考核
 
-On 30 June and 31 December (20:00, Asia/Shanghai) scores every town and responsible bureau on
+On the last day of each period (30 June and 31 December, 20:00 Asia/Shanghai: `settings.yaml` →
+`calendar`) scores every town and responsible bureau on
 indicators I01–I19 (targets in `config/assessment.yaml`) from the latest accepted data, stores
 the scores and the actions (通报; at year end 限期整改 with its due date, and 约谈), writes the
 scorecard (workbook, HTML page with charts, a chart and a workbook per lagging unit), then
@@ -21,15 +22,18 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_context, task
 
-from fupin import config
+from fupin import calendar, config
 from fupin.assets import WAREHOUSE_POOL
 from fupin.county import County, counties
 
 log = logging.getLogger(__name__)
-# config/assessment.yaml's `require_approval`; FUPIN_REQUIRE_APPROVAL=1/0 overrides it per deployment
-REQUIRE_APPROVAL = os.environ.get("FUPIN_REQUIRE_APPROVAL", "") == "1" or (
-    os.environ.get("FUPIN_REQUIRE_APPROVAL", "") != "0" and bool(config.assessment().get("require_approval", False))
-)
+
+
+def require_approval() -> bool:
+    """The active county's `require_approval` (config/assessment.yaml); FUPIN_REQUIRE_APPROVAL=1/0
+    overrides it for the whole deployment."""
+    forced = os.environ.get("FUPIN_REQUIRE_APPROVAL", "")
+    return forced == "1" or (forced != "0" and bool(config.assessment().get("require_approval", False)))
 
 
 def on_assessment_failure(context) -> None:
@@ -39,12 +43,14 @@ def on_assessment_failure(context) -> None:
 
 def assessment_dag(county: County) -> None:
     """One county's assessment (the only one in a county deployment; see fupin.county)."""
+    with county.active():
+        cal, approval = calendar.current(), require_approval()
 
     @dag(
         dag_id=county.dag_id("assessment"),
-        schedule=MultipleCronTriggerTimetable("0 20 30 6 *", "0 20 31 12 *", timezone="Asia/Shanghai"),
+        schedule=MultipleCronTriggerTimetable(*cal.assessment_crons(), timezone=cal.timezone),
         # a start after the last trigger before deployment: catchup=False would otherwise fire a stale run
-        start_date=pendulum.datetime(2026, 7, 1, tz="Asia/Shanghai"),
+        start_date=pendulum.datetime(2026, 7, 1, tz=cal.timezone),
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "assessment", *county.tags],
@@ -106,7 +112,7 @@ def assessment_dag(county: County) -> None:
         summary = write_summary(result)
         unit_reports = write_unit_report.partial(result=result).expand(unit=lagging_units(result))
         queued = queue_notices(result, summary, unit_reports)
-        if REQUIRE_APPROVAL:
+        if approval:
             from airflow.providers.standard.operators.hitl import ApprovalOperator
 
             approve = ApprovalOperator(task_id="approve_scorecard", subject="请审核考核结果后再发出通报", trigger_rule="none_failed",

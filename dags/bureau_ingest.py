@@ -39,7 +39,7 @@ def bureau_ingest_dag(county: County) -> None:
     @dag(
         dag_id=county.dag_id("bureau_ingest"),
         schedule="* * * * *",
-        start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "ingest", *county.tags],

@@ -2,7 +2,7 @@
 ### registry_reconcile — 建档立卡与农村低保数据比对
 
 Runs as soon as both registries of a month are loaded (the Assets `fupin/registry` and
-`fupin/dibao` from `bureau_ingest`), and on the deadline (the 15th, 09:00) for last month,
+`fupin/dibao` from `bureau_ingest`), and on the deadline (the 15th, 09:00: `settings.yaml` → `calendar`) for last month,
 then against the latest earlier snapshot of a registry that has not arrived, saying so.
 
 Applies rules R1–R6, stores the findings (with how many months each has persisted) and the
@@ -19,6 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
 
+from fupin import calendar
 from fupin.assets import WAREHOUSE_POOL, dataset_asset
 from fupin.county import County, counties
 
@@ -32,14 +33,16 @@ def on_reconcile_failure(context) -> None:
 
 def registry_reconcile_dag(county: County) -> None:
     """One county's reconciliation, on that county's two registries."""
+    with county.active():
+        cal = calendar.current()
 
     @dag(
         dag_id=county.dag_id("registry_reconcile"),
         schedule=AssetOrTimeSchedule(
-            timetable=CronTriggerTimetable("0 9 15 * *", timezone="Asia/Shanghai"),
+            timetable=CronTriggerTimetable(cal.reconcile_cron(), timezone=cal.timezone),
             assets=(dataset_asset("registry", county.code) & dataset_asset("dibao", county.code)),
         ),
-        start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+        start_date=pendulum.datetime(2026, 1, 1, tz=cal.timezone),
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "reconcile", *county.tags],
@@ -60,9 +63,9 @@ def registry_reconcile_dag(county: County) -> None:
             ctx = get_current_context()
             run = ctx["dag_run"]
             logical = ctx.get("logical_date")
-            month = deadline_month(logical.isoformat()) if logical else None
             run_type = getattr(run.run_type, "value", run.run_type)  # the SDK's enum prints as DagRunType.X
             with county.active():
+                month = deadline_month(logical) if logical else None
                 return months_to_reconcile(run_type, month, ctx["params"].get("month"))
 
         @task(pool=WAREHOUSE_POOL)

@@ -1,8 +1,8 @@
 """
 ### submission_reminders — 催报
 
-Every day at 09:00 (Asia/Shanghai); on the 10th, a 催报 to each bureau whose last month has no
-accepted file yet; on the 15th, again, copying the poverty office. Other days it does nothing.
+On the 10th at 09:00 (Asia/Shanghai), a 催报 to each bureau whose last month has no accepted file
+yet; on the 15th, again, copying the poverty office (days and time: `settings.yaml` → `calendar`).
 Each reminder is keyed (month, day, bureau) in the outbox: a re-run never mails twice.
 Run for a given date with `{"date": "2017-07-10"}`.
 """
@@ -13,8 +13,9 @@ import logging
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
+from fupin import calendar
 from fupin.county import County, counties
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,13 @@ def on_reminder_failure(context) -> None:
 
 def submission_reminders_dag(county: County) -> None:
     """One county's submission reminders (the only one in a county deployment; see fupin.county)."""
+    with county.active():
+        cal = calendar.current()
 
     @dag(
         dag_id=county.dag_id("submission_reminders"),
-        schedule="0 9 * * *",
-        start_date=pendulum.datetime(2026, 11, 1, tz="Asia/Shanghai"),
+        schedule=CronTriggerTimetable(cal.reminder_cron(), timezone=cal.timezone),
+        start_date=pendulum.datetime(2026, 11, 1, tz=cal.timezone),
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "notify", *county.tags],
@@ -50,8 +53,8 @@ def submission_reminders_dag(county: County) -> None:
 
             ctx = get_current_context()
             given = ctx["params"].get("date")
-            today = dt.date.fromisoformat(given) if given else ctx["logical_date"].in_timezone("Asia/Shanghai").date()
             with county.active():
+                today = dt.date.fromisoformat(given) if given else calendar.current().local(ctx["logical_date"]).date()
                 db.upgrade()
                 return remind(today)
 

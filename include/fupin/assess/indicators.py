@@ -7,14 +7,14 @@ nothing: the scorer then marks its units 未达标 with the reason 无数据.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from fupin.assess.targets import h1_target, largest_remainder
-from fupin.calendar import add_months, month_label, months
+from fupin.calendar import current as calendar
+from fupin.calendar import month_label
 from fupin.config import geography
 
 COUNTY = "county"
@@ -48,15 +48,15 @@ class Inputs:
 
     @property
     def half(self) -> bool:
-        return self.period.endswith("H1")
+        return not calendar().year_end(self.period)
 
     @property
     def last_month(self) -> str:
-        return f"{self.year}-{'06' if self.half else '12'}"
+        return calendar().period_last_month(self.period)
 
     @property
     def period_months(self) -> list[str]:
-        return months(f"{self.year}-01", self.last_month)
+        return calendar().period_months(self.period)
 
 
 def town_codes() -> dict[str, str]:
@@ -119,7 +119,7 @@ def exit_targets(cumulative: dict[int, int], first_registry: pd.DataFrame, perio
 
     end = largest_remainder(cumulative[year], weights)
     prev = largest_remainder(cumulative[year - 1], weights) if year - 1 in cumulative else {k: 0 for k in weights}
-    half = period.endswith("H1")
+    half = not calendar().year_end(period)
     town = {k: h1_target(prev[k], end[k]) for k in weights} if half else end
     county = h1_target(cumulative.get(year - 1, 0), cumulative[year]) if half else cumulative[year]
     return {**town, COUNTY: county}
@@ -308,7 +308,7 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
 
     if inputs.drops is None:
         return None
-    day = int(inputs.thresholds.get("I19_deadline_day", 10))
+    cal = calendar()
     assessed = inputs.period_months[:-1]
     accepted = inputs.drops[inputs.drops["status"].isin(["accepted", "superseded"])]
     out = {}
@@ -317,7 +317,7 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
         on_time = 0
         late = []
         for month in assessed:
-            deadline = dt.datetime.fromisoformat(f"{add_months(month, 1)}-{day:02d}T23:59:59")
+            deadline = cal.report_deadline(month)
             arrived = pd.to_datetime(mine.loc[mine["month"] == month, "dropped_at"])
             if (arrived <= deadline).any():
                 on_time += 1
@@ -325,7 +325,7 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
                 first = arrived.min() if len(arrived) else None
                 late.append(f"{month_label(month)}（{f'{first.month}月{first.day}日报送' if first is not None else '未报送'}）")
         m = _ratio(on_time, len(assessed))
-        out[source] = Measure(m.numerator, m.denominator, m.value, f"逾期：{'、'.join(late)}；期限为次月{day}日" if late else "")
+        out[source] = Measure(m.numerator, m.denominator, m.value, f"逾期：{'、'.join(late)}；期限为{cal.report_due_label()}" if late else "")
     return out
 
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select
 
 from fupin.assess.indicators import Inputs
-from fupin.assess.score import Action, Score, decide_actions, previous_period, score_period
-from fupin.calendar import months
+from fupin.assess.score import Action, Score, decide_actions, score_period
+from fupin.calendar import BadPeriod, current, months
 from fupin.config import assessment, contracts
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import (
@@ -29,11 +28,7 @@ from fupin.warehouse.schema import (
 )
 
 log = logging.getLogger(__name__)
-PERIOD = re.compile(r"^(20\d{2})(H1|Y)$")
-
-
-class BadPeriod(ValueError):
-    pass
+__all__ = ["Assessment", "BadPeriod", "assess_period", "gather"]
 
 
 @dataclass
@@ -52,13 +47,6 @@ class Assessment:
         return sorted({s.unit for s in self.scores if s.status == "未达标"})
 
 
-def last_month(period: str) -> str:
-    m = PERIOD.match(period)
-    if not m:
-        raise BadPeriod(f"period must look like 2017H1 or 2017Y, not {period!r}")
-    return f"{m[1]}-{assessment()['periods'][m[2]]}"
-
-
 def _latest(conn: Connection, dataset: str, upto: str) -> str | None:
     return conn.execute(select(func.max(dataset_versions.c.month))
                         .where(dataset_versions.c.dataset == dataset, dataset_versions.c.month <= upto)).scalar()
@@ -74,7 +62,7 @@ def _snapshot(conn: Connection, dataset: str, month: str) -> pd.DataFrame:
 
 
 def gather(conn: Connection, period: str) -> Inputs:
-    upto = last_month(period)
+    upto = current().period_last_month(period)
     frames, used = {}, {}
     for dataset in contracts().datasets:
         month = _latest(conn, dataset, upto)
@@ -94,12 +82,10 @@ def gather(conn: Connection, period: str) -> Inputs:
     first_month = conn.execute(select(func.min(dataset_versions.c.month)).where(dataset_versions.c.dataset == "registry")).scalar()
     first = _snapshot(conn, "registry", first_month)[["town", "id_number"]] if first_month else None
     ledger = pd.read_sql(select(drops.c.source, drops.c.month, drops.c.dropped_at, drops.c.status), conn)
-    thresholds = {"I16": {}, "I19_deadline_day": 10}
+    thresholds = {"I16": {}}
     for ind in assessment()["indicators"]:
         if ind["id"] == "I16":
             thresholds["I16"] = {int(y): v for y, v in ind["thresholds"].items()}
-        if ind["id"] == "I19":
-            thresholds["I19_deadline_day"] = ind.get("deadline_day", 10)
     used["reconciliation"] = reg_month if rates is not None else None
     return Inputs(period, frames, used, aid_period if not aid_period.empty else None, rates, r6, first, ledger, thresholds)
 
@@ -125,12 +111,12 @@ def _assessed_on(conn, period: str, rectification_days: int) -> dt.date | None: 
 
 def assess_period(period: str, run_date: dt.date | None = None, url: str | None = None) -> Assessment:
     """Score `period` (2017H1, 2017Y) from the warehouse and store scores and actions."""
-    last_month(period)
+    current().check_period(period)
     cfg = assessment()
     eng = engine(url)
     with eng.connect() as conn:
         inputs = gather(conn, period)
-        previous = _stored_scores(conn, previous_period(period))
+        previous = _stored_scores(conn, current().previous_period(period))
         # a re-run keeps the assessment date of the record (and of the mail that went out)
         on = run_date or _assessed_on(conn, period, int(cfg["rectification_days"])) or dt.date.today()
     scores = score_period(inputs, cfg["indicators"])

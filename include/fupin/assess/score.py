@@ -98,13 +98,6 @@ def score_period(inputs: Inputs, indicators: list[dict]) -> list[Score]:
     return out
 
 
-def previous_period(period: str) -> str | None:
-    year = int(period[:4])
-    if period.endswith("H1"):
-        return None if year <= 2016 else f"{year - 1}Y"
-    return f"{year}H1"
-
-
 def decide_actions(period: str, scores: list[Score], previous: list[Score], run_date: dt.date, rectification_days: int) -> list[Action]:
     """通报 for every lagging unit; at year end also 限期整改 (with its due date), and 约谈 for a
     town that missed its exit task or a unit that missed the same indicator at the assessment
@@ -116,7 +109,9 @@ def decide_actions(period: str, scores: list[Score], previous: list[Score], run_
     before = {(s.unit, s.indicator) for s in previous if s.status == MISSED}
     towns = set(town_codes().values())
     actions: list[Action] = []
-    year_end = period.endswith("Y")
+    from fupin.calendar import current
+
+    year_end = current().year_end(period)
     for unit, inds in sorted(missed.items()):
         actions.append(Action(unit, "通报", sorted(inds)))
         if not year_end:

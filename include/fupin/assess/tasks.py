@@ -11,8 +11,10 @@ def period_of(requested: str | None, logical_date: dt.datetime | None) -> str:
         return requested
     if logical_date is None:
         raise ValueError("no period given and no logical date to derive it from")
-    local = logical_date.astimezone(dt.timezone(dt.timedelta(hours=8)))  # Asia/Shanghai
-    return f"{local.year}{'H1' if local.month <= 6 else 'Y'}"
+    from fupin.calendar import current
+
+    cal = current()
+    return cal.period_of(cal.local(logical_date).date())
 
 
 def assess(period: str, run_date: str | None = None) -> dict:

@@ -124,20 +124,21 @@ def _month_of_drops(dags: dict, root: Path, month: str, log_path: Path):
     then the late ones."""
     import datetime as dt
 
-    from fupin.calendar import add_months
-    from fupin.notify.reminders import FIRST_DAY, SECOND_DAY, missing_sources
+    from fupin.calendar import add_months, current
+    from fupin.notify.reminders import missing_sources
 
     nxt = add_months(month, 1)
-    cut = {d: dt.datetime.fromisoformat(f"{nxt}-{d:02d}T00:00:00").timestamp() for d in (FIRST_DAY, SECOND_DAY)}
+    days = (current().report_day, current().final_day)
+    cut = {d: dt.datetime.fromisoformat(f"{nxt}-{d:02d}T00:00:00").timestamp() for d in days}
     reminded: list[str] = []
     ingest = None
-    windows = [(None, cut[FIRST_DAY]), (cut[FIRST_DAY], cut[SECOND_DAY]), (cut[SECOND_DAY], None)]
+    windows = [(None, cut[days[0]]), (cut[days[0]], cut[days[1]]), (cut[days[1]], None)]
     for i, (after, before) in enumerate(windows):
         if _drop_into_inboxes(root / "drops" / month, root, before=before, after=after) or ingest is None:
             with quiet(log_path):
                 ingest = dags["bureau_ingest"].test()
         if i < 2 and missing_sources(month):
-            day = (FIRST_DAY, SECOND_DAY)[i]
+            day = days[i]
             with quiet(log_path):
                 dags["submission_reminders"].test(run_conf={"date": f"{nxt}-{day:02d}"})
             reminded.append(f"{day}日 " + "、".join(missing_sources(month)))

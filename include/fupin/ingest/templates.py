@@ -60,8 +60,8 @@ def _options(col: Column) -> list[str]:
 def _guide(ws, source: str) -> None:  # noqa: ANN001 - an openpyxl worksheet
     from openpyxl.styles import Alignment, Font
 
+    from fupin.calendar import current
     from fupin.export import set_cell
-    from fupin.notify.reminders import FIRST_DAY
 
     c = contracts()
     label = c.sources[source].label
@@ -74,7 +74,7 @@ def _guide(ws, source: str) -> None:  # noqa: ANN001 - an openpyxl worksheet
            + ("；可不报" if ds.optional else "；必报"), None) for ds in datasets],
         ("", None),
         ("二、什么时候报", Font(bold=True)),
-        (f"· 每月 {FIRST_DAY} 日前报送上个月的数据；逾期未报的单位会收到催报通知，并计入考核（数据报送及时率）。", None),
+        (f"· 每月 {current().report_day} 日前报送上个月的数据；逾期未报的单位会收到催报通知，并计入考核（数据报送及时率）。", None),
         ("", None),
         ("三、文件怎么命名、放在哪里", Font(bold=True)),
         (f"· 文件名写明报送月份，例如“{label}_2017年6月.xlsx”（也可写 201706、2017-06）。", None),

@@ -71,7 +71,9 @@ def queue_exit_checks(summary: dict, r6_rows: list[dict]) -> int:
 
 
 def period_label(period: str) -> str:
-    return f"{period[:4]}年{'上半年' if period.endswith('H1') else '年终'}"
+    from fupin.calendar import current
+
+    return current().period_label(period)
 
 
 def unit_name(unit: str) -> str:

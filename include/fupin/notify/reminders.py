@@ -1,5 +1,6 @@
-"""催报: on the 10th, a reminder to each source whose last month has no accepted file; on the
-15th, again, copying the poverty office. The same ledger (`drops`) feeds I19."""
+"""催报: on the report day (the 10th), a reminder to each source whose last month has no accepted
+file; on the final day (the 15th), again, copying the poverty office. Both days come from the
+calendar (fupin.calendar). The same ledger (`drops`) feeds I19."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from fupin.calendar import add_months, month_label
+from fupin.calendar import current, month_label
 from fupin.config import contracts
 from fupin.notify.notices import you
 from fupin.notify.outbox import enqueue
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import drops
-
-FIRST_DAY, SECOND_DAY = 10, 15
 
 
 def missing_sources(month: str, url: str | None = None) -> list[str]:
@@ -26,13 +25,14 @@ def missing_sources(month: str, url: str | None = None) -> list[str]:
 
 def remind(today: dt.date, url: str | None = None) -> list[str]:
     """Queue the reminders due `today`; returns the sources reminded (none on other days)."""
-    if today.day not in (FIRST_DAY, SECOND_DAY):
+    cal = current()
+    due = cal.reminder_of(today)
+    if due is None:
         return []
-    month = add_months(today.strftime("%Y-%m"), -1)
-    second = today.day == SECOND_DAY
+    month, second = due
     late = missing_sources(month, url)
     for source in late:
         enqueue("reminder", f"{month}:{today.day}", source, "reminder", cc_units=("poverty_office",) if second else (), url=url,
-                month_label=month_label(month), today=f"{today.month}月{today.day}日", second=second,
+                month_label=month_label(month), today=f"{today.month}月{today.day}日", second=second, due=cal.report_due_label(),
                 example=f"{contracts().sources[source].label}_{month_label(month)}.xlsx", you=you(source))
     return late

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
-from fupin.calendar import add_months
 from fupin.config import data_root
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,12 @@ def write_reports(summaries: list[dict]) -> list[str]:
     return paths
 
 
-def deadline_month(logical_date_iso: str) -> str:
-    """The reporting month whose deadline falls on this run's date (the month before it)."""
-    return add_months(logical_date_iso[:7], -1)
+def deadline_month(logical_date: dt.datetime) -> str:
+    """The reporting month whose deadline falls on this run's (local) date: the month before it."""
+    from fupin.calendar import current
+
+    cal = current()
+    return cal.deadline_month(cal.local(logical_date).date())
 
 
 def queue_notices(summaries: list[dict], workbooks: list[str]) -> int:
