@@ -37,19 +37,19 @@ def make_frames(scale: int, month: str) -> Path:
 
     from fupin.config import contracts
     from fupin.demo import render
-    from fupin.demo.county import build_county
+    from fupin.demo.population import build_population
 
     path = frames_path(scale, month)
     if path.exists():
         return path
     OUT.mkdir(exist_ok=True)
     t = time.perf_counter()
-    county = build_county(2016, scale)
+    population = build_population(2016, scale)
     out = {}
     for dataset in ("registry", "dibao"):
         keys = [c.key for c in contracts().datasets[dataset].columns]
         cols: dict[str, list] = {k: [] for k in keys}
-        for row in render.iter_rows(county, dataset, month):
+        for row in render.iter_rows(population, dataset, month):
             for k in keys:
                 cols[k].append(row.get(k))
         out[dataset] = pd.DataFrame(cols)
@@ -69,7 +69,7 @@ def measure_alone(path: Path, month: str) -> None:
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cfg = settings()["reconciliation"]
     t = time.perf_counter()
-    reconcile(frames["registry"], frames["dibao"], month, poverty_standard=cfg["poverty_standard"],
+    reconcile(frames["registry"], frames["dibao"], poverty_standard=cfg["poverty_standard"],
               exit_threshold=cfg["exit_threshold"][int(month[:4])])
     elapsed = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -96,7 +96,7 @@ def measure(path: Path, month: str, runs: int) -> None:
         pd.merge(reg, dib, on="id_number", how="outer")
         merge_t.append(time.perf_counter() - t)
         t = time.perf_counter()
-        result = reconcile(reg, dib, month, poverty_standard=cfg["poverty_standard"], exit_threshold=cfg["exit_threshold"][int(month[:4])])
+        result = reconcile(reg, dib, poverty_standard=cfg["poverty_standard"], exit_threshold=cfg["exit_threshold"][int(month[:4])])
         rec_t.append(time.perf_counter() - t)
         t = time.perf_counter()
         con = duckdb.connect()

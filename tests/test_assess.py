@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from fupin.assess import indicators as ind
-from fupin.assess.indicators import COUNTY, Inputs, exit_targets
-from fupin.assess.score import MET, MISSED, Score, decide_actions, score_period
+from fupin.assess.indicators import Inputs, exit_targets
+from fupin.assess.score import Score, decide_actions, score_period
 from fupin.config import assessment, geography
+from fupin.vocab import COUNTY_TOTAL, ScoreStatus
 
 DANXIA, WENSHAO = "440224001", "440224100"
 
@@ -36,11 +37,11 @@ def test_exit_targets_split_by_largest_remainder_and_sum_to_the_county():
     cumulative = {2016: 2578, 2017: 7264, 2018: 10378}
     for period in ("2016Y", "2017Y", "2018Y"):
         t = exit_targets(cumulative, first, period)
-        assert sum(t[c] for c in towns) == t[COUNTY] == cumulative[int(period[:4])]
+        assert sum(t[c] for c in towns) == t[COUNTY_TOTAL] == cumulative[int(period[:4])]
     # half year: each unit's previous cumulative plus half its increment, rounded down
     h1, prev, end = (exit_targets(cumulative, first, p) for p in ("2017H1", "2016Y", "2017Y"))
     assert all(h1[c] == prev[c] + (end[c] - prev[c]) // 2 for c in towns)
-    assert h1[COUNTY] == 2578 + (7264 - 2578) // 2
+    assert h1[COUNTY_TOTAL] == 2578 + (7264 - 2578) // 2
 
 
 def test_exit_targets_ties_go_to_the_lower_town_code():
@@ -73,7 +74,7 @@ def test_i09_i11_i14_i15_i17():
     i.student_aid_period = pd.DataFrame([{"id_number": "A1", "enrollment": "在读", "aid_amount": 0.0, "month": "2017-03"},
                                          {"id_number": "A1", "enrollment": "在读", "aid_amount": 200.0, "month": "2017-04"},
                                          {"id_number": "A2", "enrollment": "在读", "aid_amount": 0.0, "month": "2017-04"}])
-    assert ind.industry_cover(i)[COUNTY].value == 0.5
+    assert ind.industry_cover(i)[COUNTY_TOTAL].value == 0.5
     assert ind.basic_insurance(i)[DANXIA].value == 1.0 and ind.basic_insurance(i)[WENSHAO].value == 0.0
     assert ind.dropouts(i)[WENSHAO].value == 1 and ind.dropouts(i)[DANXIA].value == 0
     aid = ind.student_aid_cover(i)
@@ -119,10 +120,10 @@ def test_i19_months_whose_file_came_by_the_tenth():
 def test_no_data_is_missed_with_the_reason_and_zero_denominator_is_met():
     i = inputs("2017H1", registry=[person("A1", "H1", labor_capacity="无劳动能力")])
     scores = score_period(i, [indicator("I07"), indicator("I09")])
-    assert {s.status for s in scores} == {MISSED} and {s.reason for s in scores} == {"无数据"}
+    assert {s.status for s in scores} == {ScoreStatus.MISSED} and {s.reason for s in scores} == {"无数据"}
     i = inputs("2017H1", registry=[person("A1", "H1", labor_capacity="无劳动能力")], industry=[{"household_id": "X"}])
     scores = score_period(i, [indicator("I09")])
-    assert {(s.status, s.reason) for s in scores} == {(MET, "无考核对象")}
+    assert {(s.status, s.reason) for s in scores} == {(ScoreStatus.MET, "无考核对象")}
 
 
 def test_indicators_without_a_target_in_the_period_are_not_assessed():
@@ -133,15 +134,15 @@ def test_indicators_without_a_target_in_the_period_are_not_assessed():
 def test_county_total_of_a_town_indicator_is_the_owners():
     i = inputs("2017H1", registry=[person("A1", "H1")], medical=[{"id_number": "A1", "basic_insurance": False, "critical_insurance": True}])
     scores = {s.unit: s for s in score_period(i, [indicator("I11")])}
-    assert scores["health"].status == MISSED and scores[DANXIA].status == MISSED and scores[WENSHAO].status == MET
+    assert scores["health"].status == ScoreStatus.MISSED and scores[DANXIA].status == ScoreStatus.MISSED and scores[WENSHAO].status == ScoreStatus.MET
 
 
-def _s(unit: str, ind_: str, status: str = MISSED) -> Score:
+def _s(unit: str, ind_: str, status: str = ScoreStatus.MISSED) -> Score:
     return Score(ind_, "", unit, 0, 1, 0, 1, ">=", status)
 
 
 def test_half_year_actions_are_notices_only():
-    acts = decide_actions("2017H1", [_s(DANXIA, "I07"), _s("water", "I19"), _s(WENSHAO, "I07", MET)], [], dt.date(2017, 6, 30), 30)
+    acts = decide_actions("2017H1", [_s(DANXIA, "I07"), _s("water", "I19"), _s(WENSHAO, "I07", ScoreStatus.MET)], [], dt.date(2017, 6, 30), 30)
     assert [(a.unit, a.action, a.indicators) for a in acts] == [(DANXIA, "通报", ["I07"]), ("water", "通报", ["I19"])]
 
 
@@ -165,11 +166,11 @@ def test_i04_a_poor_village_is_out_when_under_two_percent_remain_poor():
     v = _poor(1)[0]
     allowed = int(0.02 * v.population - 1e-9)  # strictly under 2%
     reg = [person(f"P{i}", f"H{i}", town=v.town, village=v.name) for i in range(allowed)]
-    m = ind.villages_out(inputs(registry=reg))[COUNTY]
+    m = ind.villages_out(inputs(registry=reg))[COUNTY_TOTAL]
     assert (m.numerator, m.denominator) == (33, 33)
     reg.append(person("PX", "HX", town=v.town, village=v.name))
     reg.append(person("PY", "HY", town=v.town, village=v.name))
-    assert ind.villages_out(inputs(registry=reg))[COUNTY].numerator == 32
+    assert ind.villages_out(inputs(registry=reg))[COUNTY_TOTAL].numerator == 32
 
 
 def test_i05_i06_come_from_the_reconciliation_rates():
@@ -178,7 +179,7 @@ def test_i05_i06_come_from_the_reconciliation_rates():
                             {"town": "全县", "kind": "应保尽保率", "numerator": 3, "denominator": 4},
                             {"town": "全县", "kind": "应扶尽扶率", "numerator": 0, "denominator": 0}])
     assert ind.rate_cover(i)[DANXIA].value == 0.75 and ind.rate_cover(i)[WENSHAO].value is None
-    assert ind.rate_register(i)[COUNTY].value is None  # nobody under the standard: met
+    assert ind.rate_register(i)[COUNTY_TOTAL].value is None  # nobody under the standard: met
     assert ind.rate_cover(inputs(registry=[person("A1", "H1")])) is None  # not reconciled: no data
 
 
@@ -195,9 +196,9 @@ def test_i10_i13_i18_share_of_the_33_poor_villages():
     clinics = [{"town": v.town, "village": v.name, "clinic_standard": i % 2 == 0} for i, v in enumerate(poor)]
     water = [{"town": v.town, "village": v.name, "water_safe": v.name != poor[0].name} for v in poor]
     i = inputs(cooperative=coops, clinic=clinics, water_supply=water)
-    assert (ind.coop_villages(i)[COUNTY].numerator, ind.coop_villages(i)[COUNTY].denominator) == (20, 33)
-    assert ind.clinic_villages(i)[COUNTY].numerator == 17
-    assert ind.safe_water_villages(i)[COUNTY].numerator == 32
+    assert (ind.coop_villages(i)[COUNTY_TOTAL].numerator, ind.coop_villages(i)[COUNTY_TOTAL].denominator) == (20, 33)
+    assert ind.clinic_villages(i)[COUNTY_TOTAL].numerator == 17
+    assert ind.safe_water_villages(i)[COUNTY_TOTAL].numerator == 32
 
 
 def test_i12_critical_insurance():
@@ -212,9 +213,9 @@ def test_i16_teacher_subsidy_against_the_years_amount():
                {"school": "乙", "town": "丹霞街道", "subsidy_per_teacher": 999.0}]
     i = inputs("2017Y", teacher_subsidy=schools)
     i.thresholds = {"I16": {2017: 1000}}
-    assert ind.teacher_subsidy(i)[COUNTY].value == 0.5
+    assert ind.teacher_subsidy(i)[COUNTY_TOTAL].value == 0.5
     i.thresholds = {"I16": {2017: 900}}
-    assert ind.teacher_subsidy(i)[COUNTY].value == 1.0
+    assert ind.teacher_subsidy(i)[COUNTY_TOTAL].value == 1.0
 
 
 def test_unit_chart_draws_its_chinese_with_a_cjk_font(tmp_path):

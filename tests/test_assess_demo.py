@@ -18,8 +18,8 @@ from fupin.assess.run import assess_period
 from fupin.calendar import month_end
 from fupin.config import contracts
 from fupin.demo import plan, render
-from fupin.demo.county import build_county
 from fupin.demo.generate import LATE, RESENT, expected_assessment
+from fupin.demo.population import build_population
 from fupin.ingest.normalize import typed
 from fupin.ingest.pipeline import evaluate  # noqa: F401 - the same typing as ingest
 from fupin.reconcile.run import reconcile_month
@@ -30,11 +30,11 @@ from fupin.warehouse.schema import drops
 PERIOD_ENDS = {"2016H1": "2016-06", "2016Y": "2016-12", "2017H1": "2017-06", "2017Y": "2017-12", "2018H1": "2018-06", "2018Y": "2018-12"}
 
 
-def _frame(county, dataset: str, month: str) -> pd.DataFrame:
+def _frame(population, dataset: str, month: str) -> pd.DataFrame:
     from fupin.ingest.normalize import parser_for
 
     ds = contracts().datasets[dataset]
-    rows = render.rows(county, dataset, month)
+    rows = render.rows(population, dataset, month)
     data = {c.key: [None if r.get(c.key) is None else parser_for(c)(r[c.key])[0] for r in rows] for c in ds.columns}
     frame = typed(pd.DataFrame(data), ds.columns)
     return frame.assign(sheet="demo", row_no=range(2, len(frame) + 2))
@@ -42,7 +42,7 @@ def _frame(county, dataset: str, month: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def demo_warehouse(tmp_path_factory):
-    """The demo county's warehouse with every period scored: (county, url, results)."""
+    """The demo county's warehouse with every period scored: (population, url, results)."""
     import os
 
     root = tmp_path_factory.mktemp("assess")
@@ -51,7 +51,7 @@ def demo_warehouse(tmp_path_factory):
     from fupin.warehouse import db
 
     db.upgrade(url)
-    county = build_county(2016)
+    population = build_population(2016)
     wanted = {(d, m) for m in PERIOD_ENDS.values() for d in contracts().datasets}
     wanted |= {("registry", "2016-01")} | {("student_aid", m) for m in plan.months()}
     eng = engine(url)
@@ -59,7 +59,7 @@ def demo_warehouse(tmp_path_factory):
         for dataset, month in sorted(wanted):
             rec = load.FileRecord(f"{dataset}{month}".ljust(64, "0"), f"{dataset}{month}", contracts().datasets[dataset].source, "x",
                                   month, "xlsx", 0, "-", dt.datetime.fromisoformat(month + "-01"))
-            load.replace_month(conn, dataset, rec.source, month, _frame(county, dataset, month), rec)
+            load.replace_month(conn, dataset, rec.source, month, _frame(population, dataset, month), rec)
         ledger = []
         for month in plan.months():
             for source in contracts().sources:
@@ -75,19 +75,19 @@ def demo_warehouse(tmp_path_factory):
         reconcile_month(month, url=url)
         results[period] = assess_period(period, dt.date.fromisoformat(month_end(month).isoformat()), url=url)
     os.environ.pop("FUPIN_WAREHOUSE_URL")
-    return county, url, results
+    return population, url, results
 
 
 @pytest.fixture(scope="module")
 def assessed(demo_warehouse):
-    county, _, results = demo_warehouse
-    return county, results
+    population, _, results = demo_warehouse
+    return population, results
 
 
 @pytest.mark.slow
 def test_lagging_units_are_the_planted_ones_every_period(assessed):
-    county, results = assessed
-    expected = expected_assessment(county)
+    population, results = assessed
+    expected = expected_assessment(population)
     for period, result in results.items():
         missed = sorted([s.unit, s.indicator] for s in result.scores if s.status == "未达标")
         assert missed == expected[period]["missed"], period
@@ -95,8 +95,8 @@ def test_lagging_units_are_the_planted_ones_every_period(assessed):
 
 @pytest.mark.slow
 def test_year_end_actions_follow(assessed):
-    county, results = assessed
-    expected = expected_assessment(county)
+    population, results = assessed
+    expected = expected_assessment(population)
     for period in ("2016Y", "2017Y", "2018Y"):
         acts = results[period].actions
         assert sorted(a.unit for a in acts if a.action == "约谈") == expected[period]["interviews"], period
@@ -112,7 +112,7 @@ def test_reports_colour_the_laggards_and_carry_no_personal_data(assessed, tmp_pa
     from fupin.assess.report import write_reports
     from fupin.notify.notices import unit_name
 
-    county, results = assessed
+    population, results = assessed
     result = results["2017H1"].to_dict()
     paths = write_reports(result, tmp_path)
     wb = load_workbook(paths["workbook"])
@@ -121,7 +121,7 @@ def test_reports_colour_the_laggards_and_carry_no_personal_data(assessed, tmp_pa
     ws = wb["总览"]
     header = [c.value for c in ws[4]]
     col = next(i for i, h in enumerate(header, 1) if h and h.startswith("I07"))
-    lag = unit_name(county.scenarios["employment_lag_town"])
+    lag = unit_name(population.scenarios["employment_lag_town"])
     row = next(r for r in range(5, ws.max_row + 1) if ws.cell(row=r, column=1).value == lag)
     assert ws.cell(row=row, column=col).fill.fgColor.rgb.endswith("FFC7CE")
     ok_row = next(r for r in range(5, ws.max_row + 1) if ws.cell(row=r, column=1).value not in (lag, None)
@@ -132,13 +132,13 @@ def test_reports_colour_the_laggards_and_carry_no_personal_data(assessed, tmp_pa
     missed = list(wb["未达标明细"].iter_rows(min_row=4, values_only=True))
     assert any(r[0] == lag and r[1] == "I07" and isinstance(r[5], float) and r[5] > 0 and "/" in r[6] for r in missed), missed
     assert wb["总表"].freeze_panes == "A5" and wb["总表"].auto_filter.ref.startswith("A4:")
-    own = load_workbook(paths["units"][county.scenarios["employment_lag_town"]]["workbook"])
+    own = load_workbook(paths["units"][population.scenarios["employment_lag_town"]]["workbook"])
     assert own["总表"]["A1"].value.endswith(f"{lag}考核表") and "总览" not in own.sheetnames
-    assert paths["units"][county.scenarios["employment_lag_town"]]["workbook"].endswith(f"考核表_{lag}.xlsx")
+    assert paths["units"][population.scenarios["employment_lag_town"]]["workbook"].endswith(f"考核表_{lag}.xlsx")
     page = open(paths["html"], encoding="utf-8").read()
     assert "<svg" in page and lag in page and "td class='bad'" in page
     assert "目标" in page and "差 " in page and "name=\"viewport\"" in page and "reconciliation" not in page
-    chart = paths["units"][county.scenarios["employment_lag_town"]]["chart"]
+    chart = paths["units"][population.scenarios["employment_lag_town"]]["chart"]
     assert open(chart, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     id_like = re.compile(r"\d{17}[\dX]")
     for path in [paths["html"]]:
@@ -154,7 +154,7 @@ def test_a_period_where_every_unit_meets_every_target_still_sends_its_scorecard(
     to the poverty office and the leadership, and nothing else."""
     from airflow.dag_processing.dagbag import DagBag
 
-    county, url, results = demo_warehouse
+    population, url, results = demo_warehouse
     assert not [s for s in results["2016H1"].scores if s.status == "未达标"]
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
     dag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags")).dags["assessment"]

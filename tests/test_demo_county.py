@@ -8,8 +8,8 @@ import pytest
 
 from fupin.config import geography
 from fupin.demo import plan
-from fupin.demo.county import build_county
 from fupin.demo.generate import generate
+from fupin.demo.population import build_population
 from fupin.ingest.pipeline import evaluate
 
 MONTHS = ["2016-01", "2016-12", "2017-12", "2018-12"]
@@ -72,29 +72,29 @@ def test_manifest_states_the_census_and_plants_every_rule(generated):
 
 
 def test_every_rule_is_planted_over_the_campaign():
-    from fupin.demo.county import expected_findings
+    from fupin.demo.population import expected_findings
 
-    county = build_county(2016)
-    seen = {r for m in plan.months() for r, keys in expected_findings(county, m).items() if keys}
+    population = build_population(2016)
+    seen = {r for m in plan.months() for r, keys in expected_findings(population, m).items() if keys}
     assert seen == {"R1", "R2", "R3", "R4", "R5", "R6"}
-    modes = {e.target["mode"] for e in county.episodes if e.rule == "R5"}
+    modes = {e.target["mode"] for e in population.episodes if e.rule == "R5"}
     assert modes == {"digit", "swap", "homophone"}
 
 
 def test_same_seed_same_county_other_seed_other_county():
-    a, b, c = build_county(7), build_county(7), build_county(8)
-    ids = lambda county: [m.id_number for h in county.households for m in h.members]  # noqa: E731
+    a, b, c = build_population(7), build_population(7), build_population(8)
+    ids = lambda population: [m.id_number for h in population.households for m in h.members]  # noqa: E731
     assert ids(a) == ids(b)
     assert ids(a) != ids(c)
     assert [h.exit_month for h in a.households] == [h.exit_month for h in b.households]
 
 
 def test_scale_multiplies_the_county_with_the_same_shape():
-    county = build_county(2016, scale=2)
-    persons = [m.id_number for h in county.households for m in h.members]
+    population = build_population(2016, scale=2)
+    persons = [m.id_number for h in population.households for m in h.members]
     assert len(persons) == 2 * plan.TOTAL_PERSONS and len(set(persons)) == len(persons)
-    assert len({h.hid for h in county.households}) == 2 * plan.TOTAL_HOUSEHOLDS
-    assert sum(len(h.members) for h in county.households if h.exit_month <= "2016-12") == 2 * 2578
+    assert len({h.hid for h in population.households}) == 2 * plan.TOTAL_HOUSEHOLDS
+    assert sum(len(h.members) for h in population.households if h.exit_month <= "2016-12") == 2 * 2578
 
 
 def test_rejected_then_resent_file_and_late_files_are_in_the_drops(tmp_path):

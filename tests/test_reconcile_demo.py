@@ -7,7 +7,7 @@ import pytest
 
 from fupin.config import settings
 from fupin.demo import plan, render
-from fupin.demo.county import build_county, expected_findings
+from fupin.demo.population import build_population, expected_findings
 from fupin.reconcile.rules import reconcile
 
 
@@ -20,20 +20,20 @@ def _as_manifest(rule: str, key: str):
 
 
 @pytest.fixture(scope="module")
-def county():
-    return build_county(2016)
+def population():
+    return build_population(2016)
 
 
 @pytest.mark.slow
-def test_findings_equal_the_planted_set_every_month(county):
+def test_findings_equal_the_planted_set_every_month(population):
     cfg = settings()["reconciliation"]
     for month in plan.months():
-        reg = pd.DataFrame(render.rows(county, "registry", month))
-        dib = pd.DataFrame(render.rows(county, "dibao", month))
-        result = reconcile(reg, dib, month, poverty_standard=cfg["poverty_standard"], exit_threshold=cfg["exit_threshold"][int(month[:4])])
+        reg = pd.DataFrame(render.rows(population, "registry", month))
+        dib = pd.DataFrame(render.rows(population, "dibao", month))
+        result = reconcile(reg, dib, poverty_standard=cfg["poverty_standard"], exit_threshold=cfg["exit_threshold"][int(month[:4])])
         got = {r: sorted(_as_manifest(r, k) for k in result.findings.loc[result.findings["rule"] == r, "key"])
                for r in ("R1", "R2", "R3", "R4", "R5", "R6")}
-        assert got == expected_findings(county, month), month
+        assert got == expected_findings(population, month), month
 
 
 def test_the_deadline_run_reconciles_last_month_against_an_earlier_snapshot(tmp_path, sqlite_warehouse, people):

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from fupin.ids import check_digit
-from fupin.reconcile.rules import COUNTY, one_digit_apart, reconcile, sounds_alike_one_apart
+from fupin.reconcile.rules import one_digit_apart, reconcile, sounds_alike_one_apart
+from fupin.vocab import COUNTY_TOTAL
 
 
 def pid(birth: str, seq: str) -> str:
@@ -32,7 +33,7 @@ def dibao(*rows: dict) -> pd.DataFrame:
 
 
 def run(reg: pd.DataFrame, dib: pd.DataFrame, year_threshold: float = 7101):
-    return reconcile(reg, dib, "2017-06", poverty_standard=4000, exit_threshold=year_threshold)
+    return reconcile(reg, dib, poverty_standard=4000, exit_threshold=year_threshold)
 
 
 def keys(result, rule: str) -> list[str]:
@@ -52,7 +53,7 @@ def test_r1_one_finding_per_household_with_a_member_off_dibao_or_suspended():
                 {"dibao_card_no": "DB2", "id_number": B1, "name": "李三"})
     r = run(reg, dib)
     assert keys(r, "R1") == ["4402240000000001"]
-    rate = r.rates[(r.rates["kind"] == "应保尽保率") & (r.rates["town"] == COUNTY)].iloc[0]
+    rate = r.rates[(r.rates["kind"] == "应保尽保率") & (r.rates["town"] == COUNTY_TOTAL)].iloc[0]
     assert (rate.numerator, rate.denominator) == (1, 2)
 
 
@@ -66,7 +67,7 @@ def test_r2_per_person_in_force_under_the_standard_not_registered():
                 {"dibao_card_no": "DB9", "id_number": C1, "name": "赵五", "income_per_capita": 4500.0})
     r = run(registry({"id_number": A1, "name": "王大", "labor_capacity": "有劳动能力"}), dib)
     assert keys(r, "R2") == [B1]
-    rate = r.rates[(r.rates["kind"] == "应扶尽扶率") & (r.rates["town"] == COUNTY)].iloc[0]
+    rate = r.rates[(r.rates["kind"] == "应扶尽扶率") & (r.rates["town"] == COUNTY_TOTAL)].iloc[0]
     assert (rate.numerator, rate.denominator) == (0, 1)
 
 

@@ -34,6 +34,7 @@ def _redact(url: str) -> str:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from fupin.ingest.inbox import ensure_folders
     from fupin.ingest.pipeline import ingest_files
+    from fupin.vocab import DropStatus
     from fupin.warehouse import db
 
     missing = [f for f in args.files if not Path(f).is_file()]
@@ -52,7 +53,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"{Path(f).name}: ingest failed ({type(exc).__name__}); the file is kept in work/ and taken again by the next run",
                   file=sys.stderr)
     _print_receipts(receipts, args.json)
-    return 0 if not failed and all(r.status != "rejected" for r in receipts) else 1
+    return 0 if not failed and all(r.status != DropStatus.REJECTED for r in receipts) else 1
 
 
 def _print_receipts(receipts: list, as_json: bool) -> None:
@@ -64,6 +65,7 @@ def _print_receipts(receipts: list, as_json: bool) -> None:
 def cmd_inbox(args: argparse.Namespace) -> int:
     from fupin.ingest.tasks import ingest_inbox
     from fupin.receipts import Receipt
+    from fupin.vocab import DropStatus
 
     out = ingest_inbox()
     receipts = [Receipt(**r) for r in out if r.get("status") != "failed"]
@@ -73,7 +75,7 @@ def cmd_inbox(args: argparse.Namespace) -> int:
         print(f"{f['source']}: ingest failed ({f['error']}); the file is kept in work/ and taken again by the next run", file=sys.stderr)
     if not out:
         print("no file to ingest", file=sys.stderr)
-    return 1 if failures or any(r.status == "rejected" for r in receipts) else 0
+    return 1 if failures or any(r.status == DropStatus.REJECTED for r in receipts) else 0
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -118,8 +120,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from fupin.reconcile.rules import COUNTY, RULES
+    from fupin.reconcile.rules import RULES
     from fupin.reconcile.run import NotReady, reconcile_month
+    from fupin.vocab import COUNTY_TOTAL
     from fupin.warehouse import db
 
     db.upgrade()
@@ -139,7 +142,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     for rule, (name, _, _) in RULES.items():
         print(f"  {rule} {name}: {s.counts[rule]} (new {s.new[rule]}, persisting {s.persisting[rule]}, resolved {s.resolved[rule]})")
     for kind, by_town in s.rates.items():
-        value = by_town.get(COUNTY)
+        value = by_town.get(COUNTY_TOTAL)
         print(f"  {kind}: {'—' if value is None else f'{value:.2%}'}")
     print(f"  escalated (3+ months): {s.escalated}")
     return 0
@@ -147,6 +150,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     from fupin.notify.outbox import notices, problems, resend, send_pending
+    from fupin.vocab import NoticeStatus
     from fupin.warehouse import db
 
     db.upgrade()
@@ -160,7 +164,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     rows = notices() if args.all else problems()
     for n in rows:
         error = f"  last error: {n.last_error}" if n.last_error else ""
-        hint = "  (interrupted after it was handed over: check with the recipients, then --resend)" if n.status == "sending" else ""
+        hint = "  (interrupted after it was handed over: check with the recipients, then --resend)" if n.status == NoticeStatus.SENDING else ""
         print(f"{n.status:<8} {n.kind}/{n.period}/{n.unit}  attempts {n.attempts}  {n.subject}{error}{hint}")
     if not rows:
         print("outbox: nothing failed or stuck" if not args.all else "outbox is empty")
@@ -177,6 +181,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_assess(args: argparse.Namespace) -> int:
     from fupin.assess.run import BadPeriod, assess_period
     from fupin.notify.notices import show, unit_name
+    from fupin.vocab import ScoreStatus
     from fupin.warehouse import db
 
     db.upgrade()
@@ -197,7 +202,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     for unit in dict.fromkeys(s.unit for s in result.scores):
         print(f"  {unit_name(unit)} ({unit})")
         for s in (s for s in result.scores if s.unit == unit):
-            mark = "" if s.status == "达标" else "  <-- " + (s.reason or "未达标")
+            mark = "" if s.status == ScoreStatus.MET else "  <-- " + (s.reason or ScoreStatus.MISSED)
             print(f"    {s.indicator} {show(s.indicator, s.value):>12} target {s.compare} {show(s.indicator, s.target):<10} {s.status}{mark}")
     print("actions:" if result.actions else "actions: none")
     for a in result.actions:

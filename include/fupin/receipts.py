@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 from fupin.calendar import month_label, time_label
@@ -17,22 +16,13 @@ from fupin.config import contracts
 from fupin.export import finish_sheet, set_cell
 from fupin.ingest.reader import RawSheet
 from fupin.validate.issues import Issue, amount
-
-
-class Status(StrEnum):
-    """What became of a drop (报送结果)."""
-
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    DUPLICATE = "duplicate"  # the same bytes are the month's data already
-    SUPERSEDED = "superseded"  # valid, but a file dropped later holds the month
-
+from fupin.vocab import DropStatus
 
 STATUS_TEXT = {
-    "accepted": "已通过，数据已入库",
-    "rejected": "未通过，本文件的数据未入库",
-    "duplicate": "与已收到的文件完全相同，未重复入库",
-    "superseded": "已通过校验，但同月已有更新的文件，未替换数据",
+    DropStatus.ACCEPTED: "已通过，数据已入库",
+    DropStatus.REJECTED: "未通过，本文件的数据未入库",
+    DropStatus.DUPLICATE: "与已收到的文件完全相同，未重复入库",
+    DropStatus.SUPERSEDED: "已通过校验，但同月已有更新的文件，未替换数据",
 }
 TEXT_LIMIT = 300  # issues listed in the text; all of them stay in the JSON and the workbook
 
@@ -42,7 +32,7 @@ class Receipt:
     file: str
     source: str
     month: str | None
-    status: str  # accepted | rejected | duplicate | superseded
+    status: str  # a DropStatus
     sha256: str
     drop_id: str
     format: str | None = None
@@ -117,7 +107,7 @@ def error_summary(r: Receipt) -> str:
 
 
 def _threshold_line(r: Receipt) -> str | None:
-    if r.status != Status.REJECTED or not r.error_rows:
+    if r.status != DropStatus.REJECTED or not r.error_rows:
         return None
     if r.error_threshold <= 0:
         return "本单位的报表不允许有错误行，须全部改正后重新报送整个文件。"

@@ -1,7 +1,7 @@
 """Indicators I01–I19 (docs/spec/assessment.md) as pure functions of the period's data.
 
 Every formula takes the `Inputs` of a period and returns one `Measure` per town code and one
-for the county (`COUNTY`), or one per source for I19. A formula whose data is missing returns
+for the county (`COUNTY_TOTAL`), or one per source for I19. A formula whose data is missing returns
 nothing: the scorer then marks its units 未达标 with the reason 无数据.
 """
 
@@ -16,9 +16,8 @@ from fupin.assess.targets import h1_target, largest_remainder
 from fupin.calendar import current as calendar
 from fupin.calendar import month_label
 from fupin.config import geography
+from fupin.vocab import COUNTY_TOTAL, LABOR_CAPABLE, SUBMITTED
 
-COUNTY = "county"
-CAPABLE = ("有劳动能力", "部分丧失劳动能力")
 COMPULSORY = ("小学", "初中")
 
 
@@ -74,7 +73,7 @@ def shares(frame: pd.DataFrame, ok: pd.Series) -> dict[str, Measure]:
     for code in town_codes().values():
         part = f[f["town_code"] == code]
         out[code] = _ratio(int(part["ok"].sum()), len(part))
-    out[COUNTY] = _ratio(int(f["ok"].sum()), len(f))
+    out[COUNTY_TOTAL] = _ratio(int(f["ok"].sum()), len(f))
     return out
 
 
@@ -82,7 +81,7 @@ def counts(frame: pd.DataFrame) -> dict[str, Measure]:
     """How many rows, per town code and for the county (a count indicator's value)."""
     per_town = _with_codes(frame)["town_code"].value_counts().to_dict()
     out = {code: Measure(per_town.get(code, 0), 1, float(per_town.get(code, 0))) for code in town_codes().values()}
-    out[COUNTY] = Measure(len(frame), 1, float(len(frame)))
+    out[COUNTY_TOTAL] = Measure(len(frame), 1, float(len(frame)))
     return out
 
 
@@ -96,7 +95,7 @@ def _need(inputs: Inputs, *datasets: str) -> bool:
 
 def _capable_households(reg: pd.DataFrame) -> pd.DataFrame:
     """Registry households with a labour-capable member: household_id, town."""
-    capable = reg["labor_capacity"].isin(CAPABLE).groupby(reg["household_id"]).any()
+    capable = reg["labor_capacity"].isin(LABOR_CAPABLE).groupby(reg["household_id"]).any()
     heads = reg.drop_duplicates("household_id").set_index("household_id")
     return heads.loc[capable[capable].index, ["town"]].reset_index()
 
@@ -122,7 +121,7 @@ def exit_targets(cumulative: dict[int, int], first_registry: pd.DataFrame, perio
     half = not calendar().year_end(period)
     town = {k: h1_target(prev[k], end[k]) for k in weights} if half else end
     county = h1_target(cumulative.get(year - 1, 0), cumulative[year]) if half else cumulative[year]
-    return {**town, COUNTY: county}
+    return {**town, COUNTY_TOTAL: county}
 
 
 def exit_quality(inputs: Inputs) -> dict[str, Measure] | None:
@@ -145,12 +144,12 @@ def capable_income(inputs: Inputs) -> dict[str, Measure] | None:
     if not _need(inputs, "registry"):
         return None
     reg = _with_codes(inputs.frames["registry"])
-    cap = reg[reg["labor_capacity"].isin(CAPABLE)]
+    cap = reg[reg["labor_capacity"].isin(LABOR_CAPABLE)]
     out = {}
     for code in town_codes().values():
         part = cap.loc[cap["town_code"] == code, "income_per_capita"]
         out[code] = Measure(float(part.sum()), len(part), None if part.empty else float(part.mean()))
-    out[COUNTY] = Measure(float(cap["income_per_capita"].sum()), len(cap), None if cap.empty else float(cap["income_per_capita"].mean()))
+    out[COUNTY_TOTAL] = Measure(float(cap["income_per_capita"].sum()), len(cap), None if cap.empty else float(cap["income_per_capita"].mean()))
     return out
 
 
@@ -172,7 +171,7 @@ def _rate(inputs: Inputs, kind: str) -> dict[str, Measure] | None:
     codes = town_codes()
     out = {code: Measure(0, 0, None) for code in codes.values()}
     for r in inputs.rates[inputs.rates["kind"] == kind].itertuples(index=False):
-        key = COUNTY if r.town == "全县" else codes.get(r.town)
+        key = COUNTY_TOTAL if r.town == COUNTY_TOTAL else codes.get(r.town)
         if key:
             out[key] = _ratio(r.numerator, r.denominator)
     return out
@@ -297,7 +296,7 @@ def tap_water(inputs: Inputs) -> dict[str, Measure] | None:
     for code in town_codes().values():
         part = f[f["town_code"] == code]
         out[code] = _ratio(float(part["households_tap"].sum()), float(part["households_total"].sum()))
-    out[COUNTY] = _ratio(float(f["households_tap"].sum()), float(f["households_total"].sum()))
+    out[COUNTY_TOTAL] = _ratio(float(f["households_tap"].sum()), float(f["households_total"].sum()))
     return out
 
 
@@ -310,7 +309,7 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
         return None
     cal = calendar()
     assessed = inputs.period_months[:-1]
-    accepted = inputs.drops[inputs.drops["status"].isin(["accepted", "superseded"])]
+    accepted = inputs.drops[inputs.drops["status"].isin(SUBMITTED)]
     out = {}
     for source in contracts().sources:
         mine = accepted[accepted["source"] == source]

@@ -15,6 +15,7 @@ from fupin.assess.indicators import Inputs
 from fupin.assess.score import Action, Score, decide_actions, score_period
 from fupin.calendar import BadPeriod, current, months
 from fupin.config import assessment, contracts
+from fupin.vocab import ScoreStatus
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import (
     assessment_actions,
@@ -44,7 +45,7 @@ class Assessment:
 
     @property
     def lagging(self) -> list[str]:
-        return sorted({s.unit for s in self.scores if s.status == "未达标"})
+        return sorted({s.unit for s in self.scores if s.status == ScoreStatus.MISSED})
 
 
 def _latest(conn: Connection, dataset: str, upto: str) -> str | None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
-from fupin.assess.indicators import COUNTY, FORMULAS, Inputs, exit_targets, town_codes
-
-MET, MISSED = "达标", "未达标"
+from fupin.assess.indicators import FORMULAS, Inputs, exit_targets, town_codes
+from fupin.vocab import COUNTY_TOTAL, ActionKind, ScoreStatus
 
 
 @dataclass
@@ -68,8 +67,8 @@ def _units(ind: dict) -> list[tuple[str, str]]:
         return [(s, s) for s in contracts().sources]
     county_unit = ind["owner"] if ind["owner"] != "town" else ind.get("lead", "poverty_office")
     if ind["level"] == "county":
-        return [(COUNTY, county_unit)]
-    return [(code, code) for code in town_codes().values()] + [(COUNTY, county_unit)]
+        return [(COUNTY_TOTAL, county_unit)]
+    return [(code, code) for code in town_codes().values()] + [(COUNTY_TOTAL, county_unit)]
 
 
 def _met(value: float, target: float, compare: str) -> bool:
@@ -85,16 +84,16 @@ def score_period(inputs: Inputs, indicators: list[dict]) -> list[Score]:
         for key, unit in _units(ind):
             target = _target(ind, inputs, key)
             if measures is None or target is None:
-                out.append(Score(ind["id"], ind["name"], unit, None, None, None, target or 0.0, ind["compare"], MISSED, "无数据"))
+                out.append(Score(ind["id"], ind["name"], unit, None, None, None, target or 0.0, ind["compare"], ScoreStatus.MISSED, "无数据"))
                 continue
             m = measures.get(key)
             if m is None or m.value is None:
                 out.append(Score(ind["id"], ind["name"], unit, m.numerator if m else 0, m.denominator if m else 0, None,
-                                 target, ind["compare"], MET, "无考核对象"))
+                                 target, ind["compare"], ScoreStatus.MET, "无考核对象"))
                 continue
-            status = MET if _met(m.value, target, ind["compare"]) else MISSED
+            status = ScoreStatus.MET if _met(m.value, target, ind["compare"]) else ScoreStatus.MISSED
             out.append(Score(ind["id"], ind["name"], unit, m.numerator, m.denominator, m.value, target, ind["compare"], status,
-                             m.note if status == MISSED else ""))
+                             m.note if status == ScoreStatus.MISSED else ""))
     return out
 
 
@@ -104,19 +103,19 @@ def decide_actions(period: str, scores: list[Score], previous: list[Score], run_
     before this one too."""
     missed: dict[str, list[str]] = {}
     for s in scores:
-        if s.status == MISSED:
+        if s.status == ScoreStatus.MISSED:
             missed.setdefault(s.unit, []).append(s.indicator)
-    before = {(s.unit, s.indicator) for s in previous if s.status == MISSED}
+    before = {(s.unit, s.indicator) for s in previous if s.status == ScoreStatus.MISSED}
     towns = set(town_codes().values())
     actions: list[Action] = []
     from fupin.calendar import current
 
     year_end = current().year_end(period)
     for unit, inds in sorted(missed.items()):
-        actions.append(Action(unit, "通报", sorted(inds)))
+        actions.append(Action(unit, ActionKind.NOTICE, sorted(inds)))
         if not year_end:
             continue
-        actions.append(Action(unit, "限期整改", sorted(inds), run_date + dt.timedelta(days=rectification_days)))
+        actions.append(Action(unit, ActionKind.RECTIFY, sorted(inds), run_date + dt.timedelta(days=rectification_days)))
         reasons = []
         if unit in towns and "I01" in inds:
             reasons.append("未完成年度脱贫任务")
@@ -125,5 +124,5 @@ def decide_actions(period: str, scores: list[Score], previous: list[Score], run_
             names = {x.indicator: x.name for x in scores}
             reasons.append("连续两次考核未达标：" + "、".join(f"{i} {names.get(i, '')}".strip() for i in repeated))
         if reasons:
-            actions.append(Action(unit, "约谈", sorted(set(inds) & ({"I01"} | set(repeated))), reason="；".join(reasons)))
+            actions.append(Action(unit, ActionKind.INTERVIEW, sorted(set(inds) & ({"I01"} | set(repeated))), reason="；".join(reasons)))
     return actions

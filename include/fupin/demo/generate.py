@@ -22,7 +22,7 @@ from pathlib import Path
 from fupin.calendar import next_month
 from fupin.config import contracts
 from fupin.demo import plan, render
-from fupin.demo.county import County, build_county, expected_findings
+from fupin.demo.population import Population, build_population, expected_findings
 from fupin.demo.writers import SheetSpec, dataset_sheet, write, write_csv_stream
 
 LATE = {("water", "2017-03"): 18, ("water", "2017-04"): 17}  # day of the next month the file arrives
@@ -47,30 +47,31 @@ def _title(source: str, month: str, what: str) -> tuple[str, str]:
     return f"仁化县{_label(month, 'cn')}{what}", f"填报单位：{label}（盖章）"
 
 
-def _sheet(county: County, dataset: str, month: str, titled: bool = True, footer: bool = True) -> SheetSpec:
+def _sheet(population: Population, dataset: str, month: str, titled: bool = True, footer: bool = True) -> SheetSpec:
     ds = contracts().datasets[dataset]
     title, unit = _title(ds.source, month, ds.title + "情况表") if titled else (None, None)
-    return dataset_sheet(ds, render.rows(county, dataset, month), title=title, unit_line=unit, footer=footer)
+    return dataset_sheet(ds, render.rows(population, dataset, month), title=title, unit_line=unit, footer=footer)
 
 
-def files_for(county: County, source: str, month: str) -> list[tuple[str, list[SheetSpec], str]]:
+def files_for(population: Population, source: str, month: str) -> list[tuple[str, list[SheetSpec], str]]:
     """(file name, sheets, csv encoding) of what `source` sends for `month`."""
     if source == "poverty_office":
-        return [(f"扶贫办_建档立卡_{_label(month, 'cn')}.xlsx", [_sheet(county, "registry", month)], "")]
+        return [(f"扶贫办_建档立卡_{_label(month, 'cn')}.xlsx", [_sheet(population, "registry", month)], "")]
     if source == "civil_affairs":
-        return [(f"民政局低保名册_{_label(month, 'compact')}.xls", [_sheet(county, "dibao", month, footer=False)], "")]
+        return [(f"民政局低保名册_{_label(month, 'compact')}.xls", [_sheet(population, "dibao", month, footer=False)], "")]
     if source == "agriculture":
-        return [(f"农业局_{_label(month, 'dash')}.xlsx", [_sheet(county, "industry", month), _sheet(county, "cooperative", month, footer=False)], "")]
+        return [(f"农业局_{_label(month, 'dash')}.xlsx", [_sheet(population, "industry", month), _sheet(population, "cooperative", month, footer=False)], "")]
     if source == "hrss":
-        return [(f"人社局就业培训_{_label(month, 'compact')}.csv", [_sheet(county, "employment", month, titled=False, footer=False)], "gbk")]
+        return [(f"人社局就业培训_{_label(month, 'compact')}.csv", [_sheet(population, "employment", month, titled=False, footer=False)], "gbk")]
     if source == "health":
-        return [(f"卫计局_{_label(month, 'cn')}.xlsx", [_sheet(county, "medical", month), _sheet(county, "clinic", month, footer=False)], "")]
+        return [(f"卫计局_{_label(month, 'cn')}.xlsx", [_sheet(population, "medical", month), _sheet(population, "clinic", month, footer=False)], "")]
     if source == "education":
-        return [(f"教育局_{_label(month, 'under')}.xlsx", [_sheet(county, "student_aid", month), _sheet(county, "teacher_subsidy", month, footer=False)], "")]
+        return [(f"教育局_{_label(month, 'under')}.xlsx",
+                 [_sheet(population, "student_aid", month), _sheet(population, "teacher_subsidy", month, footer=False)], "")]
     if source == "water":
         if month < "2017-01":
-            return [(f"水务局_{_label(month, 'cn')}.csv", [_sheet(county, "water_supply", month, titled=False, footer=False)], "utf-8-sig")]
-        return [(f"水务局_{_label(month, 'cn')}.xlsx", [_sheet(county, "water_supply", month)], "")]
+            return [(f"水务局_{_label(month, 'cn')}.csv", [_sheet(population, "water_supply", month, titled=False, footer=False)], "utf-8-sig")]
+        return [(f"水务局_{_label(month, 'cn')}.xlsx", [_sheet(population, "water_supply", month)], "")]
     raise KeyError(source)
 
 
@@ -90,21 +91,21 @@ def _drop_time(rng: random.Random, source: str, month: str) -> dt.datetime:
     return dt.datetime(int(nxt[:4]), int(nxt[5:]), day, rng.randrange(8, 18), rng.randrange(60))
 
 
-def write_month(county: County, month: str, root: Path, rng: random.Random) -> list[Drop]:
+def write_month(population: Population, month: str, root: Path, rng: random.Random) -> list[Drop]:
     drops: list[Drop] = []
     for source in contracts().sources:
-        if county.scale > 1:  # province scale: a streamed CSV of the mandatory dataset, fast and lean
+        if population.scale > 1:  # province scale: a streamed CSV of the mandatory dataset, fast and lean
             ds = contracts().of_source(source)[0]
             path = write_csv_stream(root / "drops" / month / source / f"{ds.name}_{_label(month, 'compact')}.csv", ds,
-                                    render.iter_rows(county, ds.name, month))
+                                    render.iter_rows(population, ds.name, month))
             when = _drop_time(rng, source, month)
             os.utime(path, (when.timestamp(), when.timestamp()))
             drops.append(Drop(source, month, path, when))
             continue
-        for name, sheets, encoding in files_for(county, source, month):
+        for name, sheets, encoding in files_for(population, source, month):
             when = _drop_time(rng, source, month)
             folder = root / "drops" / month / source
-            if (source, month) == RESENT and county.scale == 1:
+            if (source, month) == RESENT and population.scale == 1:
                 first = write(folder / f"{Path(name).stem}_初报{Path(name).suffix}", _with_errors(sheets), encoding=encoding or "utf-8")
                 early = when.replace(day=5, hour=9)
                 os.utime(first, (early.timestamp(), early.timestamp()))
@@ -116,23 +117,23 @@ def write_month(county: County, month: str, root: Path, rng: random.Random) -> l
     return drops
 
 
-def census(county: County, month: str = plan.FIRST_MONTH) -> dict:
+def census(population: Population, month: str = plan.FIRST_MONTH) -> dict:
     """The seed's numbers as the county holds them (for the manifest and the tests)."""
     kinds = {"A": "poor_village_capable", "B": "other_capable", "C": "no_capacity"}
-    out = {"households": len(county.households), "persons": sum(len(h.members) for h in county.households)}
+    out = {"households": len(population.households), "persons": sum(len(h.members) for h in population.households)}
     for k, key in kinds.items():
-        hs = [h for h in county.households if h.kind == k]
+        hs = [h for h in population.households if h.kind == k]
         out[key] = {"households": len(hs), "persons": sum(len(h.members) for h in hs)}
     out["exits_cumulative"] = {
-        str(y): sum(len(h.members) for h in county.households if h.exit_month and h.exit_month <= f"{y}-12") for y in (2016, 2017, 2018)
+        str(y): sum(len(h.members) for h in population.households if h.exit_month and h.exit_month <= f"{y}-12") for y in (2016, 2017, 2018)
     }
     return out
 
 
-def expected_assessment(county: County) -> dict:
+def expected_assessment(population: Population) -> dict:
     """What the assessment must find on this county: (unit, indicator) missed per period, and
     the interviews (约谈) at year end. Every other unit meets every target, by construction."""
-    s = county.scenarios
+    s = population.scenarios
     late_months = sorted(m for (_, m) in LATE)
     return {
         "2016H1": {"missed": [], "interviews": []},
@@ -146,14 +147,14 @@ def expected_assessment(county: County) -> dict:
     }
 
 
-def manifest(county: County, months: list[str], drops: list[Drop]) -> dict:
-    s = county.scenarios
+def manifest(population: Population, months: list[str], drops: list[Drop]) -> dict:
+    s = population.scenarios
     return {
-        "seed": county.seed,
-        "scale": county.scale,
+        "seed": population.seed,
+        "scale": population.scale,
         "months": months,
-        "census_2016_01": census(county),
-        "findings": {m: expected_findings(county, m) for m in months},
+        "census_2016_01": census(population),
+        "findings": {m: expected_findings(population, m) for m in months},
         "scenarios": {
             "exit_task_missed": {"period": "2017Y", "town_code": s["exit_lag_town"], "shortfall": s["exit_plan"]["shortfall"]},
             "exit_task_exceeded": {"period": "2017Y", "town_code": s["exit_extra_town"]},
@@ -163,19 +164,19 @@ def manifest(county: County, months: list[str], drops: list[Drop]) -> dict:
             "rejected_then_resent": {"source": RESENT[0], "month": RESENT[1]},
         },
         "exit_targets": s["exit_plan"]["targets"],
-        "expected_assessment": expected_assessment(county),
+        "expected_assessment": expected_assessment(population),
         "drops": [{"source": d.source, "month": d.month, "file": str(d.path), "dropped_at": d.dropped_at.isoformat()} for d in drops],
     }
 
 
 READY = ".ready"
-_COUNTY: County | None = None  # shared with forked workers, never pickled
+_POPULATION: Population | None = None  # shared with forked workers, never pickled
 
 
 def _write(args: tuple[str, Path, int]) -> list[Drop]:
     month, root, seed = args
-    assert _COUNTY is not None
-    return write_month(_COUNTY, month, root, random.Random(f"{seed}-{month}"))
+    assert _POPULATION is not None
+    return write_month(_POPULATION, month, root, random.Random(f"{seed}-{month}"))
 
 
 def _default_signals() -> None:
@@ -208,9 +209,9 @@ def worker_pool(workers: int) -> Iterator[multiprocessing.pool.Pool]:
 def generate(root: Path, seed: int = 2016, scale: int = 1, months: list[str] | None = None, progress=None,
              workers: int | None = None) -> dict:
     """Write every month's files (in parallel: months are independent) and the manifest."""
-    global _COUNTY
+    global _POPULATION
     months = months or plan.months()
-    county = _COUNTY = build_county(seed, scale)
+    population = _POPULATION = build_population(seed, scale)
     workers = workers or min(2, os.cpu_count() or 1, len(months))
     jobs = [(m, root, seed) for m in months]
     drops: list[Drop] = []
@@ -228,7 +229,7 @@ def generate(root: Path, seed: int = 2016, scale: int = 1, months: list[str] | N
     else:
         for month, job in zip(months, jobs, strict=True):
             finished(month, _write(job))
-    data = manifest(county, months, drops)
+    data = manifest(population, months, drops)
     root.mkdir(parents=True, exist_ok=True)
     (root / "drops" / "manifest.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return data

@@ -1,4 +1,4 @@
-"""Render any month of any dataset from the county, planted discrepancies included.
+"""Render any month of any dataset from the population, planted discrepancies included.
 
 Rows are dicts keyed by contract key, with values as clerks type them.
 """
@@ -6,13 +6,13 @@ Rows are dicts keyed by contract key, with values as clerks type them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 import math
 import zlib
+from collections.abc import Iterator
 
 from fupin.config import geography
 from fupin.demo import plan
-from fupin.demo.county import SCHOOL_STAGE, County, DibaoFamily, Household, Member, _level, exited, income, interpolate
+from fupin.demo.population import SCHOOL_STAGE, DibaoFamily, Household, Member, Population, _level, exited, income, interpolate
 
 HELPERS = "张建国 李卫东 王志强 陈国华 刘永红 黄伟明 赵德胜 周文军 吴海燕 郑晓峰".split()
 EMPLOYERS = ["丹霞山景区管理处", "韶关市某制衣厂", "仁化县城建公司", "东莞某电子厂", "广州某物流公司", "村保洁公益岗"]
@@ -30,20 +30,20 @@ YEAR_SHARE = {
 TEACHER_SUBSIDY = {2016: 950.0, 2017: 1050.0, 2018: 1150.0}
 
 
-def _episodes(county: County, rule: str, month: str) -> list[dict]:
-    return [e.target for e in county.episodes if e.rule == rule and e.active(month)]
+def _episodes(population: Population, rule: str, month: str) -> list[dict]:
+    return [e.target for e in population.episodes if e.rule == rule and e.active(month)]
 
 
-def employment_coverage(county: County, h: Household, month: str) -> float:
-    if h.town_code == county.scenarios["employment_lag_town"] and "2017-04" <= month <= "2017-06":
+def employment_coverage(population: Population, h: Household, month: str) -> float:
+    if h.town_code == population.scenarios["employment_lag_town"] and "2017-04" <= month <= "2017-06":
         return 0.68
     return interpolate(EMPLOYMENT, month)
 
 
-def registry(county: County, month: str) -> Iterator[dict]:
-    low = {t["household"] for t in _episodes(county, "R6", month)}
+def registry(population: Population, month: str) -> Iterator[dict]:
+    low = {t["household"] for t in _episodes(population, "R6", month)}
     threshold = plan.EXIT_THRESHOLD[int(month[:4])]
-    for h in county.households:
+    for h in population.households:
         inc = threshold - 300.0 if h.hid in low else income(h, month)
         done = exited(h, month)
         helper = HELPERS[int(h.hid[-3:]) % len(HELPERS)]
@@ -65,13 +65,13 @@ def _dibao_row(card: str, m: Member, f: DibaoFamily, inc: float, *, name: str | 
     }
 
 
-def dibao(county: County, month: str) -> Iterator[dict]:
-    missing = {t["member"] for t in _episodes(county, "R1", month)}
-    poor_income_cards = {t["card"] for t in _episodes(county, "R2", month)}
-    changed = {t["person"]: t for t in _episodes(county, "R3", month)}
-    merged = {t["absorbed"]: t["card"] for t in _episodes(county, "R4", month) if t["kind"] == "card"}
-    moved = {t["moved"]: t["new_card"] for t in _episodes(county, "R4", month) if t["kind"] == "household"}
-    for f in county.dibao:
+def dibao(population: Population, month: str) -> Iterator[dict]:
+    missing = {t["member"] for t in _episodes(population, "R1", month)}
+    poor_income_cards = {t["card"] for t in _episodes(population, "R2", month)}
+    changed = {t["person"]: t for t in _episodes(population, "R3", month)}
+    merged = {t["absorbed"]: t["card"] for t in _episodes(population, "R4", month) if t["kind"] == "card"}
+    moved = {t["moved"]: t["new_card"] for t in _episodes(population, "R4", month) if t["kind"] == "household"}
+    for f in population.dibao:
         if f.household is not None:
             inc = income(f.household, month)
             card = merged.get(f.card, f.card)
@@ -89,14 +89,14 @@ def dibao(county: County, month: str) -> Iterator[dict]:
                 village=change.get("value") if change.get("field") == "village" else None,
                 status="停保" if stopped else "在保",
             )
-    for t in _episodes(county, "R5", month):
+    for t in _episodes(population, "R5", month):
         fake = Member(t["dibao_id"], t["name"], "户主", dt.date.fromisoformat(t["birth"]), "无劳动能力")
         fam = DibaoFamily(t["card"], t["town"], t["village"], [fake], 4500.0, 260.0, dt.date(2016, 1, 1))
         yield _dibao_row(t["card"], fake, fam, 4500.0)
 
 
-def industry(county: County, month: str) -> Iterator[dict]:
-    for h in county.households:
+def industry(population: Population, month: str) -> Iterator[dict]:
+    for h in population.households:
         if not h.capable:
             continue
         head = h.members[0]
@@ -113,24 +113,24 @@ def plan_mode(h: Household) -> str:
     return ["公司+农户", "土地入股", "资金入股", "务工", "合作社", "自主经营"][int(h.hid[-2:]) % 6]
 
 
-def _poor_villages_share(county: County, key: str, month: str) -> list:
-    poor = sorted((v for v in geography().villages if v.is_poor), key=lambda v: (zlib.crc32(f"{county.seed}{key}{v.code}".encode()), v.code))
+def _poor_villages_share(population: Population, key: str, month: str) -> list:
+    poor = sorted((v for v in geography().villages if v.is_poor), key=lambda v: (zlib.crc32(f"{population.seed}{key}{v.code}".encode()), v.code))
     share = YEAR_SHARE[key][int(month[:4])]
     n = math.ceil(share * len(poor))
     return [(v, i < n) for i, v in enumerate(poor)]
 
 
-def cooperative(county: County, month: str) -> list[dict]:
+def cooperative(population: Population, month: str) -> list[dict]:
     return [{"town": v.town, "village": v.name, "coop_name": f"仁化县{v.name}种养专业合作社", "households_driven": 8 + len(v.name)}
-            for v, has in _poor_villages_share(county, "cooperative", month) if has]
+            for v, has in _poor_villages_share(population, "cooperative", month) if has]
 
 
-def employment(county: County, month: str) -> Iterator[dict]:
+def employment(population: Population, month: str) -> Iterator[dict]:
     first_half = int(month[5:]) <= 6
-    for h in county.households:
+    for h in population.households:
         if not h.capable:
             continue
-        covered = h.employ_rank < employment_coverage(county, h, month)
+        covered = h.employ_rank < employment_coverage(population, h, month)
         for i, m in enumerate(h.members):
             if m.labor == "无劳动能力":
                 continue
@@ -148,9 +148,9 @@ def employment(county: County, month: str) -> Iterator[dict]:
             }
 
 
-def medical(county: County, month: str) -> Iterator[dict]:
+def medical(population: Population, month: str) -> Iterator[dict]:
     moy = int(month[5:])
-    for h in county.households:
+    for h in population.households:
         for m in h.members:
             sick = int(m.id_number[-4:-1]) % 7 == 0
             cost = float(800 * moy) if sick else 0.0
@@ -160,8 +160,8 @@ def medical(county: County, month: str) -> Iterator[dict]:
             }
 
 
-def clinic(county: County, month: str) -> list[dict]:
-    return [{"town": v.town, "village": v.name, "clinic_standard": "是" if ok else "否"} for v, ok in _poor_villages_share(county, "clinic", month)]
+def clinic(population: Population, month: str) -> list[dict]:
+    return [{"town": v.town, "village": v.name, "clinic_standard": "是" if ok else "否"} for v, ok in _poor_villages_share(population, "clinic", month)]
 
 
 def age(m: Member, month: str) -> int:
@@ -169,8 +169,8 @@ def age(m: Member, month: str) -> int:
     return d.year - m.birth.year - ((d.month, 1) < (m.birth.month, m.birth.day))
 
 
-def student_aid(county: County, month: str) -> Iterator[dict]:
-    for h in county.households:
+def student_aid(population: Population, month: str) -> Iterator[dict]:
+    for h in population.households:
         for m in h.members:
             a = age(m, month)
             stage = next((s for lo, hi, s in SCHOOL_STAGE if lo <= a <= hi), None)
@@ -181,18 +181,18 @@ def student_aid(county: County, month: str) -> Iterator[dict]:
                         "school": school, "enrollment": "在读", "aid_amount": 125.0 if stage == "小学" else 250.0}
 
 
-def teacher_subsidy(county: County, month: str) -> list[dict]:
+def teacher_subsidy(population: Population, month: str) -> list[dict]:
     amount = TEACHER_SUBSIDY[int(month[:4])]
     return [{"school": f"{t.removesuffix('镇').removesuffix('街道')}中心小学", "town": t, "teachers": 18 + len(t), "subsidy_per_teacher": amount}
             for t in geography().towns]
 
 
-def water_supply(county: County, month: str) -> list[dict]:
+def water_supply(population: Population, month: str) -> list[dict]:
     year = int(month[:4])
-    safe = {v.code: ok for v, ok in _poor_villages_share(county, "water_safe", month)}
+    safe = {v.code: ok for v, ok in _poor_villages_share(population, "water_safe", month)}
     out = []
     for v in geography().villages:
-        total = v.households * county.scale
+        total = v.households * population.scale
         out.append({"town": v.town, "village": v.name, "households_total": total,
                     "households_tap": min(total, math.ceil(total * YEAR_SHARE["tap"][year])),
                     "water_safe": "是" if safe.get(v.code, True) else "否", "investment": 2.5 if year < 2018 else 1.0})
@@ -205,10 +205,10 @@ RENDER = {
 }
 
 
-def iter_rows(county: County, dataset: str, month: str) -> Iterator[dict]:
+def iter_rows(population: Population, dataset: str, month: str) -> Iterator[dict]:
     """The rows one at a time (a province-scale month does not fit in memory as dicts)."""
-    yield from RENDER[dataset](county, month)
+    yield from RENDER[dataset](population, month)
 
 
-def rows(county: County, dataset: str, month: str) -> list[dict]:
-    return list(iter_rows(county, dataset, month))
+def rows(population: Population, dataset: str, month: str) -> list[dict]:
+    return list(iter_rows(population, dataset, month))

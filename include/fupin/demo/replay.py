@@ -23,6 +23,7 @@ from pathlib import Path
 from fupin.config import project_root
 from fupin.demo import plan
 from fupin.demo.generate import READY
+from fupin.vocab import ScoreStatus
 
 
 @contextlib.contextmanager
@@ -155,7 +156,7 @@ def _lagging(period: str) -> dict[str, list[str]]:
 
     out: dict[str, list[str]] = {}
     with engine().connect() as conn:
-        for r in conn.execute(select(scores.c.unit, scores.c.indicator).where(scores.c.period == period, scores.c.status == "未达标")):
+        for r in conn.execute(select(scores.c.unit, scores.c.indicator).where(scores.c.period == period, scores.c.status == ScoreStatus.MISSED)):
             out.setdefault(unit_name(r.unit), []).append(r.indicator)
     return out
 

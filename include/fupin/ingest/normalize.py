@@ -19,6 +19,7 @@ from fupin import ids
 from fupin.config import Column, fold, geography, settings
 from fupin.ingest.sheets import SheetTable
 from fupin.validate.issues import Issue, issue
+from fupin.vocab import clean_name
 
 Parsed = tuple[Any, str | None]  # (value, rule broken or None)
 
@@ -26,7 +27,6 @@ _TRUE = {"是", "有", "√", "✓", "Y", "YES", "1", "已参保", "参保", "TR
 _FALSE = {"否", "无", "×", "✗", "N", "NO", "0", "未参保", "FALSE", "不达标", "未达标", "未标准化"}
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
 _DATE8 = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "∙": "·", "‧": "·"})
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 # C0/C1 control characters other than tab and line breaks (which are folded as spaces):
 # a NUL or an escape in a cell is pasted garbage, and PostgreSQL refuses NUL outright
@@ -44,7 +44,7 @@ def parse_text(cell: object) -> Parsed:
 
 
 def parse_name(cell: object) -> Parsed:
-    return "".join(str(cell).replace("\u3000", " ").split()).translate(_NAME_DOTS), None
+    return clean_name(cell), None
 
 
 def parse_money(cell: object) -> Parsed:

@@ -28,10 +28,11 @@ from fupin.ingest.normalize import normalize_table
 from fupin.ingest.reader import FileRejected, RawSheet, read_workbook
 from fupin.ingest.sheets import SheetTable, build_table, match_sheet
 from fupin.ingest.templates import TEMPLATE_SHEETS
-from fupin.receipts import Receipt, Status, marked_copy_name, write_annotated
+from fupin.receipts import Receipt, marked_copy_name, write_annotated
 from fupin.validate.gx import ValidationFault, run_suite
 from fupin.validate.issues import Issue, issue
 from fupin.validate.rules import run_rules
+from fupin.vocab import DropStatus
 from fupin.warehouse import load
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import dataset_tables, dataset_versions
@@ -216,14 +217,14 @@ def _decide(ev: Evaluation, source: str) -> Decision:
     threshold = contracts().sources[source].error_threshold
     counts = dict(total_rows=total, error_rows=len(bad), threshold=threshold)
     if not ev.month or not ev.frames or any(i.row is None or i.rule == "missing_column" for i in ev.errors):
-        return Decision(Status.REJECTED, {}, **counts)
+        return Decision(DropStatus.REJECTED, {}, **counts)
     if total == 0 or (bad and len(bad) / total > threshold):
-        return Decision(Status.REJECTED, {}, **counts)
+        return Decision(DropStatus.REJECTED, {}, **counts)
     clean = {}
     for name, frame in ev.frames.items():
         keep = [(s, r) not in bad for s, r in zip(frame["sheet"], frame["row_no"], strict=True)] if bad else None
         clean[name] = frame[keep] if keep is not None else frame
-    return Decision(Status.ACCEPTED, clean, **counts)
+    return Decision(DropStatus.ACCEPTED, clean, **counts)
 
 
 def _finish(claimed: Claimed, receipt: Receipt, root: Path, seen: os.stat_result | None) -> None:
@@ -269,7 +270,7 @@ def _judge_again(ev: Evaluation, earlier: list[load.EarlierDrop], month: str | N
     """What the receipt says of earlier drops of the same bytes that are not the month's data."""
     for e in earlier:
         said = f"与 {time_label(e.dropped_at)} 报送的“{e.original_name}”"
-        if e.status == Status.REJECTED:
+        if e.status == DropStatus.REJECTED:
             ev.issues.append(issue("same_as_rejected", severity="warning", detail=said + "内容相同，上次未通过，本次已重新校验"))
             return
         if e.month != month:
@@ -307,7 +308,7 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
         month=None, format=None, size=seen.st_size, archive_path=str(archived.relative_to(root)),
         dropped_at=dt.datetime.fromtimestamp(seen.st_mtime),
     )
-    receipt = Receipt(file=name, source=claimed.source, month=None, status=Status.REJECTED, sha256=sha,
+    receipt = Receipt(file=name, source=claimed.source, month=None, status=DropStatus.REJECTED, sha256=sha,
                       drop_id=claimed.drop_id, received_at=rec.dropped_at.isoformat(timespec="seconds"))
     month, _ = _month(name)
     with eng.connect() as conn:
@@ -315,7 +316,7 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
         loaded = next((e for e in earlier if e.current and e.month == month), None)
         ev = Evaluation() if loaded else evaluate(claimed.path, claimed.source, name, conn)
     if loaded:
-        receipt.status, receipt.duplicate_of, receipt.month = Status.DUPLICATE, sha, month
+        receipt.status, receipt.duplicate_of, receipt.month = DropStatus.DUPLICATE, sha, month
         receipt.same_as = {"file": loaded.original_name, "received_at": loaded.dropped_at.isoformat(timespec="seconds")}
     else:
         _judge_again(ev, earlier, ev.month)
@@ -328,13 +329,13 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
         receipt.warnings = [i.to_dict() for i in ev.warnings]
     rec.month, rec.format = receipt.month, receipt.format
     receipt.processed_at = dt.datetime.now().isoformat(timespec="seconds")
-    if receipt.status == Status.REJECTED:
+    if receipt.status == DropStatus.REJECTED:
         _quarantine(claimed, ev, receipt, root)
     with eng.begin() as conn:
-        if receipt.status == Status.ACCEPTED:
+        if receipt.status == DropStatus.ACCEPTED:
             outcomes = [load.replace_month(conn, name, claimed.source, receipt.month, f, rec) for name, f in decision.clean.items()]
-            if "superseded" in outcomes:
-                receipt.status = Status.SUPERSEDED
+            if DropStatus.SUPERSEDED in outcomes:
+                receipt.status = DropStatus.SUPERSEDED
                 receipt.warnings.append(issue("superseded", severity="warning").to_dict())
             receipt.replaced_previous = "replaced" in outcomes
         load.record_file(conn, rec, receipt.status, receipt.to_json())
@@ -400,7 +401,7 @@ def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Recei
         if not mine:
             return None
         sha = inbox.sha256_of(claimed.path)
-        receipt = Receipt(file=claimed.original_name, source=claimed.source, month=None, status=Status.REJECTED, sha256=sha,
+        receipt = Receipt(file=claimed.original_name, source=claimed.source, month=None, status=DropStatus.REJECTED, sha256=sha,
                           drop_id=claimed.drop_id, received_at=claimed.dropped_at.isoformat(timespec="seconds"),
                           processed_at=dt.datetime.now().isoformat(timespec="seconds"))
         receipt.month, _ = _month(claimed.original_name)

@@ -7,11 +7,12 @@ from fupin.ids import mask
 from fupin.notify.outbox import enqueue
 from fupin.receipts import STATUS_TEXT, Receipt
 from fupin.validate.issues import amount
+from fupin.vocab import ActionKind, DropStatus, ScoreStatus
 
 
 def queue_receipt(receipt: Receipt) -> bool:
     """报送回执 to the unit that sent the file (a rejected one with its marked-up copy)."""
-    attachments = (receipt.annotated_workbook,) if receipt.status == "rejected" and receipt.annotated_workbook else ()
+    attachments = (receipt.annotated_workbook,) if receipt.status == DropStatus.REJECTED and receipt.annotated_workbook else ()
     return enqueue(
         "receipt", receipt.drop_id, receipt.source, "receipt", attachments=attachments,
         receipt=receipt, text=receipt.text(), month_label=month_label(receipt.month), status_label=STATUS_TEXT[receipt.status].split("，")[0],
@@ -28,12 +29,13 @@ def queue_engineer_alert(what: str, key: str, about: str, error: str, attempts: 
 def queue_reconciliation(summary: dict, workbook: str, escalated_rows: list[dict]) -> int:
     """比对结果 to civil affairs and the poverty office; the escalated ones copy the office's leaders."""
     from fupin.reconcile.report import month_rates, rate_text
-    from fupin.reconcile.rules import COUNTY, RULES
+    from fupin.reconcile.rules import RULES
+    from fupin.vocab import COUNTY_TOTAL
 
     basis = month_rates(summary["month"])
 
     def rate(kind: str) -> str:
-        return rate_text(basis.get((kind, COUNTY)))
+        return rate_text(basis.get((kind, COUNTY_TOTAL)))
 
     shown = [{"rule": r["rule"], "town": r["town"] or "", "months": r["persisted_months"],
               "who": " ".join(x for x in (r.get("household_id") or "", mask(r["person_id"]) if r.get("person_id") else "",
@@ -151,17 +153,17 @@ def queue_assessment(result: dict, reports: dict | None = None) -> int:
     def missed(unit: str) -> list[dict]:
         return [{**s, "shown_value": show(s["indicator"], s["value"]), "shown_target": show(s["indicator"], s["target"]),
                  "gap": gap(s["indicator"], s["value"], s["target"], s.get("compare", ">="))}
-                for s in scores if s["unit"] == unit and s["status"] == "未达标"]
+                for s in scores if s["unit"] == unit and s["status"] == ScoreStatus.MISSED]
 
     queued = 0
     actions = result["actions"]
-    for a in (a for a in actions if a["action"] == "通报"):
-        due = next((x["due"] for x in actions if x["unit"] == a["unit"] and x["action"] == "限期整改"), None)
+    for a in (a for a in actions if a["action"] == ActionKind.NOTICE):
+        due = next((x["due"] for x in actions if x["unit"] == a["unit"] and x["action"] == ActionKind.RECTIFY), None)
         own = (reports or {}).get("units", {}).get(a["unit"], {})
         queued += enqueue("assessment", period, a["unit"], "assessment", period_label=period_label(period),
                           attachments=tuple(own[k] for k in ("chart", "workbook") if k in own),
                           missed=missed(a["unit"]), due=due, months=months, you=you(a["unit"]))
-    for a in (a for a in actions if a["action"] == "约谈"):
+    for a in (a for a in actions if a["action"] == ActionKind.INTERVIEW):
         from fupin.config import units
 
         queued += enqueue("interview", period, a["unit"], "interview", address="leadership", cc_leaders_of=(a["unit"],),
@@ -169,9 +171,9 @@ def queue_assessment(result: dict, reports: dict | None = None) -> int:
                           missed=[m for m in missed(a["unit"]) if m["indicator"] in a["indicators"]])
     lagging: dict[str, list[str]] = {}
     for s in scores:
-        if s["status"] == "未达标":
+        if s["status"] == ScoreStatus.MISSED:
             lagging.setdefault(unit_name(s["unit"]), []).append(f"{s['indicator']} {indicator_name(s['indicator'])}")
-    interviews = "、".join(unit_name(a["unit"]) for a in actions if a["action"] == "约谈")
+    interviews = "、".join(unit_name(a["unit"]) for a in actions if a["action"] == ActionKind.INTERVIEW)
     for unit in ("poverty_office", "leadership"):
         queued += enqueue("scorecard", period, unit, "scorecard", period_label=period_label(period),
                           attachments=tuple((reports or {})[k] for k in ("workbook", "html") if k in (reports or {})),

@@ -26,6 +26,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fupin.config import outbox_settings, units
+from fupin.vocab import SENDABLE, NoticeStatus
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import outbox
 
@@ -82,7 +83,7 @@ def enqueue(kind: str, period: str, unit: str, template: str, *, cc_units: tuple
     now = dt.datetime.now()
     row = dict(kind=kind, period=period, unit=unit, subject=subject, body=body,
                recipients=json.dumps({"to": list(target.to), "cc": cc}), attachments=json.dumps(list(attachments)),
-               status="pending", attempts=0, created_at=now, next_attempt_at=now)
+               status=NoticeStatus.PENDING, attempts=0, created_at=now, next_attempt_at=now)
     try:
         with engine(url).begin() as conn:
             if conn.execute(select(outbox.c.status).where(*_key(kind, period, unit))).first() is not None:
@@ -147,7 +148,7 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
     with eng.connect() as conn:
         due = conn.execute(
             select(outbox).where(
-                outbox.c.status.in_(["pending", "failed"]), outbox.c.next_attempt_at <= now, outbox.c.attempts < cfg["max_attempts"]
+                outbox.c.status.in_(SENDABLE), outbox.c.next_attempt_at <= now, outbox.c.attempts < cfg["max_attempts"]
             ).order_by(outbox.c.created_at, outbox.c.kind, outbox.c.period, outbox.c.unit)
         ).all()
     counts = {"sent": 0, "failed": 0, "uncertain": 0}
@@ -163,7 +164,7 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
                     counts[outcome] += 1
     except Exception as exc:  # noqa: BLE001 - the server is down or went away: what is left waits
         with eng.connect() as conn:
-            left = conn.execute(select(outbox).where(outbox.c.status.in_(["pending", "failed"]), outbox.c.next_attempt_at <= now,
+            left = conn.execute(select(outbox).where(outbox.c.status.in_(SENDABLE), outbox.c.next_attempt_at <= now,
                                                      outbox.c.attempts < cfg["max_attempts"])).all()
         for row in left:
             _failed(eng, row, f"connect: {type(exc).__name__}: {exc}"[:500], now)
@@ -178,8 +179,8 @@ def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str | None:  # n
 
     with eng.begin() as conn:
         claimed = conn.execute(
-            update(outbox).where(*_key(row.kind, row.period, row.unit), outbox.c.status.in_(["pending", "failed"]))
-            .values(status="sending", attempts=outbox.c.attempts + 1)
+            update(outbox).where(*_key(row.kind, row.period, row.unit), outbox.c.status.in_(SENDABLE))
+            .values(status=NoticeStatus.SENDING, attempts=outbox.c.attempts + 1)
         ).rowcount
     if not claimed:  # another sender took it: its count, not ours
         return None
@@ -202,10 +203,10 @@ def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str | None:  # n
     delivered |= set(wanted) - set(refused)
     values = {"delivered": json.dumps(sorted(delivered))}
     if refused:
-        values |= {"status": "failed", "last_error": "refused: " + "; ".join(f"{a} {e}" for a, e in refused.items())[:500],
+        values |= {"status": NoticeStatus.FAILED, "last_error": "refused: " + "; ".join(f"{a} {e}" for a, e in refused.items())[:500],
                    "next_attempt_at": now + _backoff(row.attempts + 1)}
     else:
-        values |= {"status": "sent", "sent_at": dt.datetime.now(), "last_error": None}
+        values |= {"status": NoticeStatus.SENT, "sent_at": dt.datetime.now(), "last_error": None}
     with eng.begin() as conn:
         conn.execute(update(outbox).where(*_key(row.kind, row.period, row.unit)).values(**values))
     return "failed" if refused else "sent"
@@ -213,7 +214,7 @@ def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str | None:  # n
 
 def _failed(eng, row, error: str, now: dt.datetime, attempted: bool = False) -> None:
     attempts = row.attempts + 1
-    values = {"status": "failed", "last_error": error, "next_attempt_at": now + _backoff(attempts)}
+    values = {"status": NoticeStatus.FAILED, "last_error": error, "next_attempt_at": now + _backoff(attempts)}
     if not attempted:
         values["attempts"] = attempts
     with eng.begin() as conn:
@@ -226,8 +227,8 @@ def resend(key: str, url: str | None = None) -> bool:
     kind, period, unit = key.rsplit("/", 2)
     with engine(url).begin() as conn:
         return bool(conn.execute(
-            update(outbox).where(*_key(kind, period, unit), outbox.c.status.in_(["sending", "failed"]))
-            .values(status="pending", attempts=0, next_attempt_at=dt.datetime.now())
+            update(outbox).where(*_key(kind, period, unit), outbox.c.status.in_([NoticeStatus.SENDING, NoticeStatus.FAILED]))
+            .values(status=NoticeStatus.PENDING, attempts=0, next_attempt_at=dt.datetime.now())
         ).rowcount)
 
 
@@ -244,5 +245,6 @@ def problems(url: str | None = None) -> list[Notice]:
     with engine(url).connect() as conn:
         rows = conn.execute(select(outbox.c.kind, outbox.c.period, outbox.c.unit, outbox.c.status, outbox.c.attempts,
                                    outbox.c.subject, outbox.c.last_error)
-                            .where(or_(outbox.c.status.in_(["failed", "sending"]), and_(outbox.c.status == "pending", outbox.c.attempts > 0))))
+                            .where(or_(outbox.c.status.in_([NoticeStatus.FAILED, NoticeStatus.SENDING]),
+                                       and_(outbox.c.status == NoticeStatus.PENDING, outbox.c.attempts > 0))))
         return [Notice(*r) for r in rows]

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from fupin.calendar import month_label
 from fupin.export import finish_sheet, set_cell
-from fupin.reconcile.rules import COUNTY, RULES
+from fupin.reconcile.rules import RULES
 from fupin.reconcile.run import Summary
+from fupin.vocab import COUNTY_TOTAL
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import dataset_tables, findings, reconciliation_rates
 
@@ -122,11 +123,11 @@ def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path
         set_cell(ws, row, j, h).font = bold
     for kind, by_town in summary.rates.items():
         row += 1
-        value = by_town.get(COUNTY)
+        value = by_town.get(COUNTY_TOTAL)
         set_cell(ws, row, 1, kind)
         cell = set_cell(ws, row, 2, "无对象" if value is None else value)
         cell.number_format = "0.0%"
-        num_den = basis.get((kind, COUNTY))
+        num_den = basis.get((kind, COUNTY_TOTAL))
         set_cell(ws, row, 3, f"{num_den[0]:,}/{num_den[1]:,} 户" if num_den and num_den[1] else "无对象")
     finish_sheet(ws, {1: 16, 2: 18, 3: 16, 4: 12, 5: 10, 6: 10, 7: 10})
     for rule, (name, _owner, _) in RULES.items():

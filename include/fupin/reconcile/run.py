@@ -95,7 +95,7 @@ def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = 
     if year not in cfg["exit_threshold"]:
         raise ValueError(f"no exit threshold (脱贫标准) for {year}: add reconciliation.exit_threshold.{year} "
                          "to config/settings.yaml, then re-run the month")
-    result = reconcile(registry, dibao, month, poverty_standard=float(cfg["poverty_standard"]),
+    result = reconcile(registry, dibao, poverty_standard=float(cfg["poverty_standard"]),
                        exit_threshold=float(cfg["exit_threshold"][year]))
     f = result.findings
     f["persisted_months"] = [previous.get((r, k), 0) + 1 for r, k in zip(f["rule"], f["key"], strict=True)]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, Integer, delete, insert, select, update
 
+from fupin.vocab import DropStatus
 from fupin.warehouse.schema import dataset_tables, dataset_versions, drops, files
 
 BATCH = 20_000
@@ -108,7 +109,7 @@ def replace_month(conn: Connection, dataset: str, source: str, month: str, frame
         .with_for_update()
     ).first()
     if current is not None and current.dropped_at > rec.dropped_at:
-        return "superseded"
+        return DropStatus.SUPERSEDED
     table = dataset_tables[dataset]
     conn.execute(delete(table).where(table.c.month == month))
     keys = [c.name for c in table.columns if c.name not in ("month", "sha256", "sheet", "row_no")]
@@ -165,12 +166,12 @@ def earlier_drops(conn: Connection, sha: str, source: str) -> list[EarlierDrop]:
     (`current`); bytes that were rejected, or were since replaced, are judged again.
     """
     q = (select(drops.c.drop_id, drops.c.original_name, drops.c.month, drops.c.dropped_at, drops.c.status)
-         .where(drops.c.sha256 == sha, drops.c.source == source, drops.c.status != "duplicate")
+         .where(drops.c.sha256 == sha, drops.c.source == source, drops.c.status != DropStatus.DUPLICATE)
          .order_by(drops.c.dropped_at.desc()))
     found = conn.execute(q).all()
     if not found:
         return []
     loaded = {(v.month) for v in conn.execute(
         select(dataset_versions.c.month).where(dataset_versions.c.sha256 == sha, dataset_versions.c.source == source))}
-    return [EarlierDrop(r.drop_id, r.original_name, r.month, r.dropped_at, r.status, r.status == "accepted" and r.month in loaded)
+    return [EarlierDrop(r.drop_id, r.original_name, r.month, r.dropped_at, r.status, r.status == DropStatus.ACCEPTED and r.month in loaded)
             for r in found]

@@ -1,6 +1,6 @@
 """A made-up county whose numbers are the plan's own, month by month from 2016-01 to 2018-12.
 
-`build_county(seed, scale)` makes the households once; `rows(county, dataset, month)` renders
+`build_population(seed, scale)` makes the households once; `rows(population, dataset, month)` renders
 any month of any dataset from them. Everything is deterministic for a seed. The county carries
 its ground truth: the reconciliation discrepancies planted in the dibao registry, the units
 made to lag, the late and rejected files (see `manifest`).
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from fupin.config import geography
 from fupin.assess.targets import h1_target
 from fupin.calendar import add_months
+from fupin.config import geography
 from fupin.demo import plan
 from fupin.ids import check_digit
 
@@ -87,7 +88,7 @@ class Episode:
 
 
 @dataclass
-class County:
+class Population:
     seed: int
     scale: int
     households: list[Household]
@@ -202,7 +203,7 @@ def _schedule_exits(rng: random.Random, households: list[Household], lag_town: s
     return {"targets": {str(y): t for y, t in targets.items()}, "shortfall": shortfall}
 
 
-def build_county(seed: int = 2016, scale: int = 1) -> County:
+def build_population(seed: int = 2016, scale: int = 1) -> Population:
     rng = random.Random(seed)
     geo = geography()
     ids = _Ids(rng)
@@ -256,13 +257,13 @@ def build_county(seed: int = 2016, scale: int = 1) -> County:
                 members.append(Member(ids.new(birth), _name(rng), "户主" if j == 0 else rng.choice(["配偶", "之子", "之女"]), birth, "无劳动能力"))
             dibao.append(DibaoFamily(f"DO{copy:03d}{i:06d}", v.town, v.name, members, float(rng.randrange(4200, 6500, 10)),
                                      round(rng.uniform(150, 350)), dt.date(rng.randrange(2012, 2016), rng.randrange(1, 13), 1)))
-    county = County(seed, scale, households, dibao)
-    county.scenarios = {
+    population = Population(seed, scale, households, dibao)
+    population.scenarios = {
         "exit_lag_town": lag_town, "exit_extra_town": extra_town, "employment_lag_town": employ_town,
         "coverage_lag_town": cover_town, "exit_plan": schedules[0],
     }
-    county.episodes = plant(random.Random(seed + 7), county, ids)
-    return county
+    population.episodes = plant(random.Random(seed + 7), population, ids)
+    return population
 
 
 def _spread_employment(households: list[Household]) -> None:
@@ -341,93 +342,139 @@ def _variants(pid: str) -> set[str]:
     return out
 
 
-def plant(rng: random.Random, county: County, ids: _Ids) -> list[Episode]:
-    """Choose the entities of every planted discrepancy (the first county copy only)."""
-    first = [h for h in county.households if h.hid[6:9] == "000"]
-    used: set[str] = set()
+@dataclass
+class _Planter:
+    """Draws the households (and dibao cards) of the planted discrepancies, each at most once.
+    The draws happen in a fixed order (R1 … R6): a seed always plants the same cases."""
 
-    def take(pred) -> Household:
-        cands = [h for h in first if h.hid not in used and pred(h)]
-        h = rng.choice(cands)
-        used.add(h.hid)
+    rng: random.Random
+    population: Population
+    ids: _Ids
+    used: set[str] = field(default_factory=set)
+
+    @property
+    def first(self) -> list[Household]:
+        """The households of the first county copy: only they carry planted cases."""
+        return [h for h in self.population.households if h.hid[6:9] == "000"]
+
+    def take(self, pred: Callable[[Household], bool]) -> Household:
+        h = self.rng.choice([h for h in self.first if h.hid not in self.used and pred(h)])
+        self.used.add(h.hid)
         return h
 
-    out: list[Episode] = []
-    lag = county.scenarios["coverage_lag_town"]
+
+def _plant_r1(p: _Planter) -> list[Episode]:
+    """兜底户 members dropped from dibao; the extra 2017-06 case is in the coverage-lag town (I05)."""
+    lag = p.population.scenarios["coverage_lag_town"]
+    out = []
     for start, n in _PLANTS["R1"] + [("2017-06", 1)]:
-        town_pred = (lambda h: h.town_code == lag) if start == "2017-06" else (lambda h: True)
-        h = take(lambda h: h.kind == "C" and len(h.members) >= 2 and town_pred(h))
+        in_lag_town = start == "2017-06"
+        h = p.take(lambda h, in_lag_town=in_lag_town: h.kind == "C" and len(h.members) >= 2 and (not in_lag_town or h.town_code == lag))
         out.append(Episode("R1", start, n, {"household": h.hid, "member": h.members[-1].id_number}))
-    outsiders = [f for f in county.dibao if f.household is None and f.card.startswith("DO000")]
+    return out
+
+
+def _plant_r2(p: _Planter) -> list[Episode]:
+    """Dibao families under the standard who are not in the registry."""
+    outsiders = [f for f in p.population.dibao if f.household is None and f.card.startswith("DO000")]
+    out = []
     for start, n in _PLANTS["R2"]:
-        f = rng.choice([f for f in outsiders if f.card not in used])
-        used.add(f.card)
+        f = p.rng.choice([f for f in outsiders if f.card not in p.used])
+        p.used.add(f.card)
         out.append(Episode("R2", start, n, {"card": f.card, "persons": [m.id_number for m in f.members]}))
+    return out
+
+
+def _plant_r3(p: _Planter) -> list[Episode]:
+    """A name (a different sound: not 疑似) or a village that differs between the registries."""
+    out = []
     for k, (start, n) in enumerate(_PLANTS["R3"]):
-        h = take(lambda h: h.kind == "C")
+        h = p.take(lambda h: h.kind == "C")
         m = h.members[0]
         if k % 2 == 0:
-            new = m.name[0] + ("强" if m.name[1] != "强" else "刚") + m.name[2:]  # a different sound: not 疑似
+            new = m.name[0] + ("强" if m.name[1] != "强" else "刚") + m.name[2:]
             out.append(Episode("R3", start, n, {"person": m.id_number, "field": "name", "value": new}))
         else:
-            geo = geography()
-            other = next(v.name for v in geo.villages if v.town == h.town and v.name != h.village)
+            other = next(v.name for v in geography().villages if v.town == h.town and v.name != h.village)
             out.append(Episode("R3", start, n, {"person": m.id_number, "field": "village", "value": other}))
+    return out
+
+
+def _plant_r4(p: _Planter) -> list[Episode]:
+    """A card absorbing a neighbour's household, or a member moved onto a card of their own."""
+    out = []
     for k, (start, n) in enumerate(_PLANTS["R4"]):
         if k % 2 == 0:
-            a = take(lambda h: h.kind == "C")
-            b = take(lambda h: h.kind == "C" and h.village == a.village and h.town == a.town)
+            a = p.take(lambda h: h.kind == "C")
+            b = p.take(lambda h, a=a: h.kind == "C" and h.village == a.village and h.town == a.town)
             out.append(Episode("R4", start, n, {"kind": "card", "card": f"DB{a.hid[6:]}", "absorbed": f"DB{b.hid[6:]}"}))
         else:
-            h = take(lambda h: h.kind == "C" and len(h.members) >= 2)
+            h = p.take(lambda h: h.kind == "C" and len(h.members) >= 2)
             out.append(Episode("R4", start, n, {"kind": "household", "household": h.hid, "card": f"DB{h.hid[6:]}",
                                                 "moved": h.members[-1].id_number, "new_card": f"DS{h.hid[6:]}"}))
+    return out
+
+
+def _suspect_id(p: _Planter, m: Member, mode: str) -> tuple[str, str] | None:
+    """(dibao ID, name) of a dibao record that looks like `m` in `mode`, or None if `m` cannot."""
+    if mode == "homophone":
+        i = next(i for i, c in enumerate(m.name) if i > 0 and c in HOMOPHONES)
+        return p.ids.new(m.birth), m.name[:i] + HOMOPHONES[m.name[i]] + m.name[i + 1 :]
+    body = m.id_number[:17]
+    if mode == "digit":
+        b = body[:15] + str((int(body[15]) + 3) % 10) + body[16]
+    elif body[14] == body[15]:
+        return None
+    else:
+        b = body[:14] + body[15] + body[14] + body[16]
+    pid = b + check_digit(b)
+    if pid in p.ids.used:
+        return None
+    p.ids.used.add(pid)
+    return pid, m.name
+
+
+def _plant_r5(p: _Planter) -> list[Episode]:
+    """A dibao record of a registry person under an ID one digit off, two digits swapped, or a
+    new ID with a homophone name — never one that would also pair with a neighbour."""
     village_ids: dict[tuple[str, str], set[str]] = {}
-    for h in first:
+    for h in p.first:
         for m in h.members:
             village_ids.setdefault((h.town, h.village), set()).add(m.id_number)
+    out = []
     for k, (start, n) in enumerate(_PLANTS["R5"]):
         mode = ("digit", "swap", "homophone")[k % 3]
         while True:
-            h = take(lambda h: h.kind != "C")
+            h = p.take(lambda h: h.kind != "C")
             cand = [m for m in h.members if mode != "homophone" or any(c in HOMOPHONES for c in m.name[1:])]
-            if not cand:
-                continue
-            m = cand[0]
-            if mode == "homophone":
-                i = next(i for i, c in enumerate(m.name) if i > 0 and c in HOMOPHONES)
-                name = m.name[:i] + HOMOPHONES[m.name[i]] + m.name[i + 1 :]
-                pid = ids.new(m.birth)
-            else:
-                body = m.id_number[:17]
-                if mode == "digit":
-                    d = str((int(body[15]) + 3) % 10)
-                    b = body[:15] + d + body[16]
-                else:
-                    if body[14] == body[15]:
-                        continue
-                    b = body[:14] + body[15] + body[14] + body[16]
-                pid, name = b + check_digit(b), m.name
-                if pid in ids.used:
-                    continue
-                ids.used.add(pid)
-            # never a second registry person that this ID would also pair with
-            neighbours = village_ids[(h.town, h.village)] - {m.id_number}
-            if _variants(pid) & neighbours:
-                continue
-            break
+            found = _suspect_id(p, cand[0], mode) if cand else None
+            if found and not _variants(found[0]) & (village_ids[(h.town, h.village)] - {cand[0].id_number}):
+                break
+        m, (pid, name) = cand[0], found
         out.append(Episode("R5", start, n, {"registry_id": m.id_number, "dibao_id": pid, "name": name, "birth": m.birth.isoformat(),
                                             "town": h.town, "village": h.village, "card": f"DT{k:02d}{h.hid[6:]}", "mode": mode}))
+    return out
+
+
+def _plant_r6(p: _Planter) -> list[Episode]:
+    """Households that exited before the case starts and fall under the year's exit threshold."""
+    out = []
     for start, n in _PLANTS["R6"]:
-        h = take(lambda h: h.kind != "C" and h.exit_month is not None and h.exit_month < start)
+        h = p.take(lambda h, start=start: h.kind != "C" and h.exit_month is not None and h.exit_month < start)
         out.append(Episode("R6", start, n, {"household": h.hid, "persons": [m.id_number for m in h.members]}))
     return out
 
 
-def expected_findings(county: County, month: str) -> dict[str, list]:
+def plant(rng: random.Random, population: Population, ids: _Ids) -> list[Episode]:
+    """Choose the entities of every planted discrepancy (the first county copy only)."""
+    planter = _Planter(rng, population, ids)
+    return [e for scenario in (_plant_r1, _plant_r2, _plant_r3, _plant_r4, _plant_r5, _plant_r6) for e in scenario(planter)]
+
+
+def expected_findings(population: Population, month: str) -> dict[str, list]:
     """The planted findings active in `month`, keyed as reconciliation reports them."""
     out: dict[str, list] = {r: [] for r in ("R1", "R2", "R3", "R4", "R5", "R6")}
-    for e in county.episodes:
+    for e in population.episodes:
         if not e.active(month):
             continue
         t = e.target

@@ -1,0 +1,70 @@
+"""The platform's vocabulary (术语): every closed set of values, and every word that more than one
+module must spell the same way, defined once.
+
+Values are stored in the warehouse as they are written here: changing one is a migration.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DropStatus(StrEnum):
+    """What became of a drop (报送结果): `drops.status` and the receipt's status."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"  # the same bytes are the month's data already
+    SUPERSEDED = "superseded"  # valid, but a file dropped later holds the month
+
+
+# a month counts as reported (催报, I19) once a valid file came for it, even if a later one replaced it
+SUBMITTED = (DropStatus.ACCEPTED, DropStatus.SUPERSEDED)
+
+
+class NoticeStatus(StrEnum):
+    """A notice in the outbox (`outbox.status`)."""
+
+    PENDING = "pending"  # queued, or queued again; sent when due
+    SENDING = "sending"  # claimed by a sender; left so when the server broke after DATA (uncertain)
+    SENT = "sent"
+    FAILED = "failed"  # to be retried after its back-off, until max_attempts
+
+
+# what a sender may take: new, or failed and due again
+SENDABLE = (NoticeStatus.PENDING, NoticeStatus.FAILED)
+
+
+class ScoreStatus(StrEnum):
+    """An indicator's result for a unit (`assessment_scores.status`)."""
+
+    MET = "达标"
+    MISSED = "未达标"
+
+
+class ActionKind(StrEnum):
+    """What a lagging unit gets (`assessment_actions.action`)."""
+
+    NOTICE = "通报"  # every lagging unit, every period
+    RECTIFY = "限期整改"  # at year end, with a due date
+    INTERVIEW = "约谈"  # the unit's head is summoned (a missed exit task, or the same miss twice)
+
+
+# The county as a whole, where a measure or a rate is given per town and for the county: the key
+# of the county's row in `reconciliation_rates.town` and of its measure in the indicators.
+COUNTY_TOTAL = "全县"
+
+# 劳动能力 values of a person who can work (I03, I07, R6's capable members)
+LABOR_CAPABLE = ("有劳动能力", "部分丧失劳动能力")
+
+# The dots clerks type inside ethnic-minority names (阿依·古丽), folded to the one middle dot.
+NAME_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "∙": "·", "‧": "·"})
+
+
+# a name holding any of these needs `clean_name` (a regex character class, for pandas)
+NAME_UNCLEAN = r"[\s" + "".join(chr(c) for c in NAME_DOTS) + "]"
+
+
+def clean_name(value: object) -> str:
+    """A person's name as compared and stored: no spaces, one kind of middle dot."""
+    return "".join(str(value or "").split()).translate(NAME_DOTS)
