@@ -78,3 +78,27 @@ def test_copy_on_postgresql_stores_exactly_what_inserts_store_elsewhere(tmp_path
     assert {r.exit_year for r in reg} - {None} and all(isinstance(r.exit_year, int) for r in reg if r.exit_year is not None)
     emp = stored[pg]["employment"]
     assert emp[1].trained is None and any(r.trained is True for r in emp) and isinstance(emp[0].employment_start, dt.date)
+
+
+def test_the_read_layer_gives_the_same_typed_snapshot_on_both_databases(warehouse, tmp_path, people):
+    """Ingest a health file and a registry, then read them back through fupin.queries: the latest
+    snapshot ≤ a month, booleans as booleans (SQLite stores 0/1), the submission ledger."""
+    from fupin import queries
+    from tests.helpers import ingest, rows, sheet, write
+
+    medical = rows("medical", people, "2017-05")
+    medical[1] = {**medical[1], "basic_insurance": "否"}
+    assert ingest("health", write(tmp_path / "卫计局_2017年5月.xlsx", sheet("medical", medical))).status == "accepted"
+    ingest("poverty_office", write(tmp_path / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people))))
+    with db.engine(warehouse).connect() as conn:
+        assert queries.latest_month(conn, "medical", "2017-09") == "2017-05"
+        assert queries.latest_month(conn, "medical", "2017-04") is None
+        assert queries.first_month(conn, "registry") == "2017-06"
+        frame = queries.snapshot(conn, "medical", "2017-05")
+        assert str(frame["basic_insurance"].dtype) == "boolean"
+        assert frame.set_index("id_number")["basic_insurance"].to_dict() == {r["id_number"]: r["basic_insurance"] == "是" for r in medical}
+        assert frame["basic_insurance"].value_counts().to_dict() == {True: len(medical) - 1, False: 1}
+        assert list(queries.snapshot(conn, "registry", "2017-06", ["household_id"]).columns) == ["household_id"]
+        assert queries.submitted_sources(conn, "2017-06") == {"poverty_office"}
+        assert set(queries.ledger(conn)["source"]) == {"health", "poverty_office"}
+        assert queries.has_data(conn)

@@ -8,12 +8,12 @@ import json
 import logging
 from dataclasses import dataclass
 
-import pandas as pd
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, insert
 
+from fupin import queries
 from fupin.assess.indicators import Inputs
 from fupin.assess.score import Action, Score, decide_actions, score_period
-from fupin.calendar import BadPeriod, current, months
+from fupin.calendar import BadPeriod, current
 from fupin.config import assessment, contracts
 from fupin.vocab import ScoreStatus
 from fupin.warehouse.db import engine
@@ -21,11 +21,6 @@ from fupin.warehouse.schema import (
     assessment_actions,
     assessment_runs,
     assessment_scores,
-    dataset_tables,
-    dataset_versions,
-    drops,
-    findings,
-    reconciliation_rates,
 )
 
 log = logging.getLogger(__name__)
@@ -48,41 +43,25 @@ class Assessment:
         return sorted({s.unit for s in self.scores if s.status == ScoreStatus.MISSED})
 
 
-def _latest(conn: Connection, dataset: str, upto: str) -> str | None:
-    return conn.execute(select(func.max(dataset_versions.c.month))
-                        .where(dataset_versions.c.dataset == dataset, dataset_versions.c.month <= upto)).scalar()
-
-
-def _snapshot(conn: Connection, dataset: str, month: str) -> pd.DataFrame:
-    table = dataset_tables[dataset]
-    frame = pd.read_sql(select(table).where(table.c.month == month), conn)
-    for col in contracts().datasets[dataset].columns:
-        if col.type == "bool":  # SQLite hands back 0/1
-            frame[col.key] = frame[col.key].astype("boolean")
-    return frame
-
-
 def gather(conn: Connection, period: str) -> Inputs:
     upto = current().period_last_month(period)
     frames, used = {}, {}
     for dataset in contracts().datasets:
-        month = _latest(conn, dataset, upto)
+        month = queries.latest_month(conn, dataset, upto)
         used[dataset] = month
         if month is not None:
-            frames[dataset] = _snapshot(conn, dataset, month)
-    year_months = months(f"{upto[:4]}-01", upto)
-    aid = dataset_tables["student_aid"]
-    aid_period = pd.read_sql(select(aid.c.id_number, aid.c.enrollment, aid.c.aid_amount, aid.c.month).where(aid.c.month.in_(year_months)), conn)
+            frames[dataset] = queries.snapshot(conn, dataset, month)
+    aid_period = queries.months_of(conn, "student_aid", current().period_months(period), ["id_number", "enrollment", "aid_amount"])
     reg_month = used.get("registry")
     rates = r6 = None
     if reg_month is not None:
-        rates = pd.read_sql(select(reconciliation_rates).where(reconciliation_rates.c.month == reg_month), conn)
+        rates = queries.rates_of(conn, reg_month)
         ran = not rates.empty
-        r6 = set(conn.execute(select(findings.c.household_id).where(findings.c.month == reg_month, findings.c.rule == "R6")).scalars()) if ran else None
+        r6 = queries.households_found(conn, reg_month, "R6") if ran else None
         rates = rates if ran else None
-    first_month = conn.execute(select(func.min(dataset_versions.c.month)).where(dataset_versions.c.dataset == "registry")).scalar()
-    first = _snapshot(conn, "registry", first_month)[["town", "id_number"]] if first_month else None
-    ledger = pd.read_sql(select(drops.c.source, drops.c.month, drops.c.dropped_at, drops.c.status), conn)
+    first_month = queries.first_month(conn, "registry")
+    first = queries.snapshot(conn, "registry", first_month, ["town", "id_number"]) if first_month else None
+    ledger = queries.ledger(conn)
     thresholds = {"I16": {}}
     for ind in assessment()["indicators"]:
         if ind["id"] == "I16":
@@ -95,18 +74,18 @@ def _stored_scores(conn: Connection, period: str | None) -> list[Score]:
     if period is None:
         return []
     return [Score(r.indicator, "", r.unit, r.numerator, r.denominator, r.value, r.target, r.compare, r.status, r.reason)
-            for r in conn.execute(select(assessment_scores).where(assessment_scores.c.period == period))]
+            for r in queries.scores_of(conn, period)]
 
 
 def _assessed_on(conn, period: str, rectification_days: int) -> dt.date | None:  # noqa: ANN001
     """The assessment date a stored run of `period` was made with (runs stored before the date
     was kept: read back from its 限期整改 deadlines, else the day it ran); None if never run."""
-    run = conn.execute(select(assessment_runs.c.assessed_on, assessment_runs.c.ran_at).where(assessment_runs.c.period == period)).first()
+    run = queries.assessment_run(conn, period)
     if run is None:
         return None
     if run.assessed_on is not None:
         return run.assessed_on
-    due = conn.execute(select(func.min(assessment_actions.c.due)).where(assessment_actions.c.period == period)).scalar()
+    due = queries.earliest_due(conn, period)
     return (due - dt.timedelta(days=rectification_days)) if due else run.ran_at.date()
 
 

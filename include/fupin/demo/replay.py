@@ -78,11 +78,9 @@ def _drop_into_inboxes(month_dir: Path, root: Path, before: float | None = None,
 
 def replay(root: Path, months: list[str], log_path: Path, say=print, generator: multiprocessing.Process | None = None) -> dict:
     """Run every month through the DAGs; returns what the summary reports."""
-    from sqlalchemy import select
-
+    from fupin import queries
+    from fupin.calendar import current, month_end
     from fupin.warehouse import db
-    from fupin.warehouse.schema import drops as drops_table
-    from fupin.warehouse.schema import reconciliation_runs
 
     with quiet(log_path):
         dags = _dags()
@@ -97,8 +95,8 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
         with quiet(log_path):
             reconcile = dags["registry_reconcile"].test()
         with db.engine().connect() as conn:
-            statuses = Counter(r.status for r in conn.execute(select(drops_table.c.status).where(drops_table.c.month == month)))
-            run = conn.execute(select(reconciliation_runs).where(reconciliation_runs.c.month == month)).first()
+            statuses = Counter(queries.ledger(conn, month)["status"])
+            run = queries.reconciliation_run(conn, month)
         counts = json.loads(run.counts) if run else {}
         findings_total.update(counts)
         files = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
@@ -107,15 +105,15 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
             files += "  催报: " + ", ".join(reminded)
         say(f"{month}  ingest {ingest.state}, reconcile {reconcile.state}  files: {files}  findings: {found}"
             f"  ({time.time() - t:.0f}s, {time.time() - started:.0f}s in all)")
-        if month[5:] in ("06", "12"):
-            period = f"{month[:4]}{'H1' if month[5:] == '06' else 'Y'}"
+        period = current().period_of(month_end(month))
+        if current().period_last_month(period) == month:  # the period closes with this month: assess it on its last day
             with quiet(log_path):
-                run = dags["assessment"].test(run_conf={"period": period, "as_of": f"{month}-{'30' if month[5:] == '06' else '31'}"})
+                run = dags["assessment"].test(run_conf={"period": period, "as_of": month_end(month).isoformat()})
             lagging = _lagging(period)
             assessments[period] = lagging
             say(f"{period}  assessment {run.state}: " + ("; ".join(f"{u} {', '.join(i)}" for u, i in lagging.items()) or "every unit met every target"))
     with db.engine().connect() as conn:
-        totals = Counter(r.status for r in conn.execute(select(drops_table.c.status)))
+        totals = Counter(queries.ledger(conn)["status"])
     return {"files": dict(totals), "findings": dict(findings_total), "lagging": assessments}
 
 
@@ -148,15 +146,13 @@ def _month_of_drops(dags: dict, root: Path, month: str, log_path: Path):
 
 def _lagging(period: str) -> dict[str, list[str]]:
     """Lagging units of a stored assessment, by name, with their missed indicators."""
-    from sqlalchemy import select
-
+    from fupin import queries
     from fupin.notify.notices import unit_name
     from fupin.warehouse.db import engine
-    from fupin.warehouse.schema import assessment_scores as scores
 
     out: dict[str, list[str]] = {}
     with engine().connect() as conn:
-        for r in conn.execute(select(scores.c.unit, scores.c.indicator).where(scores.c.period == period, scores.c.status == ScoreStatus.MISSED)):
+        for r in queries.scores_of(conn, period, ScoreStatus.MISSED):
             out.setdefault(unit_name(r.unit), []).append(r.indicator)
     return out
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from fupin import queries
 from fupin.calendar import month_end, month_label, time_label
 from fupin.config import Dataset, contracts, data_root, settings
 from fupin.ingest import inbox
@@ -35,7 +36,6 @@ from fupin.validate.rules import run_rules
 from fupin.vocab import DropStatus
 from fupin.warehouse import load
 from fupin.warehouse.db import engine
-from fupin.warehouse.schema import dataset_tables, dataset_versions
 
 log = logging.getLogger(__name__)
 
@@ -171,15 +171,13 @@ def cross_source_warnings(conn: Connection, ds: Dataset, frame: pd.DataFrame, mo
     person_key = "id_number" if "id_number" in ds.keys else None
     if person_key is None and "household_id" not in ds.keys:
         return []
-    latest = conn.execute(
-        select(func.max(dataset_versions.c.month)).where(dataset_versions.c.dataset == "registry", dataset_versions.c.month <= month)
-    ).scalar()
+    latest = queries.latest_month(conn, "registry", month)
     if latest is None:
         return []
-    reg = dataset_tables["registry"]
     out: list[Issue] = []
     if person_key:
-        known = {r.id_number: (r.town, r.village) for r in conn.execute(select(reg.c.id_number, reg.c.town, reg.c.village).where(reg.c.month == latest))}
+        reg = queries.snapshot(conn, "registry", latest, ["id_number", "town", "village"])
+        known = {r.id_number: (r.town, r.village) for r in reg.itertuples(index=False)}
         for r in frame[["sheet", "row_no", "id_number", "town", "village"]].itertuples(index=False):
             if not isinstance(r.id_number, str):
                 continue
@@ -191,7 +189,7 @@ def cross_source_warnings(conn: Connection, ds: Dataset, frame: pd.DataFrame, mo
                 out.append(issue("location_differs", severity="warning", sheet=r.sheet, row=r.row_no, column=headers.get((r.sheet, "village"), "村"),
                                  detail=f"名单中为{place[0]}{place[1]}"))
     else:
-        households = set(conn.execute(select(reg.c.household_id).where(reg.c.month == latest).distinct()).scalars())
+        households = set(queries.snapshot(conn, "registry", latest, ["household_id"])["household_id"])
         for r in frame[["sheet", "row_no", "household_id"]].itertuples(index=False):
             if isinstance(r.household_id, str) and r.household_id not in households:
                 out.append(issue("household_not_in_registry", severity="warning", sheet=r.sheet, row=r.row_no,

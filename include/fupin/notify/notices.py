@@ -28,11 +28,14 @@ def queue_engineer_alert(what: str, key: str, about: str, error: str, attempts: 
 
 def queue_reconciliation(summary: dict, workbook: str, escalated_rows: list[dict]) -> int:
     """比对结果 to civil affairs and the poverty office; the escalated ones copy the office's leaders."""
-    from fupin.reconcile.report import month_rates, rate_text
+    from fupin import queries
+    from fupin.reconcile.report import rate_text
     from fupin.reconcile.rules import RULES
     from fupin.vocab import COUNTY_TOTAL
+    from fupin.warehouse.db import engine
 
-    basis = month_rates(summary["month"])
+    with engine().connect() as conn:
+        basis = queries.rate_basis(conn, summary["month"])
 
     def rate(kind: str) -> str:
         return rate_text(basis.get((kind, COUNTY_TOTAL)))

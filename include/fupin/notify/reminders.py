@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
+from fupin import queries
 from fupin.calendar import current, month_label
 from fupin.config import contracts
 from fupin.notify.notices import you
 from fupin.notify.outbox import enqueue
-from fupin.vocab import SUBMITTED
 from fupin.warehouse.db import engine
-from fupin.warehouse.schema import drops
 
 
 def missing_sources(month: str, url: str | None = None) -> list[str]:
     """Sources with no accepted file for `month` (a rejected one does not count)."""
     with engine(url).connect() as conn:
-        done = set(conn.execute(select(drops.c.source).where(drops.c.month == month, drops.c.status.in_(SUBMITTED))).scalars())
+        done = queries.submitted_sources(conn, month)
     return [s for s in contracts().sources if s not in done]
 
 

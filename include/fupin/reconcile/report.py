@@ -11,17 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
 
+from fupin import queries
 from fupin.calendar import month_label
 from fupin.export import finish_sheet, set_cell
 from fupin.reconcile.rules import RULES
 from fupin.reconcile.run import Summary
 from fupin.vocab import COUNTY_TOTAL
 from fupin.warehouse.db import engine
-from fupin.warehouse.schema import dataset_tables, findings, reconciliation_rates
 
-OWNER_LABEL = {"civil_affairs": "县民政局", "poverty_office": "县扶贫办", "both": "两单位共同核实", "town": "所在镇"}
 # (key, header, width): the finding, then both registries' own words about the person, so a case
 # worker can act without opening either registry
 COLUMNS = [("town", "镇（街）", 10), ("household_id", "户编号", 18), ("card_no", "低保证号", 14), ("person_id", "身份证号", 20),
@@ -33,16 +31,11 @@ COLUMNS = [("town", "镇（街）", 10), ("household_id", "户编号", 18), ("ca
 YUAN = '#,##0" 元"'
 
 
-def month_findings(month: str, url: str | None = None) -> pd.DataFrame:
-    with engine(url).connect() as conn:
-        return pd.read_sql(select(findings).where(findings.c.month == month).order_by(findings.c.rule, findings.c.town, findings.c.key), conn)
+def owner_label(owner: str) -> str:
+    """Who acts on a rule's findings, by name (units.yaml), or the two units together, or the town."""
+    from fupin.notify.notices import unit_name
 
-
-def month_rates(month: str, url: str | None = None) -> dict[tuple[str, str], tuple[int, int]]:
-    """(kind, town) -> (numerator, denominator): the basis each rate rests on."""
-    with engine(url).connect() as conn:
-        rows = conn.execute(select(reconciliation_rates).where(reconciliation_rates.c.month == month)).all()
-    return {(r.kind, r.town): (r.numerator, r.denominator) for r in rows}
+    return {"both": "两单位共同核实", "town": "所在镇（街）"}.get(owner) or unit_name(owner)
 
 
 def rate_text(basis: tuple[int, int] | None) -> str:
@@ -53,26 +46,15 @@ def rate_text(basis: tuple[int, int] | None) -> str:
     return f"{num / den:.1%}（{num:,}/{den:,} 户）"
 
 
-def _people(table, month: str, ids: set[str], cols: list[str], url: str | None) -> dict[str, dict]:  # noqa: ANN001
-    """What a registry says about these persons in its snapshot: id -> {column: value}."""
-    out: dict[str, dict] = {}
-    wanted = sorted(i for i in ids if isinstance(i, str))
-    with engine(url).connect() as conn:
-        for start in range(0, len(wanted), 500):
-            q = select(table.c.id_number, *[table.c[c] for c in cols]).where(table.c.month == month,
-                                                                              table.c.id_number.in_(wanted[start:start + 500]))
-            out.update({r.id_number: dict(r._mapping) for r in conn.execute(q)})
-    return out
-
-
 def both_sides(f: pd.DataFrame, summary: Summary, url: str | None = None) -> pd.DataFrame:
     """Each finding with the registry's and the dibao register's own record of its person
     (by the finding's ID; the suspected other ID for the dibao side of an R5 pair)."""
     if f.empty:
         return f.assign(**{k: None for k, _, _ in COLUMNS if k not in f})
     ids = set(f["person_id"].dropna()) | set(f["other_id"].dropna())
-    reg = _people(dataset_tables["registry"], summary.registry_month, ids, ["name", "village", "income_per_capita", "exit_status"], url)
-    dib = _people(dataset_tables["dibao"], summary.dibao_month, ids, ["name", "village", "income_per_capita", "status"], url)
+    with engine(url).connect() as conn:
+        reg = queries.persons(conn, "registry", summary.registry_month, ids, ["name", "village", "income_per_capita", "exit_status"])
+        dib = queries.persons(conn, "dibao", summary.dibao_month, ids, ["name", "village", "income_per_capita", "status"])
     out = f.copy()
     out["reg_name"] = [reg.get(p, {}).get("name") for p in f["person_id"]]
     out["reg_village"] = [reg.get(p, {}).get("village") for p in f["person_id"]]
@@ -90,8 +72,9 @@ def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    f = both_sides(month_findings(summary.month, url), summary, url)
-    basis = month_rates(summary.month, url)
+    with engine(url).connect() as conn:
+        found, basis = queries.findings_frame(conn, summary.month), queries.rate_basis(conn, summary.month)
+    f = both_sides(found, summary, url)
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
@@ -103,7 +86,7 @@ def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path
         set_cell(ws, row, j, h).font = bold
     for rule, (name, owner, _) in RULES.items():
         row += 1
-        for j, v in enumerate([rule, name, OWNER_LABEL[owner], summary.counts.get(rule, 0), summary.new.get(rule, 0),
+        for j, v in enumerate([rule, name, owner_label(owner), summary.counts.get(rule, 0), summary.new.get(rule, 0),
                                summary.persisting.get(rule, 0), summary.resolved.get(rule, 0)], 1):
             set_cell(ws, row, j, v)
     row += 2

@@ -13,13 +13,14 @@ import logging
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, insert
 
+from fupin import queries
 from fupin.calendar import add_months
 from fupin.config import settings
 from fupin.reconcile.rules import RULES, reconcile
 from fupin.warehouse.db import engine
-from fupin.warehouse.schema import dataset_tables, dataset_versions, findings, reconciliation_rates, reconciliation_runs
+from fupin.warehouse.schema import findings, reconciliation_rates, reconciliation_runs
 
 log = logging.getLogger(__name__)
 ESCALATE_AFTER = 3
@@ -46,18 +47,12 @@ class NotReady(Exception):
     """A snapshot of the month is missing and it is not yet the deadline."""
 
 
-def _latest(conn: Connection, dataset: str, month: str) -> str | None:
-    return conn.execute(
-        select(func.max(dataset_versions.c.month)).where(dataset_versions.c.dataset == dataset, dataset_versions.c.month <= month)
-    ).scalar()
-
-
 def choose_snapshots(conn: Connection, month: str, at_deadline: bool) -> tuple[str, str, str]:
     """(registry month, dibao month, note): the month's own, or at the deadline the latest earlier
     for the one that has not arrived. With neither of the month's own there is nothing new to
     compare: last months' data under a new month's name would only repeat old findings."""
     chosen, notes = {}, []
-    latest_of = {d: _latest(conn, d, month) for d in ("registry", "dibao")}
+    latest_of = {d: queries.latest_month(conn, d, month) for d in ("registry", "dibao")}
     if at_deadline and month not in latest_of.values():
         raise NotReady(f"neither the registry nor the dibao snapshot of {month} is loaded: nothing to reconcile")
     for dataset, label in (("registry", "建档立卡"), ("dibao", "低保")):
@@ -72,24 +67,13 @@ def choose_snapshots(conn: Connection, month: str, at_deadline: bool) -> tuple[s
     return chosen["registry"], chosen["dibao"], "；".join(notes)
 
 
-def load_snapshot(conn: Connection, dataset: str, month: str) -> pd.DataFrame:
-    table = dataset_tables[dataset]
-    return pd.read_sql(select(table).where(table.c.month == month), conn)
-
-
-def _previous(conn: Connection, month: str) -> dict[tuple[str, str], int]:
-    prev = add_months(month, -1)
-    return {(r.rule, r.key): r.persisted_months for r in conn.execute(
-        select(findings.c.rule, findings.c.key, findings.c.persisted_months).where(findings.c.month == prev))}
-
-
 def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = None) -> Summary:
     eng = engine(url)
     with eng.connect() as conn:
         reg_month, dib_month, note = choose_snapshots(conn, month, at_deadline)
-        registry = load_snapshot(conn, "registry", reg_month)
-        dibao = load_snapshot(conn, "dibao", dib_month)
-        previous = _previous(conn, month)
+        registry = queries.snapshot(conn, "registry", reg_month)
+        dibao = queries.snapshot(conn, "dibao", dib_month)
+        previous = queries.persistence(conn, add_months(month, -1))
     year = int(month[:4])
     cfg = settings()["reconciliation"]
     if year not in cfg["exit_threshold"]:
@@ -135,11 +119,8 @@ def _rate_map(rates: pd.DataFrame) -> dict[str, dict[str, float | None]]:
 def months_due(url: str | None = None) -> list[str]:
     """Months whose two snapshots are both loaded and that have no run since the later load."""
     with engine(url).connect() as conn:
-        loaded: dict[str, dict[str, dt.datetime]] = {}
-        for r in conn.execute(select(dataset_versions.c.dataset, dataset_versions.c.month, dataset_versions.c.loaded_at)
-                              .where(dataset_versions.c.dataset.in_(["registry", "dibao"]))):
-            loaded.setdefault(r.month, {})[r.dataset] = r.loaded_at
-        runs = {r.month: r for r in conn.execute(select(reconciliation_runs))}
+        loaded = queries.loaded_times(conn, ("registry", "dibao"))
+        runs = queries.reconciliation_runs_by_month(conn)
     due = []
     for month, both in sorted(loaded.items()):
         if len(both) < 2:

@@ -64,18 +64,15 @@ def deadline_month(logical_date: dt.datetime) -> str:
 def queue_notices(summaries: list[dict], workbooks: list[str]) -> int:
     """比对结果 for each reconciled month (escalated findings listed with masked IDs), and each
     town its own R6 cases (owner: poverty office; cc: the town)."""
-    from sqlalchemy import select
-
+    from fupin import queries
     from fupin.notify.notices import queue_exit_checks, queue_reconciliation
     from fupin.warehouse.db import engine
-    from fupin.warehouse.schema import findings
 
     queued = 0
     for summary, workbook in zip(summaries, workbooks, strict=True):
         with engine().connect() as conn:
-            month = findings.c.month == summary["month"]
-            rows = [dict(r._mapping) for r in conn.execute(select(findings).where(month, findings.c.escalated.is_(True)).order_by(findings.c.rule))]
-            r6 = [dict(r._mapping) for r in conn.execute(select(findings).where(month, findings.c.rule == "R6").order_by(findings.c.key))]
+            rows = queries.findings_of(conn, summary["month"], escalated=True)
+            r6 = queries.findings_of(conn, summary["month"], rule="R6")
         queued += queue_reconciliation(summary, workbook, rows)
         queued += queue_exit_checks(summary, r6)
     return queued
