@@ -15,7 +15,6 @@ office to approve the scorecard in the Airflow UI.
 
 from __future__ import annotations
 
-import logging
 import os
 from datetime import timedelta
 
@@ -25,8 +24,7 @@ from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_co
 from fupin import calendar, config
 from fupin.assets import WAREHOUSE_POOL
 from fupin.county import County, counties
-
-log = logging.getLogger(__name__)
+from fupin.notify.alerts import TaskFailed, watch
 
 
 def require_approval() -> bool:
@@ -36,9 +34,8 @@ def require_approval() -> bool:
     return forced == "1" or (forced != "0" and bool(config.assessment().get("require_approval", False)))
 
 
-def on_assessment_failure(context) -> None:
-    """Results are replaced in one transaction: fix the cause and re-run the period."""
-    log.error("assessment failed in %s; re-run the period", context["task_instance"].task_id)
+# results are replaced in one transaction: fix the cause and re-run the period
+GAVE_UP = '处理：考核结果在一个事务中整体替换，不会只存一半。排除故障后，在 Airflow 中以参数 {"period": "2017Y"} 重新运行该期；已发出的通报不会重复发送。'
 
 
 def assessment_dag(county: County) -> None:
@@ -59,7 +56,7 @@ def assessment_dag(county: County) -> None:
             "as_of": Param(None, type=["null", "string"], format="date", description="the assessment date (deadlines count from it); default today"),
         },
         default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
-                      "on_failure_callback": on_assessment_failure},
+                      "on_failure_callback": TaskFailed(county, "半年和年终考核", GAVE_UP)},
         doc_md=__doc__,
     )
     def assessment():
@@ -120,7 +117,7 @@ def assessment_dag(county: County) -> None:
             [summary, unit_reports] >> approve >> queued
         queued >> send_notices()
 
-    assessment()
+    watch(assessment())  # the run fails when a task did, though its notices still go out
 
 
 for _county in counties():

@@ -14,7 +14,6 @@ disk) fail a task, and those are retried with back-off.
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 import pendulum
@@ -22,14 +21,10 @@ from airflow.sdk import AssetAlias, dag, task
 
 from fupin.assets import WAREHOUSE_POOL, dataset_asset, ingest_alias
 from fupin.county import County, counties
+from fupin.notify.alerts import TaskFailed, watch
 
-log = logging.getLogger(__name__)
-
-
-def on_ingest_failure(context) -> None:
-    """A task gave up after its retries: the file stays claimed and is taken again next run."""
-    ti = context["task_instance"]
-    log.error("bureau_ingest task %s failed after retries (map index %s)", ti.task_id, ti.map_index)
+# a task that gave up after its retries: the engineers are mailed (fupin.notify.alerts)
+GAVE_UP = "处理：该文件仍在 work/ 中保持认领，排除故障（数据库、磁盘、权限）后，下一次运行会自动重新处理，报送单位无需重报。"
 
 
 def bureau_ingest_dag(county: County) -> None:
@@ -48,7 +43,7 @@ def bureau_ingest_dag(county: County) -> None:
             "retry_delay": timedelta(seconds=30),
             "retry_exponential_backoff": True,
             "max_retry_delay": timedelta(minutes=10),
-            "on_failure_callback": on_ingest_failure,
+            "on_failure_callback": TaskFailed(county, "报送文件入库", GAVE_UP),
         },
         doc_md=__doc__,
     )
@@ -85,7 +80,7 @@ def bureau_ingest_dag(county: County) -> None:
 
         ingest_file.expand(item=claim_files()) >> send_notices()
 
-    bureau_ingest()
+    watch(bureau_ingest())  # the run fails when a task did, though its notices still go out
 
 
 for _county in counties():

@@ -13,7 +13,6 @@ Re-running a month replaces its results; its email is not sent again. Trigger by
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 import pendulum
@@ -22,13 +21,10 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, g
 from fupin import calendar
 from fupin.assets import WAREHOUSE_POOL, dataset_asset
 from fupin.county import County, counties
+from fupin.notify.alerts import TaskFailed, watch
 
-log = logging.getLogger(__name__)
-
-
-def on_reconcile_failure(context) -> None:
-    """Nothing half-stored: a month's results are replaced in one transaction; re-run it."""
-    log.error("registry_reconcile failed in %s; re-run the month once the cause is fixed", context["task_instance"].task_id)
+# nothing half-stored: a month's results are replaced in one transaction
+GAVE_UP = '处理：比对结果在一个事务中整体替换，不会只存一半。排除故障后，在 Airflow 中以参数 {"month": "YYYY-MM"} 重新运行该月；已发出的比对结果不会重复发送。'
 
 
 def registry_reconcile_dag(county: County) -> None:
@@ -51,7 +47,7 @@ def registry_reconcile_dag(county: County) -> None:
             "retries": 2,
             "retry_delay": timedelta(minutes=1),
             "retry_exponential_backoff": True,
-            "on_failure_callback": on_reconcile_failure,
+            "on_failure_callback": TaskFailed(county, "建档立卡与低保数据比对", GAVE_UP),
         },
         doc_md=__doc__,
     )
@@ -99,7 +95,7 @@ def registry_reconcile_dag(county: County) -> None:
         summaries = reconcile(months_to_reconcile())
         queue_notices(summaries, write_reports(summaries)) >> send_notices()
 
-    registry_reconcile()
+    watch(registry_reconcile())  # the run fails when a task did, though its notices still go out
 
 
 for _county in counties():

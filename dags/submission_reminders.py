@@ -9,7 +9,6 @@ Run for a given date with `{"date": "2017-07-10"}`.
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 import pendulum
@@ -17,13 +16,10 @@ from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, t
 
 from fupin import calendar
 from fupin.county import County, counties
+from fupin.notify.alerts import TaskFailed, watch
 
-log = logging.getLogger(__name__)
-
-
-def on_reminder_failure(context) -> None:
-    """A failed run only delays reminders: the next run (or a re-run) queues what is missing."""
-    log.error("submission_reminders failed in %s", context["task_instance"].task_id)
+# a failed run only delays reminders: a re-run queues what is missing, never twice
+GAVE_UP = '处理：催报只是推迟。排除故障后，在 Airflow 中以参数 {"date": "YYYY-MM-DD"} 重新运行当天；已发出的催报不会重复发送。'
 
 
 def submission_reminders_dag(county: County) -> None:
@@ -40,7 +36,7 @@ def submission_reminders_dag(county: County) -> None:
         tags=["fupin", "notify", *county.tags],
         params={"date": Param(None, type=["null", "string"], format="date", description="the day to act as (default: the run's date)")},
         default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True,
-                      "on_failure_callback": on_reminder_failure},
+                      "on_failure_callback": TaskFailed(county, "催报", GAVE_UP)},
         doc_md=__doc__,
     )
     def submission_reminders():
@@ -67,7 +63,7 @@ def submission_reminders_dag(county: County) -> None:
 
         queue_reminders() >> send_notices()
 
-    submission_reminders()
+    watch(submission_reminders())  # the run fails when a task did, though its notices still go out
 
 
 for _county in counties():

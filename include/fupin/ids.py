@@ -98,3 +98,11 @@ def mask(value: object) -> str:
     if len(text) <= 10:
         return text[:2] + "*" * (len(text) - 2)
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{17}[\dXx]|\d{15})(?![\dXx])")
+
+
+def mask_ids_in(text: str) -> str:
+    """`text` with every 15- or 18-digit ID number in it masked (error messages quote values)."""
+    return _ID_IN_TEXT.sub(lambda m: mask(m[1]), text)

@@ -138,19 +138,19 @@ def _deliver(client, msg, sender: str, recipients: list[str]) -> dict[str, str]:
     return refused
 
 
-def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id: str = SMTP_CONN_ID) -> dict[str, int]:
-    """Send every due notice to the recipients that do not have it yet; returns counts."""
+def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id: str = SMTP_CONN_ID,
+                 only: tuple[str, str, str] | None = None) -> dict[str, int]:
+    """Send every due notice (or only the one keyed `only`: kind, period, unit) to the recipients
+    that do not have it yet; returns counts."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     now = now or dt.datetime.now()
     cfg = outbox_settings()
     eng = engine(url)
     with eng.connect() as conn:
-        due = conn.execute(
-            select(outbox).where(
-                outbox.c.status.in_(SENDABLE), outbox.c.next_attempt_at <= now, outbox.c.attempts < cfg["max_attempts"]
-            ).order_by(outbox.c.created_at, outbox.c.kind, outbox.c.period, outbox.c.unit)
-        ).all()
+        q = select(outbox).where(outbox.c.status.in_(SENDABLE), outbox.c.next_attempt_at <= now, outbox.c.attempts < cfg["max_attempts"])
+        due = conn.execute((q.where(*_key(*only)) if only else q)
+                           .order_by(outbox.c.created_at, outbox.c.kind, outbox.c.period, outbox.c.unit)).all()
     counts = {"sent": 0, "failed": 0, "uncertain": 0}
     if not due:
         return counts
@@ -164,14 +164,31 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
                     counts[outcome] += 1
     except Exception as exc:  # noqa: BLE001 - the server is down or went away: what is left waits
         with eng.connect() as conn:
-            left = conn.execute(select(outbox).where(outbox.c.status.in_(SENDABLE), outbox.c.next_attempt_at <= now,
-                                                     outbox.c.attempts < cfg["max_attempts"])).all()
+            left = conn.execute(q.where(*_key(*only)) if only else q).all()
         for row in left:
             _failed(eng, row, f"connect: {type(exc).__name__}: {exc}"[:500], now)
         counts["failed"] += len(left)
         log.warning("SMTP server unreachable (%s); %d notice(s) will be retried", type(exc).__name__, len(left))
     log.info("outbox: %d sent, %d failed, %d uncertain", counts["sent"], counts["failed"], counts["uncertain"])
     return counts
+
+
+def send_direct(unit: str, template: str, *, key: str, conn_id: str = SMTP_CONN_ID, **context: object) -> None:
+    """Render and send one notice to `unit` now, without the outbox (for when the warehouse that
+    holds the outbox is down). Raises if the server does not take it for every recipient."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    from fupin.notify.mail import address, build
+
+    cfg = outbox_settings()
+    target = units()[unit]
+    subject, body = render(template, unit=target, **context)
+    msg = build(key=key, sender=cfg["sender"], to=list(target.to), cc=[], subject=subject, body=body, attachments=[],
+                reply_to=cfg.get("reply_to"))
+    with SmtpHook(smtp_conn_id=conn_id) as hook:
+        refused = _deliver(hook.get_conn()._smtp_client, msg, address(cfg["sender"]).addr_spec, list(target.to))
+    if refused:
+        raise RuntimeError(f"refused: {refused}")
 
 
 def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str | None:  # noqa: ANN001
