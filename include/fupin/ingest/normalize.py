@@ -171,49 +171,58 @@ def normalize_table(table: SheetTable) -> tuple[pd.DataFrame, list[Issue]]:
     issues: list[Issue] = []
     excel_rows = [r for r, _ in table.rows]
     data: dict[str, Any] = {"sheet": [table.sheet] * len(excel_rows), "row_no": excel_rows}
-    home = settings()["ingest"]["home_region_prefix"]
     for col in table.dataset.columns:
         if col.key not in table.columns:
             data[col.key] = [None] * len(excel_rows)
             continue
         j, header = table.columns[col.key]
-        values: list[Any] = []
-        if col.type == "id":
-            for (row, cells) in table.rows:
-                cell = cells[j] if j < len(cells) else None
-                if _blank(cell):
-                    values.append(None)
-                    continue
-                res = ids.parse_id(cell, home)
-                values.append(res.value)
-                if res.rule:
-                    shown = f"{cell:.0f}" if isinstance(cell, (int, float)) else cell
-                    issues.append(issue(res.rule, sheet=table.sheet, row=row, column=header, value=ids.mask(shown)))
-                elif res.warning:
-                    issues.append(issue(res.warning, severity="warning", sheet=table.sheet, row=row, column=header, value=ids.mask(res.value)))
-        else:
-            parse = parser_for(col)
-            memo: dict[object, Parsed] = {}
-            for (row, cells) in table.rows:
-                cell = cells[j] if j < len(cells) else None
-                if _blank(cell):
-                    values.append(None)
-                    continue
-                bad = _implausible_text(cell, col)
-                if bad:
-                    values.append(None)
-                    issues.append(issue(bad, sheet=table.sheet, row=row, column=header, value=_shown(cell), max=col.text_limit))
-                    continue
-                key = (type(cell), cell)
-                parsed = memo.get(key)
-                if parsed is None:
-                    parsed = memo[key] = parse(cell)
-                values.append(parsed[0])
-                if parsed[1]:
-                    issues.append(issue(parsed[1], sheet=table.sheet, row=row, column=header, value=_shown(cell)))
-        data[col.key] = values
+        cells = [(row, cells[j] if j < len(cells) else None) for row, cells in table.rows]
+        at = {"sheet": table.sheet, "column": header}
+        data[col.key] = _id_column(cells, at, issues) if col.type == "id" else _value_column(cells, col, at, issues)
     frame = pd.DataFrame(data)
     return typed(frame, table.dataset.columns), issues
+
+
+def _id_column(cells: list[tuple[int, object]], at: dict, issues: list[Issue]) -> list[Any]:
+    """ID numbers parsed (15 → 18 digits, checksums); issues quote them masked only."""
+    home = settings()["ingest"]["home_region_prefix"]
+    values: list[Any] = []
+    for row, cell in cells:
+        if _blank(cell):
+            values.append(None)
+            continue
+        res = ids.parse_id(cell, home)
+        values.append(res.value)
+        if res.rule:
+            shown = f"{cell:.0f}" if isinstance(cell, (int, float)) else cell
+            issues.append(issue(res.rule, row=row, value=ids.mask(shown), **at))
+        elif res.warning:
+            issues.append(issue(res.warning, severity="warning", row=row, value=ids.mask(res.value), **at))
+    return values
+
+
+def _value_column(cells: list[tuple[int, object]], col: Column, at: dict, issues: list[Issue]) -> list[Any]:
+    """Cells parsed by the column's type (each distinct cell parsed once)."""
+    parse = parser_for(col)
+    memo: dict[object, Parsed] = {}
+    values: list[Any] = []
+    for row, cell in cells:
+        if _blank(cell):
+            values.append(None)
+            continue
+        bad = _implausible_text(cell, col)
+        if bad:
+            values.append(None)
+            issues.append(issue(bad, row=row, value=_shown(cell), max=col.text_limit, **at))
+            continue
+        key = (type(cell), cell)
+        parsed = memo.get(key)
+        if parsed is None:
+            parsed = memo[key] = parse(cell)
+        values.append(parsed[0])
+        if parsed[1]:
+            issues.append(issue(parsed[1], row=row, value=_shown(cell), **at))
+    return values
 
 
 def typed(frame: pd.DataFrame, columns: tuple[Column, ...]) -> pd.DataFrame:

@@ -117,76 +117,105 @@ def _villages_lists(wb, lists, next_col: int) -> int:  # noqa: ANN001
     return next_col
 
 
-def write_template(path: Path, source: str) -> Path:
-    from openpyxl import Workbook
+class _Lists:
+    """The hidden 选项 sheet: one column per drop-down list, the village lists added once."""
+
+    def __init__(self, wb) -> None:  # noqa: ANN001 - an openpyxl workbook
+        self.wb = wb
+        self.sheet = wb.create_sheet(LISTS_SHEET)
+        self.sheet.sheet_state = "hidden"
+        self.next_col = 1
+        self.villages = False
+
+    def add(self, options: list[str]) -> str:
+        """Write `options` into the next column; the range a list validation refers to."""
+        from openpyxl.utils import get_column_letter
+
+        from fupin.export import set_cell
+
+        lc = get_column_letter(self.next_col)
+        for i, v in enumerate(options, 1):
+            set_cell(self.sheet, i, self.next_col, v)
+        self.next_col += 1
+        return f"{LISTS_SHEET}!${lc}$1:${lc}${len(options)}"
+
+    def ensure_villages(self) -> None:
+        if not self.villages:
+            self.next_col = _villages_lists(self.wb, self.sheet, self.next_col)
+            self.villages = True
+
+
+def _validation(col: Column, lists: _Lists, town_letter: str | None):  # noqa: ANN202 - an openpyxl DataValidation or None
+    """The input check Excel applies to a column's cells (drop-down, range, length), if any."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if col.type in ("enum", "bool", "town"):
+        dv = DataValidation(type="list", formula1=lists.add(_options(col)), allow_blank=True)
+        dv.error = f"请从下拉列表中选择“{col.header}”"
+    elif col.type == "village" and town_letter:
+        lists.ensure_villages()
+        dv = DataValidation(type="list", formula1=f'INDIRECT("{_VILLAGES_OF}"&${town_letter}3)', allow_blank=True)
+        dv.error = "请先选择镇（街），再从下拉列表中选择该镇（街）的村"
+    elif col.type in ("money", "int"):
+        dv = DataValidation(
+            type="decimal" if col.type == "money" else "whole", operator="between",
+            formula1=str(col.min if col.min is not None else 0), formula2=str(col.max if col.max is not None else 1e12),
+            allow_blank=True,
+        )
+        dv.error = f"“{col.header}”须为{'数字' if col.type == 'money' else '整数'}"
+    elif col.type == "date":
+        dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73051", allow_blank=True)
+        dv.error = "请填写日期，如 2017-06-01"
+    elif col.type == "id":
+        dv = DataValidation(type="textLength", operator="equal", formula1="18", allow_blank=True)
+        dv.error = "身份证号须为 18 位"
+    else:
+        return None
+    dv.showErrorMessage = True
+    dv.errorTitle = "填写有误"
+    return dv
+
+
+def _header(ws, j: int, col: Column, ds: Dataset) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """Row 1: what to write (grey notes, also the header's comment); row 2: the header."""
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     from fupin.export import set_cell
+
+    text = _note(col, ds)
+    note = set_cell(ws, 1, j, text)
+    note.font = Font(color="595959", size=9)
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    head = set_cell(ws, 2, j, col.header)
+    head.font = Font(bold=True)
+    head.alignment = Alignment(wrap_text=True, vertical="center")
+    head.fill = PatternFill("solid", fgColor="FFF2CC" if col.required is True else "F2F2F2")
+    head.comment = Comment(text, "扶贫数据平台")
+    ws.column_dimensions[get_column_letter(j)].width = max(14, len(col.header) * 2 + 2, min(30, len(text) * 2 // 3 + 2))
+
+
+def write_template(path: Path, source: str) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     _guide(wb.active, source)
     wb.active.title = GUIDE_SHEET
-    lists = wb.create_sheet(LISTS_SHEET)
-    lists.sheet_state = "hidden"
-    next_list_col = 1
-    village_lists = False
+    lists = _Lists(wb)
     last = ROWS_CHECKED + 2
     for ds in contracts().of_source(source):
         ws = wb.create_sheet(ds.title[:31])
-        town_letter = None
-        for j, col in enumerate(ds.columns, 1):
-            if col.type == "town":
-                town_letter = get_column_letter(j)
+        town_letter = next((get_column_letter(j) for j, col in enumerate(ds.columns, 1) if col.type == "town"), None)
         for j, col in enumerate(ds.columns, 1):
             letter = get_column_letter(j)
-            text = _note(col, ds)
-            note = set_cell(ws, 1, j, text)
-            note.font = Font(color="595959", size=9)
-            note.alignment = Alignment(wrap_text=True, vertical="top")
-            head = set_cell(ws, 2, j, col.header)
-            head.font = Font(bold=True)
-            head.alignment = Alignment(wrap_text=True, vertical="center")
-            head.fill = PatternFill("solid", fgColor="FFF2CC" if col.required is True else "F2F2F2")
-            head.comment = Comment(text, "扶贫数据平台")
-            ws.column_dimensions[letter].width = max(14, len(col.header) * 2 + 2, min(30, len(text) * 2 // 3 + 2))
-            cells = f"{letter}3:{letter}{last}"
-            dv = None
-            if col.type in ("enum", "bool", "town"):
-                options = _options(col)
-                lc = get_column_letter(next_list_col)
-                for i, v in enumerate(options, 1):
-                    set_cell(lists, i, next_list_col, v)
-                next_list_col += 1
-                dv = DataValidation(type="list", formula1=f"{LISTS_SHEET}!${lc}$1:${lc}${len(options)}", allow_blank=True)
-                dv.error = f"请从下拉列表中选择“{col.header}”"
-            elif col.type == "village" and town_letter:
-                if not village_lists:
-                    next_list_col = _villages_lists(wb, lists, next_list_col)
-                    village_lists = True
-                dv = DataValidation(type="list", formula1=f'INDIRECT("{_VILLAGES_OF}"&${town_letter}3)', allow_blank=True)
-                dv.error = "请先选择镇（街），再从下拉列表中选择该镇（街）的村"
-            elif col.type in ("money", "int"):
-                dv = DataValidation(
-                    type="decimal" if col.type == "money" else "whole", operator="between",
-                    formula1=str(col.min if col.min is not None else 0), formula2=str(col.max if col.max is not None else 1e12),
-                    allow_blank=True,
-                )
-                dv.error = f"“{col.header}”须为{'数字' if col.type == 'money' else '整数'}"
-            elif col.type == "date":
-                dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73051", allow_blank=True)
-                dv.error = "请填写日期，如 2017-06-01"
-            elif col.type == "id":
-                dv = DataValidation(type="textLength", operator="equal", formula1="18", allow_blank=True)
-                dv.error = "身份证号须为 18 位"
+            _header(ws, j, col, ds)
             if col.type == "id" or col.pattern:
                 ws.column_dimensions[letter].number_format = "@"  # the whole column: text
+            dv = _validation(col, lists, town_letter)
             if dv is not None:
-                dv.showErrorMessage = True
-                dv.errorTitle = "填写有误"
-                dv.add(cells)
+                dv.add(f"{letter}3:{letter}{last}")
                 ws.add_data_validation(dv)
         ws.row_dimensions[1].height = 54  # three lines of the notes, clear of the header
         ws.row_dimensions[2].height = 30

@@ -70,13 +70,23 @@ def both_sides(f: pd.DataFrame, summary: Summary, url: str | None = None) -> pd.
 
 def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
 
     with engine(url).connect() as conn:
         found, basis = queries.findings_frame(conn, summary.month), queries.rate_basis(conn, summary.month)
     f = both_sides(found, summary, url)
     wb = Workbook()
-    ws = wb.active
+    _summary_sheet(wb.active, summary, f, basis)
+    for rule, (name, _owner, _) in RULES.items():
+        _rule_sheet(wb.create_sheet(f"{rule} {name}"), f[f["rule"] == rule])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _summary_sheet(ws, summary: Summary, f: pd.DataFrame, basis: dict) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """汇总: counts per rule (new, persisting, resolved), per town, and the two rates with their basis."""
+    from openpyxl.styles import Alignment, Font
+
     ws.title = "汇总"
     bold = Font(bold=True)
     set_cell(ws, 1, 1, f"{month_label(summary.month)} 建档立卡与农村低保数据比对结果").font = Font(bold=True, size=14)
@@ -90,13 +100,12 @@ def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path
                                summary.persisting.get(rule, 0), summary.resolved.get(rule, 0)], 1):
             set_cell(ws, row, j, v)
     row += 2
-    towns = sorted({t for t in f["town"].dropna()})
     set_cell(ws, row, 1, "镇（街）").font = bold
     for j, rule in enumerate(RULES, 2):
         head = set_cell(ws, row, j, f"{rule} {RULES[rule][0]}")
         head.font, head.alignment = bold, Alignment(wrap_text=True, vertical="center")
     ws.row_dimensions[row].height = 32
-    for t in towns:
+    for t in sorted({t for t in f["town"].dropna()}):
         row += 1
         set_cell(ws, row, 1, t)
         for j, rule in enumerate(RULES, 2):
@@ -113,24 +122,24 @@ def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path
         num_den = basis.get((kind, COUNTY_TOTAL))
         set_cell(ws, row, 3, f"{num_den[0]:,}/{num_den[1]:,} 户" if num_den and num_den[1] else "无对象")
     finish_sheet(ws, {1: 16, 2: 18, 3: 16, 4: 12, 5: 10, 6: 10, 7: 10})
-    for rule, (name, _owner, _) in RULES.items():
-        sheet = wb.create_sheet(f"{rule} {name}")
-        rows = f[f["rule"] == rule]
-        for j, (_, label, _w) in enumerate(COLUMNS, 1):
-            head = set_cell(sheet, 1, j, label)
-            head.font, head.alignment = bold, Alignment(wrap_text=True, vertical="center")
-        sheet.row_dimensions[1].height = 32
-        for i, r in enumerate(rows.itertuples(index=False), 2):
-            for j, (key, _, _w) in enumerate(COLUMNS, 1):
-                v = getattr(r, key)
-                if key == "escalated":
-                    v = "是（持续 3 个月以上）" if v else ""
-                cell = set_cell(sheet, i, j, None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
-                if key in ("reg_income", "dib_income"):
-                    cell.number_format = YUAN
-        if rows.empty:
-            set_cell(sheet, 2, 1, "本月无此类问题")
-        finish_sheet(sheet, {j: w for j, (_, _, w) in enumerate(COLUMNS, 1)}, header_row=1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+
+
+def _rule_sheet(sheet, rows: pd.DataFrame) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """One rule's findings, each with both registries' record of its person."""
+    from openpyxl.styles import Alignment, Font
+
+    for j, (_, label, _w) in enumerate(COLUMNS, 1):
+        head = set_cell(sheet, 1, j, label)
+        head.font, head.alignment = Font(bold=True), Alignment(wrap_text=True, vertical="center")
+    sheet.row_dimensions[1].height = 32
+    for i, r in enumerate(rows.itertuples(index=False), 2):
+        for j, (key, _, _w) in enumerate(COLUMNS, 1):
+            v = getattr(r, key)
+            if key == "escalated":
+                v = "是（持续 3 个月以上）" if v else ""
+            cell = set_cell(sheet, i, j, None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
+            if key in ("reg_income", "dib_income"):
+                cell.number_format = YUAN
+    if rows.empty:
+        set_cell(sheet, 2, 1, "本月无此类问题")
+    finish_sheet(sheet, {j: w for j, (_, _, w) in enumerate(COLUMNS, 1)}, header_row=1)

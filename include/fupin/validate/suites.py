@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fupin.config import Dataset, contracts, geography, project_root
+from fupin.config import Column, Dataset, contracts, geography, project_root
 from fupin.validate.issues import amount
 
 ID_PATTERN = r"^\d{17}[\dX]$"
@@ -33,49 +33,59 @@ def _exp(type_: str, rule: str, key: str, **kwargs: Any) -> dict[str, Any]:
 def build_suite(ds: Dataset) -> dict[str, Any]:
     """The suite of one dataset, as the JSON dict GX reads back with `ExpectationSuite(**d)`."""
     towns = sorted(geography().towns)
-    exps: list[dict[str, Any]] = []
-    for col in ds.columns:
-        key = col.key
-        if col.required is True:
-            exps.append(_exp("expect_column_values_to_not_be_null", "required", key, column=key))
-        elif col.required:
-            cond = col.required
-            exps.append(
-                _exp(
-                    "expect_column_values_to_not_be_null", "required_if", key, column=key,
-                    condition=f"“{ds.column(cond.column).header}”为{'/'.join(_show(v) for v in cond.values)}",
-                    row_condition=_condition(cond.column, cond.values),
-                )
-            )
-        if col.type == "enum":
-            exps.append(_exp("expect_column_values_to_be_in_set", "enum", key, column=key, value_set=list(col.values), values="、".join(col.values)))
-        elif col.type == "town":
-            exps.append(_exp("expect_column_values_to_be_in_set", "town", key, column=key, value_set=towns))
-        elif col.type == "bool":
-            exps.append(_exp("expect_column_values_to_be_in_set", "enum", key, column=key, value_set=[True, False], values="是、否"))
-        elif col.type == "id":
-            exps.append(_exp("expect_column_values_to_match_regex", "id_format", key, column=key, regex=ID_PATTERN))
-        if col.pattern:
-            exps.append(_exp("expect_column_values_to_match_regex", "pattern", key, column=key, regex=col.pattern))
-        if col.unique:
-            exps.append(_exp("expect_column_values_to_be_unique", "unique", key, column=key))
-        if col.min is not None or col.max is not None:
-            bounds = {k: v for k, v in (("min_value", col.min), ("max_value", col.max)) if v is not None}
-            exps.append(_exp("expect_column_values_to_be_between", "range", key, column=key, min=_num(col.min), max=_num(col.max), **bounds))
-        if col.min_length is not None or col.max_length is not None:
-            exps.append(
-                _exp("expect_column_value_lengths_to_be_between", "length", key, column=key,
-                     min_value=col.min_length, max_value=col.max_length, min=col.min_length, max=col.max_length)
-            )
-        if col.not_after_month:
-            exps.append(_exp("expect_column_values_to_be_between", "after_month", key, column=key, max_value={"$PARAMETER": "month_end"}))
-        if col.not_above:
-            other = ds.column(col.not_above)
-            exps.append(
-                _exp("expect_column_pair_values_a_to_be_greater_than_b", "not_above", key,
-                     column_A=other.key, column_B=key, or_equal=True, ignore_row_if="either_value_is_missing", other=other.header)
-            )
+    exps = [e for col in ds.columns for part in (_presence, _allowed, _bounds) for e in part(ds, col, towns)]
     return {"name": ds.name, "expectations": exps, "meta": {"source": ds.source, "title": ds.title}}
+
+
+def _presence(ds: Dataset, col: Column, _towns: list[str]) -> list[dict[str, Any]]:
+    """Required, or required when another column of the row holds given values."""
+    key = col.key
+    if col.required is True:
+        return [_exp("expect_column_values_to_not_be_null", "required", key, column=key)]
+    if col.required:
+        cond = col.required
+        return [_exp("expect_column_values_to_not_be_null", "required_if", key, column=key,
+                     condition=f"“{ds.column(cond.column).header}”为{'/'.join(_show(v) for v in cond.values)}",
+                     row_condition=_condition(cond.column, cond.values))]
+    return []
+
+
+def _allowed(_ds: Dataset, col: Column, towns: list[str]) -> list[dict[str, Any]]:
+    """The values a column may hold: its list, the county's towns, booleans, the ID and other patterns, uniqueness."""
+    key = col.key
+    out = []
+    if col.type == "enum":
+        out.append(_exp("expect_column_values_to_be_in_set", "enum", key, column=key, value_set=list(col.values), values="、".join(col.values)))
+    elif col.type == "town":
+        out.append(_exp("expect_column_values_to_be_in_set", "town", key, column=key, value_set=towns))
+    elif col.type == "bool":
+        out.append(_exp("expect_column_values_to_be_in_set", "enum", key, column=key, value_set=[True, False], values="是、否"))
+    elif col.type == "id":
+        out.append(_exp("expect_column_values_to_match_regex", "id_format", key, column=key, regex=ID_PATTERN))
+    if col.pattern:
+        out.append(_exp("expect_column_values_to_match_regex", "pattern", key, column=key, regex=col.pattern))
+    if col.unique:
+        out.append(_exp("expect_column_values_to_be_unique", "unique", key, column=key))
+    return out
+
+
+def _bounds(ds: Dataset, col: Column, _towns: list[str]) -> list[dict[str, Any]]:
+    """Numeric ranges, text lengths, dates not after the month, a value not above another column's."""
+    key = col.key
+    out = []
+    if col.min is not None or col.max is not None:
+        bounds = {k: v for k, v in (("min_value", col.min), ("max_value", col.max)) if v is not None}
+        out.append(_exp("expect_column_values_to_be_between", "range", key, column=key, min=_num(col.min), max=_num(col.max), **bounds))
+    if col.min_length is not None or col.max_length is not None:
+        out.append(_exp("expect_column_value_lengths_to_be_between", "length", key, column=key,
+                        min_value=col.min_length, max_value=col.max_length, min=col.min_length, max=col.max_length))
+    if col.not_after_month:
+        out.append(_exp("expect_column_values_to_be_between", "after_month", key, column=key, max_value={"$PARAMETER": "month_end"}))
+    if col.not_above:
+        other = ds.column(col.not_above)
+        out.append(_exp("expect_column_pair_values_a_to_be_greater_than_b", "not_above", key,
+                        column_A=other.key, column_B=key, or_equal=True, ignore_row_if="either_value_is_missing", other=other.header))
+    return out
 
 
 def _condition(column: str, values: tuple) -> dict[str, Any]:
