@@ -167,3 +167,23 @@ def test_a_period_where_every_unit_meets_every_target_still_sends_its_scorecard(
     assert all(s.startswith("【考核总表】2016年上半年") for _, s in got)
     body = mailbox.messages[0].get_body(("html",)).get_content()
     assert "全部单位各项指标均达标" in body
+
+
+@pytest.mark.slow
+def test_the_year_end_notice_gives_its_deadline_as_officials_write_it(demo_warehouse, monkeypatch, mailbox):
+    """2017Y, assessed on 31 December 2017: 限期整改 within 30 days, by 2018年1月30日; the plan and
+    the office it reports to come from the county's configuration."""
+    from fupin.notify.notices import queue_assessment
+    from fupin.notify.outbox import send_pending
+
+    population, url, results = demo_warehouse
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    result = results["2017Y"].to_dict()
+    assert {a["due"] for a in result["actions"] if a["action"] == "限期整改"} == {"2018-01-30"}
+    queue_assessment(result)
+    send_pending()
+    notices = [m for m in mailbox.messages if m["Subject"].startswith("【考核通报】2017年年终")]
+    assert notices and all(m["Subject"].endswith("请于2018年1月30日前整改") for m in notices), [m["Subject"] for m in notices]
+    body = notices[0].get_body(("plain",)).get_content()
+    assert "根据《仁化县新时期精准扶贫精准脱贫三年攻坚实施方案》考核督查要求" in body
+    assert "请于2018年1月30日前完成整改，并将整改情况报县扶贫办。" in body and "2018-01-30" not in body

@@ -12,8 +12,10 @@ import logging
 from pathlib import Path
 
 from fupin.assess.indicators import town_codes
+from fupin.calendar import date_label
 from fupin.export import finish_sheet, set_cell
 from fupin.notify.notices import gap, period_label, shortfall, show, unit_name
+from fupin.vocab import ScoreStatus
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ def _score_rows(ws, scores: list[dict], top: int, fill: dict) -> None:  # noqa: 
             c = set_cell(ws, i, j, v)
             if j in (4, 5, 6) and v is not None:
                 c.number_format = _number_format(s["indicator"])
-        ws.cell(row=i, column=8).fill = fill[GREEN if s["status"] == "达标" else RED]
+        ws.cell(row=i, column=8).fill = fill[GREEN if s["status"] == ScoreStatus.MET else RED]
     finish_sheet(ws, {j: w for j, (_, w) in enumerate(SCORE_COLUMNS, 1)}, header_row=top)
 
 
@@ -113,7 +115,7 @@ def write_workbook(result: dict, path: Path, own_unit: str | None = None) -> Pat
                 c = set_cell(ws, i, j, "—" if sc is None else (sc["value"] if sc["value"] is not None else sc["reason"] or "—"))
                 if sc is not None and sc["value"] is not None:
                     c.number_format = _number_format(ind)
-                c.fill = fill[GREY if sc is None else (GREEN if sc["status"] == "达标" else RED)]
+                c.fill = fill[GREY if sc is None else (GREEN if sc["status"] == ScoreStatus.MET else RED)]
         ws.row_dimensions[4].height = 60
         finish_sheet(ws, {1: 16, **{j: 12 for j in range(2, len(inds) + 2)}}, header_row=4)
         detail = wb.create_sheet("总表")
@@ -124,14 +126,14 @@ def write_workbook(result: dict, path: Path, own_unit: str | None = None) -> Pat
     _score_rows(detail, result["scores"], 4, fill)
     missed = wb.create_sheet("未达标明细")
     set_cell(missed, 1, 1, f"{title}：未达标明细").font = Font(bold=True, size=14)
-    _score_rows(missed, [s for s in result["scores"] if s["status"] != "达标"], 3, fill)
+    _score_rows(missed, [s for s in result["scores"] if s["status"] != ScoreStatus.MET], 3, fill)
     actions = wb.create_sheet("处置")
     set_cell(actions, 1, 1, f"{title}：处置").font = Font(bold=True, size=14)
     for j, h in enumerate(["单位", "措施", "指标", "整改期限", "说明"], 1):
         set_cell(actions, 3, j, h).font = bold
     for i, a in enumerate(result["actions"], 4):
         names = "、".join(f"{x} {dict(inds).get(x, '')}".strip() for x in a["indicators"])
-        for j, v in enumerate([unit_name(a["unit"]), a["action"], names, a["due"] or "", a["reason"]], 1):
+        for j, v in enumerate([unit_name(a["unit"]), a["action"], names, date_label(a["due"]) if a["due"] else "", a["reason"]], 1):
             set_cell(actions, i, j, v)
     if not result["actions"]:
         set_cell(actions, 4, 1, "本期无处置事项")
@@ -157,7 +159,7 @@ def _exit_bars(result: dict) -> str:
         y = 20 + i * (bar_h + gap_)
         w = (s["value"] or 0) / top * width
         t = s["target"] / top * width
-        color = "#4caf50" if s["status"] == "达标" else "#e53935"
+        color = "#4caf50" if s["status"] == ScoreStatus.MET else "#e53935"
         parts.append(f'<text x="0" y="{y + 13}" font-size="13">{html.escape(unit_name(s["unit"]))}</text>')
         parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
         parts.append(f'<line x1="{left + t:.1f}" x2="{left + t:.1f}" y1="{y - 3}" y2="{y + bar_h + 3}" stroke="#333" stroke-width="2"/>')
@@ -187,10 +189,10 @@ def write_html(result: dict, path: Path) -> Path:
                 cells.append("<td class='na'>—</td>")
                 continue
             text = show(ind, sc["value"]) if sc["value"] is not None else (sc["reason"] or "—")
-            cls = "ok" if sc["status"] == "达标" else "bad"
+            cls = "ok" if sc["status"] == ScoreStatus.MET else "bad"
             cells.append(f"<td class='{cls}'>{html.escape(text)}<br><small>目标 {html.escape(show(ind, sc['target']))}</small></td>")
         body.append(f"<tr><th class='unit'>{html.escape(unit_name(unit))}</th>{''.join(cells)}</tr>")
-    missed = [sc for sc in result["scores"] if sc["status"] != "达标"]
+    missed = [sc for sc in result["scores"] if sc["status"] != ScoreStatus.MET]
     missed_rows = "".join(
         f"<tr><td>{html.escape(unit_name(sc['unit']))}</td><td>{sc['indicator']} {html.escape(sc['name'])}</td>"
         f"<td>{html.escape(show(sc['indicator'], sc['value']))}</td><td>{html.escape(show(sc['indicator'], sc['target']))}</td>"
@@ -200,7 +202,7 @@ def write_html(result: dict, path: Path) -> Path:
                    f"{missed_rows}</table></div>") if missed else "<p>全部单位各项指标均达标。</p>"
     actions = "".join(f"<li>{html.escape(a['action'])}：{html.escape(unit_name(a['unit']))}（"
                       + "、".join(f"{x} {html.escape(names.get(x, ''))}" for x in a["indicators"]) + "）"
-                      + (f"，整改期限 {a['due']}" if a["due"] else "") + (f"，{html.escape(a['reason'])}" if a["reason"] else "") + "</li>"
+                      + (f"，整改期限 {date_label(a['due'])}" if a["due"] else "") + (f"，{html.escape(a['reason'])}" if a["reason"] else "") + "</li>"
                       for a in result["actions"]) or "<li>无</li>"
     label = period_label(result["period"])
     page = f"""<!doctype html>
@@ -266,12 +268,12 @@ def unit_chart(result: dict, unit: str, path: Path, font: str | None = None) -> 
     for s in scores:
         labels.append(f"{s['indicator']} {s['name']}" if props else s["indicator"])
         if s["value"] is None or s["target"] == 0:
-            ratios.append(0.0 if s["status"] != "达标" else 1.0)
+            ratios.append(0.0 if s["status"] != ScoreStatus.MET else 1.0)
         elif s["compare"] == "<=":
             ratios.append(1.0 if s["value"] <= s["target"] else s["target"] / max(s["value"], 1))
         else:
             ratios.append(min(1.5, s["value"] / s["target"]))
-        colors.append("#4caf50" if s["status"] == "达标" else "#e53935")
+        colors.append("#4caf50" if s["status"] == ScoreStatus.MET else "#e53935")
     fig, ax = plt.subplots(figsize=(7, max(2.2, 0.45 * len(labels) + 1.2)), dpi=110)
     y = list(range(len(labels)))[::-1]
     ax.barh(y, [r * 100 for r in ratios], color=colors)

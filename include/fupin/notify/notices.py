@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fupin.calendar import month_label
+from fupin.calendar import date_label, month_label
 from fupin.ids import mask
 from fupin.notify.outbox import enqueue
 from fupin.receipts import STATUS_TEXT, Receipt
@@ -165,7 +165,7 @@ def queue_assessment(result: dict, reports: dict | None = None) -> int:
         own = (reports or {}).get("units", {}).get(a["unit"], {})
         queued += enqueue("assessment", period, a["unit"], "assessment", period_label=period_label(period),
                           attachments=tuple(own[k] for k in ("chart", "workbook") if k in own),
-                          missed=missed(a["unit"]), due=due, months=months, you=you(a["unit"]))
+                          missed=missed(a["unit"]), due=date_label(due) if due else None, months=months, you=you(a["unit"]))
     for a in (a for a in actions if a["action"] == ActionKind.INTERVIEW):
         from fupin.config import units
 
