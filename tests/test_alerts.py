@@ -68,6 +68,8 @@ def test_a_task_that_fails_after_its_retries_sends_one_alert_through_the_outbox(
     assert "registry_reconcile" in body and "ValueError: no exit threshold (脱贫标准) for 2021" in body
     assert f"/dags/registry_reconcile/runs/{run.run_id.replace(':', '%3A').replace('+', '%2B')}/tasks/reconcile" in body
     assert '{"month": "YYYY-MM"}' in body  # what to do next
+    page = mail.get_body(("html",)).get_content()
+    assert '<a href="http://localhost:8080/dags/registry_reconcile/runs/' in page  # the log one click away
     kept = [n for n in notices() if n.kind == "alert:task_failed"]
     assert [(n.unit, n.status) for n in kept] == [("ops", "sent")]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import html
 import mimetypes
+import re
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -46,11 +47,23 @@ def message_id(key: str, sender: Address) -> str:
     return f"<{hashlib.sha1(key.encode()).hexdigest()[:20]}@{sender.domain or 'fupin.local'}>"
 
 
+_URL = re.compile(r"https?://[^\s<>\"'）。，]+")
+
+
+def _linked(text: str) -> str:
+    """The body escaped for HTML, with its web addresses (the log link of an alert) clickable."""
+    out, last = [], 0
+    for m in _URL.finditer(text):
+        out += [html.escape(text[last:m.start()]), f'<a href="{html.escape(m[0])}">{html.escape(m[0])}</a>']
+        last = m.end()
+    return "".join(out) + html.escape(text[last:])
+
+
 def _html(body: str, images: list[str]) -> str:
     figures = "".join(f'<p><img src="cid:{_cid(p)}" alt="{html.escape(Path(p).stem)}" style="max-width:100%"></p>' for p in images)
     return ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"></head><body>'
             '<div style="font-family:\'Microsoft YaHei\',\'PingFang SC\',\'Noto Sans CJK SC\',sans-serif;font-size:14px;'
-            'line-height:1.6;white-space:pre-wrap">' + html.escape(body) + "</div>" + figures + "</body></html>")
+            'line-height:1.6;white-space:pre-wrap">' + _linked(body) + "</div>" + figures + "</body></html>")
 
 
 def _cid(path: str) -> str:
