@@ -102,3 +102,53 @@ def test_the_read_layer_gives_the_same_typed_snapshot_on_both_databases(warehous
         assert queries.submitted_sources(conn, "2017-06") == {"poverty_office"}
         assert set(queries.ledger(conn)["source"]) == {"health", "poverty_office"}
         assert queries.has_data(conn)
+
+
+@pytest.mark.postgres
+def test_two_first_loads_of_one_month_at_once_take_turns_on_postgresql(people):
+    """Two files of the same month loaded at the same moment, the month still empty: the second
+    waits for the first and replaces it (it was dropped later) instead of failing on the key."""
+    import datetime as dt
+    import threading
+
+    import pandas as pd
+    from sqlalchemy import select
+
+    from fupin.warehouse import load
+    from fupin.warehouse.schema import dataset_versions
+    from tests.conftest import empty_pg_warehouse
+    from tests.helpers import rows
+
+    url = empty_pg_warehouse()
+    db.upgrade(url)
+    frame = pd.DataFrame(rows("employment", people)).assign(sheet="Sheet1", row_no=lambda f: range(3, 3 + len(f)))
+    frame["employment_start"] = pd.to_datetime(frame["employment_start"])
+    for yes_no in ("training_willing", "trained"):  # as the ingest normalises them
+        frame[yes_no] = frame[yes_no].map({"是": True, "否": False}).astype(object)
+
+    def record(n: int) -> load.FileRecord:
+        return load.FileRecord(f"{n}".ljust(64, "0"), f"drop{n}", "hrss", f"f{n}.xlsx", "2017-06", "xlsx", 1, "-",
+                               dt.datetime(2017, 7, 1, 9, n))
+
+    errors: list[BaseException] = []
+    first = db.engine(url).connect()
+    tx = first.begin()
+    assert load.replace_month(first, "employment", "hrss", "2017-06", frame, record(1)) == "loaded"
+
+    def second() -> None:
+        try:
+            with db.engine(url).begin() as conn:
+                assert load.replace_month(conn, "employment", "hrss", "2017-06", frame, record(2)) == "replaced"
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    t = threading.Thread(target=second)
+    t.start()
+    t.join(1.0)
+    assert t.is_alive()  # waiting for the first load's transaction
+    tx.commit()
+    first.close()
+    t.join(30)
+    assert errors == []
+    with db.engine(url).connect() as conn:
+        assert conn.execute(select(dataset_versions.c.sha256)).scalars().all() == [record(2).sha256]

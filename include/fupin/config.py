@@ -88,6 +88,19 @@ def _settings(path: Path, stable: str | None) -> dict[str, Any]:
     return data
 
 
+def county_settings() -> dict[str, Any]:
+    """The active county's own facts (settings.yaml → county): code, name, its plan's title and
+    the region codes of its residents' ID numbers (default: its code)."""
+    raw = settings()["county"]
+    code = str(raw["code"])
+    return {"code": code, "name": str(raw.get("name", "")), "plan": str(raw.get("plan", "")),
+            "id_prefixes": tuple(str(p) for p in (raw.get("id_prefixes") or [code]))}
+
+
+def id_prefixes() -> tuple[str, ...]:
+    return county_settings()["id_prefixes"]
+
+
 # --- contracts -------------------------------------------------------------------------------
 
 
@@ -108,7 +121,9 @@ class Column:
     aliases: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
     value_aliases: dict[str, str] = field(default_factory=dict)
-    pattern: str | None = None
+    pattern: str | None = None  # a regex, the county's values filled in ({county_code})
+    pattern_text: str | None = None  # what the pattern asks for, in words, for the clerk
+    pattern_template: str | None = None  # the pattern as contracts.yaml writes it, placeholders kept
     unique: bool = False
     min: float | None = None
     max: float | None = None
@@ -178,8 +193,13 @@ class Contracts:
         return [self.datasets[d] for d in self.sources[source].datasets]
 
 
-def _column(raw: dict[str, Any], enums: dict[str, list[str]], text_limits: dict[str, int]) -> Column:
+def _column(raw: dict[str, Any], enums: dict[str, list[str]], text_limits: dict[str, int], county: dict[str, str]) -> Column:
     raw = dict(raw)
+    if raw.get("pattern"):
+        # the county's own values in its patterns: `^{county_code}\d{10}$` → `^440224\d{10}$`
+        raw["pattern_template"] = raw["pattern"]
+        raw["pattern"] = raw["pattern"].replace("{county_code}", re.escape(county["code"]))
+        raw["pattern_text"] = str(raw.get("pattern_text") or "规定的格式").replace("{county_code}", county["code"])
     raw.setdefault("text_limit", raw.get("max_length") or text_limits.get(raw["type"]))
     req = raw.pop("required")
     if isinstance(req, dict):
@@ -197,13 +217,14 @@ def _column(raw: dict[str, Any], enums: dict[str, list[str]], text_limits: dict[
 
 
 def contracts() -> Contracts:
-    """The data contracts of the active county (config/contracts.yaml)."""
-    return _contracts(county_file("config", "contracts.yaml"))
+    """The data contracts of the active county (config/contracts.yaml), its code filled in."""
+    return _contracts(county_file("config", "contracts.yaml"), county_file("config", "settings.yaml"))
 
 
 @cache
-def _contracts(path: Path) -> Contracts:
+def _contracts(path: Path, settings_yaml: Path) -> Contracts:
     data = _read_yaml(path)
+    county = {k: str(v) for k, v in _read_yaml(settings_yaml)["county"].items() if k in ("code", "name")}
     enums = data.get("enums", {})
     limits = data.get("text_max_length", {})
     datasets = {
@@ -212,7 +233,7 @@ def _contracts(path: Path) -> Contracts:
             source=d["source"],
             title=d["title"],
             grain=d["grain"],
-            columns=tuple(_column(c, enums, limits) for c in d["columns"]),
+            columns=tuple(_column(c, enums, limits, county) for c in d["columns"]),
             rules=tuple(d.get("rules", ())),
             optional=bool(d.get("optional", False)),
             snapshot=bool(d.get("snapshot", False)),

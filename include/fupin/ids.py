@@ -47,7 +47,7 @@ class IdResult:
     warning: str | None = None
 
 
-def parse_id(cell: object, home_prefix: str = "44") -> IdResult:
+def parse_id(cell: object, home_prefix: str | tuple[str, ...] = "44") -> IdResult:
     """Normalise one cell of an ID column, judging by the cell's type as well as its digits.
 
     A number cell is trusted only when it can hold the ID exactly: a 15-digit legacy ID.
@@ -79,7 +79,8 @@ def parse_id(cell: object, home_prefix: str = "44") -> IdResult:
         return IdResult(None, "id_birth_date")
     if check_digit(text[:17]) != text[17]:
         return IdResult(None, "id_check_digit")
-    warning = "id_region" if not text.startswith(home_prefix) else ("id_upgraded" if upgraded else None)
+    home = (home_prefix,) if isinstance(home_prefix, str) else tuple(home_prefix)
+    warning = "id_region" if not text.startswith(home) else ("id_upgraded" if upgraded else None)
     return IdResult(text, None, warning)
 
 

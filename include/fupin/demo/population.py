@@ -16,7 +16,7 @@ from functools import cache
 
 from fupin.assess.targets import h1_target
 from fupin.calendar import add_months
-from fupin.config import geography
+from fupin.config import county_settings, geography
 from fupin.demo import plan
 from fupin.ids import check_digit
 
@@ -101,10 +101,11 @@ class _Ids:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.used: set[str] = set()
+        self.region = county_settings()["code"]  # everyone born in the county
 
     def new(self, birth: dt.date) -> str:
         while True:
-            body = f"440224{birth:%Y%m%d}{self.rng.randrange(1000):03d}"
+            body = f"{self.region}{birth:%Y%m%d}{self.rng.randrange(1000):03d}"
             pid = body + check_digit(body)
             if pid not in self.used:
                 self.used.add(pid)
@@ -213,6 +214,7 @@ def build_population(seed: int = 2016, scale: int = 1) -> Population:
     households: list[Household] = []
     dibao: list[DibaoFamily] = []
     county_households: list[list[Household]] = []
+    code = county_settings()["code"]  # household numbers start with the county's code
     for copy in range(scale):
         mine: list[Household] = []
         for kind, key, villages in (("A", "poor_village_capable", poor), ("B", "other_capable", other), ("C", "no_capacity", geo.villages)):
@@ -232,7 +234,7 @@ def build_population(seed: int = 2016, scale: int = 1) -> Population:
         for h in mine:
             v = next(x for x in geo.villages if x.name == h.village and x.town == h.town)
             seq[v.code] = seq.get(v.code, 0) + 1
-            h.hid = f"440224{copy:03d}{village_index[v.code]:03d}{seq[v.code]:04d}"
+            h.hid = f"{code}{copy:03d}{village_index[v.code]:03d}{seq[v.code]:04d}"
         county_households.append(mine)
         households += mine
     _spread_employment(households)

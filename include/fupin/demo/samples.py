@@ -10,7 +10,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from fupin.config import geography
+from fupin.config import county_settings, geography
 from fupin.ids import check_digit
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
@@ -19,8 +19,9 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 RELATIONS_CHILD = ["之子", "之女"]
 
 
-def make_id(rng: random.Random, birth: dt.date, region: str = "440224") -> str:
-    body = f"{region}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+def make_id(rng: random.Random, birth: dt.date, region: str | None = None) -> str:
+    """A valid ID number born on `birth`, in `region` (default: the active county's code)."""
+    body = f"{region or county_settings()['code']}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
     return body + check_digit(body)
 
 
@@ -48,11 +49,12 @@ def make_population(households: int, seed: int = 1) -> list[Person]:
     """`households` poor households spread over the county's villages, 1–5 members each."""
     rng = random.Random(seed)
     villages = geography().villages
+    code = county_settings()["code"]
     people: list[Person] = []
     used: set[str] = set()
     for h in range(households):
         v = villages[h % len(villages)]
-        hid = f"440224{h + 1:010d}"
+        hid = f"{code}{h + 1:010d}"
         size = rng.choice((1, 2, 3, 3, 4, 5))
         labor = rng.choice(("有劳动能力", "有劳动能力", "部分丧失劳动能力", "无劳动能力"))
         exited = rng.random() < 0.3
@@ -61,9 +63,9 @@ def make_population(households: int, seed: int = 1) -> list[Person]:
             relation = "户主" if m == 0 else ("配偶" if m == 1 else rng.choice(RELATIONS_CHILD))
             year = rng.randrange(1950, 1985) if m < 2 else rng.randrange(2000, 2012)
             birth = dt.date(year, rng.randrange(1, 13), rng.randrange(1, 29))
-            pid = make_id(rng, birth)
+            pid = make_id(rng, birth, code)
             while pid in used:
-                pid = make_id(rng, birth)
+                pid = make_id(rng, birth, code)
             used.add(pid)
             people.append(
                 Person(pid, make_name(rng), hid, relation, v.town, v.name, labor, rng.choice(("因病", "因残", "缺技术", "缺劳力")),

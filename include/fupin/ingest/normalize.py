@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from fupin import ids
-from fupin.config import Column, fold, geography, settings
+from fupin.config import Column, fold, geography, id_prefixes
 from fupin.ingest.sheets import SheetTable
 from fupin.validate.issues import Issue, issue
 from fupin.vocab import clean_name
@@ -185,7 +185,7 @@ def normalize_table(table: SheetTable) -> tuple[pd.DataFrame, list[Issue]]:
 
 def _id_column(cells: list[tuple[int, object]], at: dict, issues: list[Issue]) -> list[Any]:
     """ID numbers parsed (15 → 18 digits, checksums); issues quote them masked only."""
-    home = settings()["ingest"]["home_region_prefix"]
+    home = id_prefixes()
     values: list[Any] = []
     for row, cell in cells:
         if _blank(cell):

@@ -42,7 +42,7 @@ def _note(col: Column, ds: Dataset) -> str:
     elif col.min is not None:
         hint += f"，不小于 {col.min:g}"
     if col.pattern:
-        hint = "16 位户编号，文本格式"
+        hint = f"{col.pattern_text}，文本格式"
     if col.required not in (True, False):
         cond = col.required
         hint += f"（“{ds.column(cond.column).header}”为{'/'.join('是' if v is True else str(v) for v in cond.values)}时必填）"

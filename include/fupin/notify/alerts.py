@@ -96,9 +96,9 @@ def send_alert(failure: Failure, county: County, title: str, hint: str) -> str:
 
 
 def _county_name() -> str:
-    from fupin.config import settings
+    from fupin.config import county_settings
 
-    return str(settings().get("county", {}).get("name", ""))
+    return county_settings()["name"]
 
 
 class TaskFailed(BaseNotifier):

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from fupin.config import outbox_settings, settings, units
+from fupin.config import county_settings, outbox_settings, units
 from fupin.vocab import SENDABLE, NoticeStatus
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import outbox
@@ -56,11 +56,11 @@ def footer() -> str:
 
 def render(template: str, **context: object) -> tuple[str, str]:
     """(subject, body) from `templates/<template>.j2`: the first line is the subject."""
-    county = settings().get("county", {})
+    county = county_settings()
     context.setdefault("footer", footer())
     context.setdefault("office", units()["poverty_office"].name)  # the unit that leads the campaign
-    context.setdefault("county_name", county.get("name", ""))
-    context.setdefault("plan", county.get("plan", ""))
+    context.setdefault("county_name", county["name"])
+    context.setdefault("plan", county["plan"])
     text = _jinja().get_template(f"{template}.j2").render(**context)
     subject, _, body = text.partition("\n")
     return subject.strip(), body.lstrip("\n")

@@ -8,8 +8,10 @@ could not be computed is a fault of ours, not of the file, and raises.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,7 +20,7 @@ from fupin import ids
 from fupin.config import Column, Dataset, geography
 from fupin.validate.issues import Issue, amount, issue
 from fupin.validate.suggest import did_you_mean
-from fupin.validate.suites import load_suite
+from fupin.validate.suites import TOWNS, load_suite, pattern_parameter, suite_path
 
 
 class ValidationFault(RuntimeError):
@@ -43,11 +45,26 @@ def _batch_definition(dataset: str) -> Any:
     return asset.add_batch_definition_whole_dataframe(dataset)
 
 
-@cache
 def _suite(dataset: str) -> Any:
+    """The suite the active county runs for `dataset` (its own `expectations/`, else the project's)."""
+    return _suite_at(suite_path(dataset))
+
+
+@cache
+def _suite_at(path: Path) -> Any:
     import great_expectations as gx
 
-    return _context().suites.add(gx.ExpectationSuite(**load_suite(dataset)))
+    spec = load_suite(path)
+    # one context holds every county's suites: named by file, not by dataset
+    spec["name"] = f"{spec['name']}@{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    return _context().suites.add(gx.ExpectationSuite(**spec))
+
+
+def suite_parameters(ds: Dataset, month_end: dt.date) -> dict[str, Any]:
+    """What the stored suites leave to the county and the month: its towns, its patterns (its
+    code filled in), the last day of the reporting month."""
+    return {"month_end": dt.datetime.combine(month_end, dt.time()), TOWNS: sorted(geography().towns),
+            **{pattern_parameter(c.key): c.pattern for c in ds.columns if c.pattern}}
 
 
 def run_suite(ds: Dataset, frame: pd.DataFrame, month_end: dt.date, headers: dict[tuple[str, str], str]) -> list[Issue]:
@@ -59,7 +76,7 @@ def run_suite(ds: Dataset, frame: pd.DataFrame, month_end: dt.date, headers: dic
         return []
     frame = frame.reset_index(drop=True)
     batch = _batch_definition(ds.name).get_batch(batch_parameters={"dataframe": frame})
-    params = {"month_end": dt.datetime.combine(month_end, dt.time())}
+    params = suite_parameters(ds, month_end)
     # Most files pass: a yes/no run is twice as fast; only a failing file pays for the row lists.
     result = batch.validate(_suite(ds.name), expectation_parameters=params, result_format={"result_format": "BOOLEAN_ONLY"})
     _raise_on_fault(ds, result)
@@ -87,7 +104,7 @@ def run_suite(ds: Dataset, frame: pd.DataFrame, month_end: dt.date, headers: dic
                     meta["rule"], sheet=sheets[pos], row=rows[pos],
                     column=headers.get((sheets[pos], key), col.header), value=shown, detail=hints.get(value) or None,
                     values=meta.get("values", ""), min=meta.get("min", ""), max=meta.get("max", ""),
-                    other=meta.get("other", ""), condition=meta.get("condition", ""),
+                    other=meta.get("other", ""), condition=meta.get("condition", ""), pattern_text=col.pattern_text or "",
                     example=next(iter(geography().towns), ""),
                 )
             )

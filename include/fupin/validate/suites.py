@@ -4,6 +4,12 @@ The JSON files are what runs (`load_suite`); `build_suite` is how they are (re)w
 (`fupin expectations build`), and a test keeps the two in step with `config/contracts.yaml`.
 Each expectation's `meta` names the contract rule and column it carries, so a failure becomes
 an issue a clerk can read.
+
+A suite holds nothing of one county: the towns and the county's patterns (its code in the
+household number) are suite parameters (`$PARAMETER`) filled at validation time from the active
+county's geography and contracts, so every county with the project's contracts runs the
+project's suites. A county with contracts of its own keeps its suites in its config dir's
+`expectations/` (`fupin --county CODE expectations build` writes them there).
 """
 
 from __future__ import annotations
@@ -12,14 +18,27 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fupin.config import Column, Dataset, contracts, geography, project_root
+from fupin.config import Column, Dataset, config_dir, contracts, county_file, project_root
 from fupin.validate.issues import amount
 
 ID_PATTERN = r"^\d{17}[\dX]$"
+TOWNS = "towns"  # the suite parameter holding the county's towns
+
+
+def pattern_parameter(key: str) -> str:
+    """The suite parameter holding a column's pattern, the county's values filled in."""
+    return f"pattern_{key}"
 
 
 def suite_path(dataset: str) -> Path:
-    return project_root() / "expectations" / f"{dataset}.json"
+    """The active county's suite for `dataset`: its own config dir's, else the project's."""
+    return county_file("expectations", f"{dataset}.json")
+
+
+def own_suite_path(dataset: str) -> Path:
+    """Where `fupin expectations build` writes: the county's config dir if it has one."""
+    own = config_dir()
+    return (own if own else project_root()) / "expectations" / f"{dataset}.json"
 
 
 def _exp(type_: str, rule: str, key: str, **kwargs: Any) -> dict[str, Any]:
@@ -32,12 +51,11 @@ def _exp(type_: str, rule: str, key: str, **kwargs: Any) -> dict[str, Any]:
 
 def build_suite(ds: Dataset) -> dict[str, Any]:
     """The suite of one dataset, as the JSON dict GX reads back with `ExpectationSuite(**d)`."""
-    towns = sorted(geography().towns)
-    exps = [e for col in ds.columns for part in (_presence, _allowed, _bounds) for e in part(ds, col, towns)]
+    exps = [e for col in ds.columns for part in (_presence, _allowed, _bounds) for e in part(ds, col)]
     return {"name": ds.name, "expectations": exps, "meta": {"source": ds.source, "title": ds.title}}
 
 
-def _presence(ds: Dataset, col: Column, _towns: list[str]) -> list[dict[str, Any]]:
+def _presence(ds: Dataset, col: Column) -> list[dict[str, Any]]:
     """Required, or required when another column of the row holds given values."""
     key = col.key
     if col.required is True:
@@ -50,26 +68,26 @@ def _presence(ds: Dataset, col: Column, _towns: list[str]) -> list[dict[str, Any
     return []
 
 
-def _allowed(_ds: Dataset, col: Column, towns: list[str]) -> list[dict[str, Any]]:
+def _allowed(_ds: Dataset, col: Column) -> list[dict[str, Any]]:
     """The values a column may hold: its list, the county's towns, booleans, the ID and other patterns, uniqueness."""
     key = col.key
     out = []
     if col.type == "enum":
         out.append(_exp("expect_column_values_to_be_in_set", "enum", key, column=key, value_set=list(col.values), values="、".join(col.values)))
     elif col.type == "town":
-        out.append(_exp("expect_column_values_to_be_in_set", "town", key, column=key, value_set=towns))
+        out.append(_exp("expect_column_values_to_be_in_set", "town", key, column=key, value_set={"$PARAMETER": TOWNS}))
     elif col.type == "bool":
         out.append(_exp("expect_column_values_to_be_in_set", "enum", key, column=key, value_set=[True, False], values="是、否"))
     elif col.type == "id":
         out.append(_exp("expect_column_values_to_match_regex", "id_format", key, column=key, regex=ID_PATTERN))
     if col.pattern:
-        out.append(_exp("expect_column_values_to_match_regex", "pattern", key, column=key, regex=col.pattern))
+        out.append(_exp("expect_column_values_to_match_regex", "pattern", key, column=key, regex={"$PARAMETER": pattern_parameter(key)}))
     if col.unique:
         out.append(_exp("expect_column_values_to_be_unique", "unique", key, column=key))
     return out
 
 
-def _bounds(ds: Dataset, col: Column, _towns: list[str]) -> list[dict[str, Any]]:
+def _bounds(ds: Dataset, col: Column) -> list[dict[str, Any]]:
     """Numeric ranges, text lengths, dates not after the month, a value not above another column's."""
     key = col.key
     out = []
@@ -108,12 +126,14 @@ def _num(v: float | None) -> str:
 def write_suites() -> list[Path]:
     paths = []
     for ds in contracts().datasets.values():
-        path = suite_path(ds.name)
+        path = own_suite_path(ds.name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(build_suite(ds), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         paths.append(path)
     return paths
 
 
-def load_suite(dataset: str) -> dict[str, Any]:
-    return json.loads(suite_path(dataset).read_text(encoding="utf-8"))
+def load_suite(path: Path | str) -> dict[str, Any]:
+    """A stored suite: by path, or by dataset name (the active county's)."""
+    path = Path(path) if isinstance(path, Path) or "/" in str(path) else suite_path(str(path))
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, Integer, delete, insert, select, update
+from sqlalchemy import Connection, Integer, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fupin.vocab import DropStatus
 from fupin.warehouse.schema import dataset_tables, dataset_versions, drops, files
@@ -103,6 +105,11 @@ def replace_month(conn: Connection, dataset: str, source: str, month: str, frame
     Returns `loaded` (first data for the month), `replaced`, or `superseded` when a file
     dropped later already holds the month (then nothing changes).
     """
+    if conn.dialect.name == "postgresql":
+        # FOR UPDATE locks nothing while the month has no row yet: two first loads of one month
+        # (a clerk re-dropping a corrected file at once) take turns on this lock instead of
+        # both inserting. SQLite serialises writers by itself.
+        conn.execute(text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": f"fupin:{dataset}:{month}"})
     current = conn.execute(
         select(dataset_versions.c.dropped_at)
         .where(dataset_versions.c.dataset == dataset, dataset_versions.c.month == month)
@@ -126,14 +133,16 @@ def replace_month(conn: Connection, dataset: str, source: str, month: str, frame
 def record_file(conn: Connection, rec: FileRecord, status: str, receipt_json: str) -> None:
     """Ledger rows for a processed drop: the file (first time its bytes are seen) and the drop."""
     now = dt.datetime.now()
-    if conn.execute(select(files.c.sha256).where(files.c.sha256 == rec.sha256)).first() is None:
-        conn.execute(
-            insert(files).values(
-                sha256=rec.sha256, source=rec.source, original_name=rec.original_name, month=rec.month,
-                format=rec.format, size=rec.size, status=status, archive_path=rec.archive_path,
-                processed_at=now,
-            )
-        )
+    # the same bytes may be dropped twice at once (two months sent as one file, two ingesters):
+    # whoever records them first wins, the other's insert is a no-op instead of a failed ingest
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(
+        dialect_insert(files).values(
+            sha256=rec.sha256, source=rec.source, original_name=rec.original_name, month=rec.month,
+            format=rec.format, size=rec.size, status=status, archive_path=rec.archive_path,
+            processed_at=now,
+        ).on_conflict_do_nothing(index_elements=["sha256"])
+    )
     conn.execute(
         insert(drops).values(
             drop_id=rec.drop_id, sha256=rec.sha256, source=rec.source, original_name=rec.original_name,
