@@ -46,6 +46,15 @@ def test_serve_runs_the_platform_locally_and_stops_cleanly(tmp_path, people):
     env.update(AIRFLOW_HOME=str(tmp_path / "airflow"), FUPIN_STABLE_SECONDS="0")
     log = tmp_path / "serve.log"
     fupin = str(Path(sys.executable).with_name("fupin"))
+    # the DAGs exist already, paused (as `make demo`'s dag.test() leaves them): serve unpauses them
+    from fupin.ops.cluster import local_airflow_env
+
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    before = {**env, **local_airflow_env(port)}
+    for cmd in (["db", "migrate"], ["dags", "reserialize"], ["dags", "pause", "bureau_ingest", "-y"]):
+        subprocess.run([airflow, *cmd], env=before, check=True, capture_output=True)
+    listed = subprocess.run([airflow, "dags", "list", "-o", "json"], env=before, check=True, capture_output=True, text=True).stdout
+    assert {d["dag_id"]: d["is_paused"] for d in json.loads(listed[listed.index("[{"):].splitlines()[0])}["bureau_ingest"] in (True, "True")
     with open(log, "wb") as out:
         proc = subprocess.Popen([fupin, "serve", "--data-root", str(root), "--port", str(port), "--smtp-port", str(smtp)],
                                 env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

@@ -32,6 +32,19 @@ def serve_environment(data_root: Path, smtp_conn: str, port: int) -> dict[str, s
     return env
 
 
+# every DAG of the project, in a county deployment or a province (`bureau_ingest__440224`)
+PROJECT_DAGS = r"^(bureau_ingest|registry_reconcile|assessment|submission_reminders)(__\d+)?$"
+
+
+def unpause_project_dags(airflow: str, env: dict[str, str]) -> None:
+    """Parse the DAG files into the metadata DB and unpause the project's DAGs — also those
+    that exist already and are paused (`dag.test()` of `make demo` creates them paused, and
+    `dags_are_paused_at_creation` only applies to new ones)."""
+    subprocess.run([airflow, "dags", "reserialize"], env=env, check=True, capture_output=True)
+    subprocess.run([airflow, "dags", "unpause", "--treat-dag-id-as-regex", "-y", PROJECT_DAGS], env=env, check=True,
+                   capture_output=True)
+
+
 def serve(data_root: Path, port: int = 8080, smtp_port: int = 0, say=print) -> int:
     from fupin.ingest.inbox import ensure_folders
     from fupin.notify import mailsink
@@ -46,6 +59,7 @@ def serve(data_root: Path, port: int = 8080, smtp_port: int = 0, say=print) -> i
     airflow = airflow_bin()
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([airflow, "pools", "import", str(pools_file())], env=env, check=True, capture_output=True)
+    unpause_project_dags(airflow, env)
     say(f"fupin: drop bureau files into {data_root / 'inbox'}/<source>/")
     say(f"fupin: mail goes to the SMTP sink on 127.0.0.1:{smtp_port}, stored in {data_root / 'mail'}")
     say(f"fupin: Airflow UI on http://localhost:{port} (user admin; password in {env['AIRFLOW_HOME']}/simple_auth_manager_passwords.json.generated)")
