@@ -51,7 +51,7 @@ def submission_reminders_dag(county: County) -> None:
             given = ctx["params"].get("date")
             with county.active():
                 today = dt.date.fromisoformat(given) if given else calendar.current().local(ctx["logical_date"]).date()
-                db.upgrade()
+                db.require_current()
                 return remind(today)
 
         @task(trigger_rule="all_done")

@@ -15,7 +15,14 @@ from tests.helpers import rows, sheet, write
 FUPIN = str(Path(sys.executable).with_name("fupin"))
 
 
+def _fupin(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([FUPIN, *args], capture_output=True, text=True, env={**os.environ, "FUPIN_WAREHOUSE_URL": "", **(env or {})})
+
+
 def test_ingest_json_prints_one_receipt_per_file(tmp_path, data_root, people):
+    assert _fupin("db", "upgrade", "--data-root", str(data_root)).returncode == 0  # as deploy does
     good = write(tmp_path / "卫计局_2017年6月.xlsx", sheet("medical", rows("medical", people)))
     bad = write(tmp_path / "health.xlsx", sheet("medical", rows("medical", people)[:5]))
     out = subprocess.run([FUPIN, "ingest", "--source", "health", "--data-root", str(data_root), "--json", str(good), str(bad), str(good)],
@@ -34,11 +41,77 @@ def test_ingest_json_prints_one_receipt_per_file(tmp_path, data_root, people):
 
 
 def test_ingest_text_receipt_is_chinese(tmp_path, data_root, people):
+    assert _fupin("db", "upgrade", "--data-root", str(data_root)).returncode == 0
     good = write(tmp_path / "卫计局_2017年6月.xlsx", sheet("medical", rows("medical", people)))
     out = subprocess.run([FUPIN, "ingest", "--source", "health", "--data-root", str(data_root), str(good)],
                          capture_output=True, text=True, env={**__import__("os").environ, "FUPIN_WAREHOUSE_URL": ""})
     assert out.returncode == 0
     assert "【报送回执】县卫计局 · 2017年6月" in out.stdout and "已通过" in out.stdout
+
+
+def test_commands_refuse_a_warehouse_behind_and_say_how_to_fix_it(tmp_path, data_root, people):
+    """Only `fupin db upgrade` (deploy) migrates: a command on an unmigrated warehouse stops,
+    names the revisions and the command to run, and changes nothing."""
+    good = write(tmp_path / "卫计局_2017年6月.xlsx", sheet("medical", rows("medical", people)))
+    out = _fupin("ingest", "--source", "health", "--data-root", str(data_root), str(good))
+    assert out.returncode == 2 and out.stdout == ""
+    assert "is at migration none (empty), this code needs" in out.stderr and "run `fupin db upgrade`" in out.stderr
+    assert [p for p in (data_root / "archive").rglob("*") if p.is_file()] == [] and good.exists()
+    assert _fupin("db", "upgrade", "--data-root", str(data_root)).returncode == 0
+    assert _fupin("ingest", "--source", "health", "--data-root", str(data_root), str(good)).returncode == 0
+
+
+def test_the_cli_is_quiet_and_strict(tmp_path, data_root, people):
+    """No library chatter on stderr unless asked (-v); months, periods and dates are checked
+    (exit 2 saying what is expected); a command with no data to read says so and fails."""
+    assert _fupin("db", "upgrade", "--data-root", str(data_root)).stderr == ""
+    good = write(tmp_path / "卫计局_2017年6月.xlsx", sheet("medical", rows("medical", people)))
+    out = _fupin("ingest", "--source", "health", "--data-root", str(data_root), str(good))
+    assert out.returncode == 0 and out.stderr == ""
+    loud = _fupin("-vv", "db", "upgrade", "--data-root", str(data_root))
+    assert "alembic" in loud.stderr
+    for args, expected in ((["reconcile", "--month", "2017-13"], "month must be YYYY-MM with a month 01-12"),
+                           (["assess", "--period", "2017H2"], "period must look like 2017H1 or 2017Y"),
+                           (["assess", "--period", "2017Y", "--as-of", "2017-02-30"], "not a date (YYYY-MM-DD)"),
+                           (["demo", "generate", "--months", "2017-06:2017-01"], "the last month comes before the first")):
+        bad = _fupin(*args, "--data-root", str(data_root))
+        assert bad.returncode == 2 and expected in bad.stderr and "Traceback" not in bad.stderr, (args, bad.stderr)
+    empty = tmp_path / "empty"
+    assert _fupin("db", "upgrade", "--data-root", str(empty)).returncode == 0
+    for args in (["assess", "--period", "2017Y"], ["reconcile", "--month", "2017-06"]):
+        none = _fupin(*args, "--data-root", str(empty))
+        assert none.returncode == 2 and "holds no data yet" in none.stderr and none.stdout == "", none.stderr
+    import argparse
+
+    from fupin.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert set(commands) == {"db", "ingest", "inbox", "templates", "reconcile", "outbox", "assess", "demo", "serve", "expectations"}
+    for name, parser in commands.items():
+        unhelped = [a.dest for a in parser._actions if not a.help]
+        assert not unhelped, (name, unhelped)  # every option and argument says what it is
+
+
+def test_every_command_takes_the_county_before_or_after_it(tmp_path):
+    """With FUPIN_COUNTIES: `fupin --county C cmd` and `fupin cmd --county C` work; without
+    --county, or with one that is not listed, it says which counties there are."""
+    import yaml
+
+    listed = [{"code": code, "name": name, "data_root": str(tmp_path / code), "warehouse_url": f"sqlite:///{tmp_path / code / 'w.sqlite'}"}
+              for code, name in (("440224", "仁化县"), ("440229", "翁源县"))]
+    (tmp_path / "counties.yaml").write_text(yaml.safe_dump({"counties": listed}, allow_unicode=True), encoding="utf-8")
+    env = {"FUPIN_COUNTIES": str(tmp_path / "counties.yaml")}
+    both = _fupin("db", "upgrade", "--all", env=env)
+    assert both.returncode == 0 and "440224 仁化县: warehouse at revision" in both.stdout and "440229 翁源县" in both.stdout
+    assert (tmp_path / "440229" / "w.sqlite").exists()
+    before = _fupin("--county", "440229", "outbox", env=env)
+    after = _fupin("outbox", "--county", "440229", env=env)
+    assert before.returncode == after.returncode == 0 and before.stdout == after.stdout == "outbox: nothing failed or stuck\n"
+    for args in (["outbox"], ["--county", "440999", "outbox"]):
+        refused = _fupin(*args, env=env)
+        assert refused.returncode == 2 and "440224 仁化县" in refused.stderr and "440229 翁源县" in refused.stderr, refused.stderr
+    alone = _fupin("--county", "440229", "outbox", "--data-root", str(tmp_path / "x"))
+    assert alone.returncode == 2 and "FUPIN_COUNTIES is not set" in alone.stderr
 
 
 def test_templates_have_drop_downs_and_checks_and_read_back(tmp_path, sqlite_warehouse, people):

@@ -1,8 +1,14 @@
-"""`fupin`: the engineers' command line. Same code as the DAGs, without the scheduler."""
+"""`fupin`: the engineers' command line. Same code as the DAGs, without the scheduler.
+
+Every command works on one county: the environment's (a county deployment), or, when
+FUPIN_COUNTIES lists a province's counties, the one named by `--county CODE`. Quiet by
+default (warnings and errors only; `-v` for more); bad arguments exit 2 with what is expected.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -10,18 +16,73 @@ import sys
 from pathlib import Path
 
 
-def _data_root(args: argparse.Namespace) -> None:
+class Refused(Exception):
+    """What the user asked for cannot be done as asked: printed, exit 2."""
+
+
+def _county(args: argparse.Namespace):  # noqa: ANN202 - a fupin.county.County
+    """The county the command works on (`--county`, FUPIN_COUNTIES), with `--data-root` applied."""
     import os
 
+    from fupin.county import COUNTIES_ENV, County, counties, find
+
+    code = getattr(args, "county", None)
+    if os.environ.get(COUNTIES_ENV):
+        if code:
+            try:
+                county = find(code)
+            except LookupError as exc:
+                raise Refused(str(exc)) from exc
+        elif getattr(args, "all_counties", False):
+            county = County()
+        else:
+            listed = ", ".join(f"{c.code} {c.name}".strip() for c in counties())
+            raise Refused(f"{os.environ[COUNTIES_ENV]} lists several counties: say which with --county CODE ({listed})")
+    elif code:
+        raise Refused(f"--county {code}: this is a county deployment ({COUNTIES_ENV} is not set); leave --county out")
+    else:
+        county = County()
     if getattr(args, "data_root", None):
-        os.environ["FUPIN_DATA_ROOT"] = str(Path(args.data_root).resolve())
+        county = dataclasses.replace(county, data_root=str(Path(args.data_root).resolve()))
+    return county
+
+
+def _warehouse_ready() -> None:
+    """The warehouse is at this code's migration, or the command stops saying how to fix it."""
+    from fupin.warehouse import db
+
+    try:
+        db.require_current()
+    except db.SchemaBehind as exc:
+        raise Refused(str(exc)) from exc
+
+
+def _has_data() -> None:
+    """A command that reads the campaign's data on a warehouse that has none says so."""
+    from fupin import queries
+    from fupin.warehouse import db
+
+    with db.engine().connect() as conn:
+        if not queries.has_data(conn):
+            raise Refused(f"the warehouse {_redact(db.warehouse_url())} holds no data yet: ingest the bureaus' files first "
+                          "(fupin inbox, or fupin ingest --source SOURCE FILE)")
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    import os
+
+    from fupin.county import COUNTIES_ENV, counties
     from fupin.warehouse import db
 
-    db.upgrade()
-    print(f"warehouse at revision {db.current_revision()} ({_redact(db.warehouse_url())})")
+    targets = counties() if args.all_counties and os.environ.get(COUNTIES_ENV) else [None]
+    for county in targets:
+        if county is None:
+            db.upgrade()
+            print(f"warehouse at revision {db.current_revision()} ({_redact(db.warehouse_url())})")
+            continue
+        with county.active():
+            db.upgrade()
+            print(f"{county.code} {county.name}: warehouse at revision {db.current_revision()} ({_redact(db.warehouse_url())})")
     return 0
 
 
@@ -35,13 +96,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from fupin.ingest.inbox import ensure_folders
     from fupin.ingest.pipeline import ingest_files
     from fupin.vocab import DropStatus
-    from fupin.warehouse import db
 
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
-        print(f"no such file: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    db.upgrade()
+        raise Refused(f"no such file: {', '.join(missing)}")
+    _warehouse_ready()
     ensure_folders()
     failed = False
     receipts = []
@@ -67,6 +126,7 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     from fupin.receipts import Receipt
     from fupin.vocab import DropStatus
 
+    _warehouse_ready()
     out = ingest_inbox()
     receipts = [Receipt(**r) for r in out if r.get("status") != "failed"]
     failures = [r for r in out if r.get("status") == "failed"]
@@ -100,7 +160,37 @@ def _months(spec: str | None) -> list[str] | None:
     if not spec:
         return None
     first, _, last = spec.partition(":")
-    return months(first, last or first)
+    first, last = _month(first), _month(last or first)
+    if last < first:
+        raise argparse.ArgumentTypeError(f"{spec}: the last month comes before the first")
+    return months(first, last)
+
+
+def _month(text: str) -> str:
+    """An argparse type: a real YYYY-MM month (2017-13 is refused, exit 2)."""
+    from fupin.calendar import BadMonth, check_month
+
+    try:
+        return check_month(text)
+    except BadMonth as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _period(text: str) -> str:
+    """An argparse type: a period of the calendar (2017H1, 2017Y)."""
+    from fupin.calendar import BadPeriod, current
+
+    try:
+        return current().check_period(text)
+    except BadPeriod as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: not a date (YYYY-MM-DD)") from exc
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -110,22 +200,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.action == "generate":
         from fupin.demo.generate import generate
 
-        manifest = generate(root, seed=args.seed, scale=args.scale, months=_months(args.months),
+        manifest = generate(root, seed=args.seed, scale=args.scale, months=args.months,
                             progress=lambda m: print(f"generated {m}", flush=True))
         print(f"{len(manifest['drops'])} files under {root / 'drops'}; ground truth in {root / 'drops' / 'manifest.json'}")
         return 0
     from fupin.demo.replay import run_demo
 
-    return run_demo(root, seed=args.seed, scale=args.scale, months=_months(args.months))
+    return run_demo(root, seed=args.seed, scale=args.scale, months=args.months)
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from fupin.reconcile.rules import RULES
     from fupin.reconcile.run import NotReady, reconcile_month
     from fupin.vocab import COUNTY_TOTAL
-    from fupin.warehouse import db
 
-    db.upgrade()
+    _warehouse_ready()
+    _has_data()
     try:
         s = reconcile_month(args.month, at_deadline=args.at_deadline)
     except NotReady as exc:
@@ -151,9 +241,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def cmd_outbox(args: argparse.Namespace) -> int:
     from fupin.notify.outbox import notices, problems, resend, send_pending
     from fupin.vocab import NoticeStatus
-    from fupin.warehouse import db
 
-    db.upgrade()
+    _warehouse_ready()
     if args.resend:
         if not resend(args.resend):
             print(f"no interrupted or failed notice {args.resend} (see `fupin outbox`)", file=sys.stderr)
@@ -179,22 +268,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
-    from fupin.assess.run import BadPeriod, assess_period
+    from fupin.assess.run import assess_period
     from fupin.notify.notices import show, unit_name
     from fupin.vocab import ScoreStatus
-    from fupin.warehouse import db
 
-    db.upgrade()
-    try:
-        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
-    except ValueError:
-        print(f"--as-of {args.as_of}: not a date (YYYY-MM-DD)", file=sys.stderr)
-        return 2
-    try:
-        result = assess_period(args.period, as_of)
-    except BadPeriod as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    _warehouse_ready()
+    _has_data()
+    result = assess_period(args.period, args.as_of)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
         return 0
@@ -212,82 +292,98 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fupin", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+    from fupin.config import project_root
 
-    d = sub.add_parser("db", help="warehouse migrations")
-    d.add_argument("action", choices=["upgrade"])
-    d.add_argument("--data-root")
-    d.set_defaults(func=cmd_db)
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: given before the command or after it, one value, and no default overwriting it
+    common.add_argument("--county", metavar="CODE", default=argparse.SUPPRESS,
+                        help="the county to work on, when FUPIN_COUNTIES lists a province's counties")
+    common.add_argument("--data-root", metavar="DIR", default=argparse.SUPPRESS,
+                        help=f"the data root (inboxes, archive, reports; default FUPIN_DATA_ROOT, else {project_root() / 'data'})")
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="say more: -v the platform's progress, -vv also the libraries' (Alembic, Great Expectations)")
+    p = argparse.ArgumentParser(prog="fupin", description=__doc__, parents=[common],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    i = sub.add_parser("ingest", help="ingest bureau files now, printing one receipt per file")
-    i.add_argument("--source", required=True, help="poverty_office, civil_affairs, agriculture, hrss, health, education, water")
-    i.add_argument("--data-root")
+    def command(name: str, help_: str, func, **kw) -> argparse.ArgumentParser:  # noqa: ANN001
+        c = sub.add_parser(name, help=help_, description=help_, parents=[common], **kw)
+        c.set_defaults(func=func)
+        return c
+
+    d = command("db", "warehouse migrations: what deploy runs (airflow-init, make); tasks only check the revision", cmd_db)
+    d.add_argument("action", choices=["upgrade"], help="upgrade: create the warehouse or bring it to this code's migration")
+    d.add_argument("--all", dest="all_counties", action="store_true", help="every county of FUPIN_COUNTIES, one after the other")
+
+    i = command("ingest", "ingest bureau files now, printing one receipt per file", cmd_ingest)
+    i.add_argument("--source", required=True, metavar="SOURCE", help="the unit that sent them: poverty_office, civil_affairs, "
+                   "agriculture, hrss, health, education, water")
     i.add_argument("--json", action="store_true", help="one JSON receipt per line")
-    i.add_argument("files", nargs="+")
-    i.set_defaults(func=cmd_ingest)
+    i.add_argument("files", nargs="+", metavar="FILE", help="the files, as the bureau sent them")
 
-    ib = sub.add_parser("inbox", help="ingest every settled file in every inbox (and claims left by dead processes) once, "
-                                      "printing one receipt per file and queueing its mail: what bureau_ingest does, without the scheduler")
-    ib.add_argument("--data-root")
+    ib = command("inbox", "ingest every settled file in every inbox (and claims left by dead processes) once, printing one "
+                 "receipt per file and queueing its mail: what bureau_ingest does, without the scheduler", cmd_inbox)
     ib.add_argument("--json", action="store_true", help="one JSON receipt per line")
-    ib.set_defaults(func=cmd_inbox)
 
-    t = sub.add_parser("templates", help="write a blank Excel template per source")
-    t.add_argument("dir")
-    t.set_defaults(func=cmd_templates)
+    t = command("templates", "write a blank Excel template per source", cmd_templates)
+    t.add_argument("dir", metavar="DIR", help="where to write them")
 
-    r = sub.add_parser("reconcile", help="reconcile a month's dibao and poverty registries (R1-R6)")
-    r.add_argument("--month", required=True)
-    r.add_argument("--data-root")
+    r = command("reconcile", "reconcile a month's dibao and poverty registries (R1-R6)", cmd_reconcile)
+    r.add_argument("--month", required=True, type=_month, metavar="YYYY-MM", help="the reporting month, e.g. 2017-06")
     r.add_argument("--at-deadline", action="store_true", help="use the latest earlier snapshot of a missing registry")
-    r.add_argument("--json", action="store_true")
-    r.set_defaults(func=cmd_reconcile)
+    r.add_argument("--json", action="store_true", help="the summary as one JSON object")
 
-    o = sub.add_parser("outbox", help="notices that failed or were interrupted (all with --all); --send drains it now")
-    o.add_argument("--all", action="store_true")
+    o = command("outbox", "notices that failed or were interrupted (all with --all); --send drains it now", cmd_outbox)
+    o.add_argument("--all", action="store_true", help="every notice, not only those that need a person")
     o.add_argument("--send", action="store_true", help="send what is due now")
     o.add_argument("--resend", metavar="KEY", help="kind/period/unit of an interrupted or failed notice: queue it again for the "
                    "recipients that do not have it (after checking it did not arrive)")
-    o.add_argument("--data-root")
-    o.set_defaults(func=cmd_outbox)
 
-    a = sub.add_parser("assess", help="score a period (2017H1, 2017Y) and print the scorecard and actions")
-    a.add_argument("--period", required=True, help="2017H1 or 2017Y")
-    a.add_argument("--as-of", help="the assessment date (YYYY-MM-DD) the deadlines count from; default: the date the period "
-                   "was first assessed with (a re-run keeps the record as mailed), else today")
-    a.add_argument("--data-root")
-    a.add_argument("--json", action="store_true")
-    a.set_defaults(func=cmd_assess)
+    a = command("assess", "score a period (2017H1, 2017Y) and print the scorecard and actions", cmd_assess)
+    a.add_argument("--period", required=True, type=_period, metavar="PERIOD", help="2017H1 (half year) or 2017Y (year end)")
+    a.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="the assessment date the deadlines count from; default: "
+                   "the date the period was first assessed with (a re-run keeps the record as mailed), else today")
+    a.add_argument("--json", action="store_true", help="the scorecard as one JSON object")
 
-    dm = sub.add_parser("demo", help="the demo county: generate its files, or run the whole campaign")
-    dm.add_argument("action", choices=["generate", "run"])
-    dm.add_argument("--data-root")
-    dm.add_argument("--seed", type=int, default=2016)
-    dm.add_argument("--scale", type=int, default=1, help="K counties' worth of households (same shape)")
-    dm.add_argument("--months", help="YYYY-MM or YYYY-MM:YYYY-MM (default: 2016-01:2018-12)")
-    dm.set_defaults(func=cmd_demo)
+    dm = command("demo", "the demo county: generate its files, or run the whole campaign", cmd_demo)
+    dm.add_argument("action", choices=["generate", "run"], help="generate: only the files; run: what `make demo` does")
+    dm.add_argument("--seed", type=int, default=2016, help="the random seed (default 2016)")
+    dm.add_argument("--scale", type=int, default=1, help="K counties' worth of households (same shape; default 1)")
+    dm.add_argument("--months", type=_months, metavar="YYYY-MM[:YYYY-MM]", help="the months to generate (default: 2016-01:2018-12)")
 
-    sv = sub.add_parser("serve", help="the whole platform locally: airflow standalone (SQLite) + an SMTP sink")
-    sv.add_argument("--data-root")
-    sv.add_argument("--port", type=int, default=8080)
-    sv.add_argument("--smtp-port", type=int, default=1025)
-    sv.set_defaults(func=cmd_serve)
+    sv = command("serve", "the whole platform locally: airflow standalone (SQLite) + an SMTP sink", cmd_serve)
+    sv.add_argument("--port", type=int, default=8080, help="the Airflow UI and API port (default 8080)")
+    sv.add_argument("--smtp-port", type=int, default=1025, help="the SMTP sink's port (default 1025)")
 
-    e = sub.add_parser("expectations", help="rewrite expectations/*.json from config/contracts.yaml")
-    e.add_argument("action", choices=["build"])
-    e.set_defaults(func=cmd_expectations)
+    e = command("expectations", "rewrite expectations/*.json from config/contracts.yaml (the county's own, in its config dir)",
+                cmd_expectations)
+    e.add_argument("action", choices=["build"], help="build: write the suites")
     return p
+
+
+def _logging(verbosity: int) -> None:
+    """Warnings by default; -v the platform's own progress; -vv every library's too."""
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    if verbosity == 1:
+        logging.getLogger("fupin").setLevel(logging.INFO)
+        for noisy in ("alembic", "great_expectations", "airflow", "py.warnings"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
     from fupin.files import restrict_umask
 
     restrict_umask()  # everything the platform writes holds personal data
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     args = build_parser().parse_args(argv)
-    _data_root(args)
-    return args.func(args)
+    _logging(getattr(args, "verbose", 0))
+    try:
+        county = _county(args)
+        with county.active():
+            return args.func(args)
+    except Refused as exc:
+        print(f"fupin {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ A province lists its counties in the YAML file named by `FUPIN_COUNTIES`:
       - code: "440224"
         name: 仁化县
         data_root: /data/440224                               # its inbox, archive, quarantine, reports
-        warehouse_url: postgresql+psycopg2://fupin@pg/fupin_440224   # its own database
+        warehouse_url: postgresql+psycopg2://fupin@pg/fupin_440224   # its own database, or instead
+        # warehouse_conn_id: fupin_warehouse_440224                  # an Airflow connection (UI, secrets backend)
         config_dir: /opt/fupin/counties/440224                 # optional: its own config/ (units, targets)
 
 Every DAG file then builds one DAG per county (`bureau_ingest__440224`...), whose tasks run
@@ -40,6 +41,7 @@ class County:
     data_root: str | None = None
     warehouse_url: str | None = None
     config_dir: str | None = None
+    warehouse_conn_id: str | None = None  # an Airflow connection holding the warehouse (instead of the URL)
 
     def dag_id(self, workflow: str) -> str:
         return workflow if self.code is None else f"{workflow}__{self.code}"
@@ -74,15 +76,25 @@ def current() -> County:
     return _current.get() or ENVIRONMENT
 
 
+def find(code: str) -> County:
+    """The county `code` of FUPIN_COUNTIES; LookupError naming the ones there are."""
+    listed = counties()
+    for c in listed:
+        if c.code == code:
+            return c
+    raise LookupError(f"no county {code} in {os.environ.get(COUNTIES_ENV)}: the counties are "
+                      + ", ".join(f"{c.code} {c.name}".strip() for c in listed))
+
+
 def counties() -> list[County]:
     """The counties of this deployment: those of `FUPIN_COUNTIES`, else the one of the environment."""
     path = os.environ.get(COUNTIES_ENV)
     if not path:
         return [County()]
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    found = [County(code=str(c["code"]), name=c.get("name", ""), data_root=c["data_root"],
-                    warehouse_url=c["warehouse_url"], config_dir=c.get("config_dir")) for c in data.get("counties", [])]
+    found = [County(code=str(c["code"]), name=c.get("name", ""), data_root=c["data_root"], warehouse_url=c.get("warehouse_url"),
+                    config_dir=c.get("config_dir"), warehouse_conn_id=c.get("warehouse_conn_id")) for c in data.get("counties", [])]
     codes = [c.code for c in found]
-    if not found or len(set(codes)) != len(codes):
-        raise ValueError(f"{path}: list each county once under `counties:` (code, data_root, warehouse_url)")
+    if not found or len(set(codes)) != len(codes) or any(not (c.warehouse_url or c.warehouse_conn_id) for c in found):
+        raise ValueError(f"{path}: list each county once under `counties:` (code, data_root, warehouse_url or warehouse_conn_id)")
     return found

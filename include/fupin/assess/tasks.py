@@ -21,7 +21,7 @@ def assess(period: str, run_date: str | None = None) -> dict:
     from fupin.assess.run import assess_period
     from fupin.warehouse import db
 
-    db.upgrade()
+    db.require_current()
     return assess_period(period, dt.date.fromisoformat(run_date) if run_date else None).to_dict()
 
 

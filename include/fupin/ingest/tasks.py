@@ -14,7 +14,7 @@ def claim_files() -> list[dict[str, str]]:
     """Claim every stable new drop (and every unfinished claim) for ingest."""
     from fupin.warehouse import db
 
-    db.upgrade()
+    db.require_current()
     inbox.ensure_folders()
     claimed = inbox.claim_new()
     log.info("claimed %d file(s) for ingest", len(claimed))
@@ -27,7 +27,9 @@ def ingest_one(item: dict[str, str]) -> dict | None:
     at work (it is taken again by a later run)."""
     from fupin.ingest.pipeline import ingest_guarded
     from fupin.notify.notices import queue_receipt
+    from fupin.warehouse import db
 
+    db.require_current()  # before the guard: a schema behind is the deployment's fault, never the file's
     claimed = inbox.Claimed(item["source"], Path(item["path"]))
     receipt = ingest_guarded(claimed)
     if receipt is None:

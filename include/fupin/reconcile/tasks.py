@@ -21,7 +21,7 @@ def months_to_reconcile(run_type: str, logical_month: str | None, requested: str
     from fupin.reconcile.run import months_due
     from fupin.warehouse import db
 
-    db.upgrade()
+    db.require_current()
     if requested:
         return [{"month": requested, "at_deadline": True}]
     due = [{"month": m, "at_deadline": False} for m in months_due()]

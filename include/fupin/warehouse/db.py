@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -14,20 +15,61 @@ from fupin.config import data_root
 MIGRATIONS = Path(str(resources.files("fupin.warehouse") / "migrations"))  # package data
 
 
+CONN_ID = "fupin_warehouse"  # the Airflow connection of a county deployment's warehouse
+
+
+class SchemaBehind(RuntimeError):
+    """The warehouse is at an older migration than the code: deploy did not upgrade it."""
+
+
 def warehouse_url() -> str:
-    """The active county's warehouse (fupin.county), else `FUPIN_WAREHOUSE_URL`, else the Airflow
-    connection `fupin_warehouse` given as an environment URI (`AIRFLOW_CONN_FUPIN_WAREHOUSE`),
-    else a SQLite file under the data root."""
+    """The active county's warehouse, first found of:
+
+    - the county's `warehouse_url`, or its Airflow connection `warehouse_conn_id` (FUPIN_COUNTIES);
+    - `FUPIN_WAREHOUSE_URL`;
+    - the Airflow connection `fupin_warehouse` — from the UI or a secrets backend inside a task,
+      from `AIRFLOW_CONN_FUPIN_WAREHOUSE` or a secrets backend anywhere;
+    - a SQLite file under the data root."""
     from fupin.county import current
 
-    url = current().warehouse_url or os.environ.get("FUPIN_WAREHOUSE_URL")
+    county = current()
+    if county.warehouse_url:
+        return county.warehouse_url
+    if county.warehouse_conn_id:
+        found = connection_url(county.warehouse_conn_id)
+        if not found:
+            raise LookupError(f"county {county.code}: no Airflow connection {county.warehouse_conn_id!r} (its warehouse_conn_id)")
+        return found
+    url = os.environ.get("FUPIN_WAREHOUSE_URL")
     if url:
         return url
-    conn = os.environ.get("AIRFLOW_CONN_FUPIN_WAREHOUSE")
-    if conn:
-        scheme, rest = conn.split("://", 1)
-        return {"postgres": "postgresql+psycopg2", "postgresql": "postgresql+psycopg2"}.get(scheme, scheme) + "://" + rest
+    if _airflow_has_connections():
+        found = connection_url(CONN_ID)
+        if found:
+            return found
     return f"sqlite:///{data_root() / 'warehouse.sqlite'}"
+
+
+def _airflow_has_connections() -> bool:
+    """Whether asking Airflow for a connection can find one here: inside a task (the API serves
+    the UI's connections), with the connection in the environment, or a secrets backend set.
+    Elsewhere the question would only cost the import of Airflow."""
+    runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
+    in_task = runner is not None and getattr(runner, "SUPERVISOR_COMMS", None) is not None
+    return in_task or f"AIRFLOW_CONN_{CONN_ID.upper()}" in os.environ or bool(os.environ.get("AIRFLOW__SECRETS__BACKEND"))
+
+
+def connection_url(conn_id: str) -> str | None:
+    """An Airflow connection as a SQLAlchemy URL (BaseHook: UI, environment, secrets backend)."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return None
+    scheme, rest = conn.get_uri().split("://", 1)
+    return {"postgres": "postgresql+psycopg2", "postgresql": "postgresql+psycopg2"}.get(scheme, scheme) + "://" + rest
 
 
 def engine(url: str | None = None) -> Engine:
@@ -64,6 +106,37 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     with engine(url).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration this code carries."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+_checked: set[str] = set()
+
+
+def require_current(url: str | None = None) -> None:
+    """Fail with what to do when the warehouse is not at this code's migration (one query, once
+    per process and warehouse). Tasks and commands call this; only `fupin db upgrade` (run by
+    deploy: airflow-init, the make targets) changes the schema."""
+    url = url or warehouse_url()
+    if url in _checked:
+        return
+    have, want = current_revision(url), head_revision()
+    if have != want:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise SchemaBehind(f"the warehouse {shown} is at migration {have or 'none (empty)'}, this code needs {want}: "
+                           "run `fupin db upgrade` (airflow-init does it at deploy; `--all` for every county)")
+    _checked.add(url)
 
 
 def current_revision(url: str | None = None) -> str | None:
