@@ -33,7 +33,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 airflow-db: setup
 	$(BIN)/airflow db migrate > /dev/null
-	$(BIN)/airflow pools import config/pools.json > /dev/null
+	$(BIN)/fupin pools $(AIRFLOW_HOME)/pools.json > /dev/null
+	$(BIN)/airflow pools import $(AIRFLOW_HOME)/pools.json > /dev/null
 
 test: setup
 	$(BIN)/ruff check .

@@ -22,7 +22,7 @@ import pendulum
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_context, task
 
 from fupin import calendar, config
-from fupin.assets import WAREHOUSE_POOL
+from fupin.assets import warehouse_pool
 from fupin.county import County, counties
 from fupin.notify.alerts import TaskFailed, watch
 
@@ -60,7 +60,7 @@ def assessment_dag(county: County) -> None:
         doc_md=__doc__,
     )
     def assessment():
-        @task(pool=WAREHOUSE_POOL)
+        @task(pool=warehouse_pool(county.code))
         def assess() -> dict:
             from fupin.assess.tasks import assess, period_of
 

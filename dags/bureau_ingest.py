@@ -19,7 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import AssetAlias, dag, task
 
-from fupin.assets import WAREHOUSE_POOL, dataset_asset, ingest_alias
+from fupin.assets import dataset_asset, ingest_alias, warehouse_pool
 from fupin.county import County, counties
 from fupin.notify.alerts import TaskFailed, watch
 
@@ -55,7 +55,7 @@ def bureau_ingest_dag(county: County) -> None:
             with county.active():
                 return claim_files()
 
-        @task(outlets=[alias], pool=WAREHOUSE_POOL, map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
+        @task(outlets=[alias], pool=warehouse_pool(county.code), map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
         def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
             from fupin.ingest.tasks import ingest_one
 

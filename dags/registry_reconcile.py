@@ -19,7 +19,7 @@ import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from fupin import calendar
-from fupin.assets import WAREHOUSE_POOL, dataset_asset
+from fupin.assets import dataset_asset, warehouse_pool
 from fupin.county import County, counties
 from fupin.notify.alerts import TaskFailed, watch
 
@@ -64,7 +64,7 @@ def registry_reconcile_dag(county: County) -> None:
                 month = deadline_month(logical) if logical else None
                 return months_to_reconcile(run_type, month, ctx["params"].get("month"))
 
-        @task(pool=WAREHOUSE_POOL)
+        @task(pool=warehouse_pool(county.code))
         def reconcile(items: list[dict]) -> list[dict]:
             from fupin.reconcile.tasks import reconcile_months
 

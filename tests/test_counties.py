@@ -189,3 +189,25 @@ def test_two_counties_active_at_once_in_two_threads_do_not_mix(province):
         assert set(seen[code]) == {(code, str(Path(c["data_root"]).resolve()), c["warehouse_url"], domain)}
     assert dict(os.environ) == before
     assert current().code is None  # nothing leaks out of the threads
+
+
+def test_each_county_has_its_own_warehouse_pool(province, tmp_path):
+    """One county's hundred files cannot hold every slot while another's reconciliation waits."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    for code in province:
+        assert bag.dags[f"bureau_ingest__{code}"].get_task("ingest_file").pool == f"fupin_warehouse__{code}"
+        assert bag.dags[f"registry_reconcile__{code}"].get_task("reconcile").pool == f"fupin_warehouse__{code}"
+    out = tmp_path / "pools.json"
+    done = subprocess.run([str(Path(sys.executable).with_name("fupin")), "pools", str(out)], env=dict(os.environ),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert set(written) == {"fupin_warehouse__440224", "fupin_warehouse__440229"}
+    assert written["fupin_warehouse__440229"]["description"].startswith("翁源县") and written["fupin_warehouse__440229"]["slots"] >= 1

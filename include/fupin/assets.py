@@ -8,10 +8,29 @@ from __future__ import annotations
 from fupin.config import contracts
 
 INGEST_ALIAS = "fupin/ingest"
-# Tasks that write the warehouse or hold a month's snapshots in memory take a slot of this pool
-# (slots in config/pools.json, loaded with `airflow pools import`): adding workers speeds up the
-# light work without flooding the warehouse with concurrent loads.
+# Tasks that write the warehouse or hold a month's snapshots in memory take a slot of their
+# county's pool (slots in config/pools.json): adding workers speeds up the light work without
+# flooding a warehouse with concurrent loads, and one county's hundred files never hold every
+# slot while another county's reconciliation waits — each county's warehouse has its own.
 WAREHOUSE_POOL = "fupin_warehouse"
+
+
+def warehouse_pool(county: str | None = None) -> str:
+    """`fupin_warehouse`; in a provincial deployment `fupin_warehouse__440224`."""
+    return WAREHOUSE_POOL if county is None else f"{WAREHOUSE_POOL}__{county}"
+
+
+def pools() -> dict:
+    """Every county's pool, as `airflow pools import` reads them (`fupin pools FILE`): each with
+    the slots and description of config/pools.json's `fupin_warehouse`."""
+    import json
+
+    from fupin.config import project_root
+    from fupin.county import counties
+
+    template = json.loads((project_root() / "config" / "pools.json").read_text(encoding="utf-8"))[WAREHOUSE_POOL]
+    return {warehouse_pool(c.code): {**template, "description": f"{c.name or c.code or ''} {template['description']}".strip()}
+            for c in counties()}
 
 
 def asset_name(dataset: str, county: str | None = None) -> str:

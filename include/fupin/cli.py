@@ -33,7 +33,7 @@ def _county(args: argparse.Namespace):  # noqa: ANN202 - a fupin.county.County
                 county = find(code)
             except LookupError as exc:
                 raise Refused(str(exc)) from exc
-        elif getattr(args, "all_counties", False):
+        elif getattr(args, "all_counties", False) or getattr(args, "every_county", False):
             county = County()
         else:
             listed = ", ".join(f"{c.code} {c.name}".strip() for c in counties())
@@ -143,6 +143,14 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
     for path in write_templates(Path(args.dir)):
         print(path)
+    return 0
+
+
+def cmd_pools(args: argparse.Namespace) -> int:
+    from fupin.assets import pools
+
+    Path(args.file).write_text(json.dumps(pools(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"{args.file}: {len(pools())} pool(s); load them with `airflow pools import {args.file}`")
     return 0
 
 
@@ -354,6 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv = command("serve", "the whole platform locally: airflow standalone (SQLite) + an SMTP sink", cmd_serve)
     sv.add_argument("--port", type=int, default=8080, help="the Airflow UI and API port (default 8080)")
     sv.add_argument("--smtp-port", type=int, default=1025, help="the SMTP sink's port (default 1025)")
+
+    pl = command("pools", "write every county's warehouse pool for `airflow pools import` (deploy runs it)", cmd_pools)
+    pl.add_argument("file", metavar="FILE", help="where to write the pools JSON")
+    pl.set_defaults(every_county=True)
 
     e = command("expectations", "rewrite expectations/*.json from config/contracts.yaml (the county's own, in its config dir)",
                 cmd_expectations)

@@ -48,9 +48,13 @@ def airflow_bin() -> str:
     return str(Path(sys.executable).with_name("airflow"))
 
 
-def pools_file() -> Path:
-    """The Airflow pools (`airflow pools import`), as data in the repo."""
-    return project_root() / "config" / "pools.json"
+def pools_file(folder: Path, env: dict[str, str] | None = None) -> Path:
+    """Every county's pool (`fupin pools`), written under `folder` for `airflow pools import`;
+    `env` is the deployment's (its FUPIN_COUNTIES)."""
+    path = folder / "pools.json"
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(Path(sys.executable).with_name("fupin")), "pools", str(path)], env=env, check=True, capture_output=True)
+    return path
 
 
 def local_airflow_env(api_port: int) -> dict[str, str]:
@@ -123,7 +127,7 @@ class LocalCluster:
     def start(self, ready_timeout: float = 180) -> LocalCluster:
         self.home.mkdir(parents=True, exist_ok=True)
         self.airflow("db", "migrate")
-        self.airflow("pools", "import", str(pools_file()))
+        self.airflow("pools", "import", str(pools_file(self.home, self.environment())))
         for name in COMPONENTS:
             self._spawn(name, [name])
         for i in range(self.workers):

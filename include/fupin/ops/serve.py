@@ -58,7 +58,7 @@ def serve(data_root: Path, port: int = 8080, smtp_port: int = 0, say=print) -> i
     env = serve_environment(data_root, conn, port)
     airflow = airflow_bin()
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([airflow, "pools", "import", str(pools_file())], env=env, check=True, capture_output=True)
+    subprocess.run([airflow, "pools", "import", str(pools_file(Path(env["AIRFLOW_HOME"]), env))], env=env, check=True, capture_output=True)
     unpause_project_dags(airflow, env)
     say(f"fupin: drop bureau files into {data_root / 'inbox'}/<source>/")
     say(f"fupin: mail goes to the SMTP sink on 127.0.0.1:{smtp_port}, stored in {data_root / 'mail'}")
