@@ -1,9 +1,12 @@
 """
 ### bureau_ingest — 报送文件入库
 
-Every minute: claim the files that bureaus dropped into `inbox/<source>/` (once their size and
-mtime have settled), then ingest each in its own mapped task: archive, read, validate with
-Great Expectations, load — or reject with a receipt (报送回执) in Chinese.
+When bureaus drop files into `inbox/<source>/`: the county's inbox Asset (`fupin/inbox`) is
+updated by an AssetWatcher whose trigger (`fupin.ingest.watch.InboxTrigger`, in the triggerer)
+sees settled files, and this DAG runs — no per-minute clock, no run while nothing arrives — plus
+an hourly sweep (`ingest.watch.sweep_cron`) for claims left behind. It claims the files, then
+ingests each in its own mapped task: archive, read, validate with Great Expectations, load — or
+reject with a receipt (报送回执) in Chinese.
 
 Every receipt is queued in the outbox and sent to the unit by the last task (a rejected
 file's receipt carries the marked-up workbook). Each accepted file emits an event on the Asset of every dataset it loaded (`fupin/registry`,
@@ -17,11 +20,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import AssetAlias, dag, task
+from airflow.sdk import AssetAlias, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from fupin.assets import dataset_asset, ingest_alias, warehouse_pool
+from fupin.config import settings
 from fupin.county import County, counties
-from fupin.notify.alerts import TaskFailed, watch
+from fupin.ingest.watch import inbox_asset
+from fupin.notify.alerts import TaskFailed
 
 # a task that gave up after its retries: the engineers are mailed (fupin.notify.alerts)
 GAVE_UP = "处理：该文件仍在 work/ 中保持认领，排除故障（数据库、磁盘、权限）后，下一次运行会自动重新处理，报送单位无需重报。"
@@ -30,10 +35,14 @@ GAVE_UP = "处理：该文件仍在 work/ 中保持认领，排除故障（数�
 def bureau_ingest_dag(county: County) -> None:
     """One county's ingest (the only one in a county deployment; see fupin.county)."""
     alias = AssetAlias(ingest_alias(county.code))
+    with county.active():
+        watch = settings()["ingest"]["watch"]
+        schedule = (AssetOrTimeSchedule(timetable=CronTriggerTimetable(watch["sweep_cron"], timezone="UTC"), assets=inbox_asset(county.code))
+                    if watch["mode"] == "event" else CronTriggerTimetable("* * * * *", timezone="UTC"))
 
     @dag(
         dag_id=county.dag_id("bureau_ingest"),
-        schedule="* * * * *",
+        schedule=schedule,
         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,
