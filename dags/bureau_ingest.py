@@ -26,7 +26,7 @@ from fupin.assets import dataset_asset, ingest_alias, warehouse_pool
 from fupin.config import settings
 from fupin.county import County, counties
 from fupin.ingest.watch import inbox_asset
-from fupin.notify.alerts import TaskFailed
+from fupin.notify.alerts import TaskFailed, watch
 
 # a task that gave up after its retries: the engineers are mailed (fupin.notify.alerts)
 GAVE_UP = "处理：该文件仍在 work/ 中保持认领，排除故障（数据库、磁盘、权限）后，下一次运行会自动重新处理，报送单位无需重报。"
@@ -36,9 +36,9 @@ def bureau_ingest_dag(county: County) -> None:
     """One county's ingest (the only one in a county deployment; see fupin.county)."""
     alias = AssetAlias(ingest_alias(county.code))
     with county.active():
-        watch = settings()["ingest"]["watch"]
-        schedule = (AssetOrTimeSchedule(timetable=CronTriggerTimetable(watch["sweep_cron"], timezone="UTC"), assets=inbox_asset(county.code))
-                    if watch["mode"] == "event" else CronTriggerTimetable("* * * * *", timezone="UTC"))
+        drops = settings()["ingest"]["watch"]
+        schedule = (AssetOrTimeSchedule(timetable=CronTriggerTimetable(drops["sweep_cron"], timezone="UTC"), assets=inbox_asset(county.code))
+                    if drops["mode"] == "event" else CronTriggerTimetable("* * * * *", timezone="UTC"))
 
     @dag(
         dag_id=county.dag_id("bureau_ingest"),
