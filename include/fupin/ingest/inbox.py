@@ -360,14 +360,11 @@ def set_aside(c: Claimed, seen: os.stat_result, root: Path | None = None) -> Non
         (done / f"{c.drop_id}.seen").unlink(missing_ok=True)
 
 
-def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claimed]:
-    """Claim again every ingested file that has changed since it was read and is settled now;
-    forget those unchanged for `claims.keep_done_seconds`."""
+def _done(root: Path | None, now: float):  # noqa: ANN202 - yields (source, path, stat, seen, seen_file, changed)
+    """Every ingested file kept in `watch/`, with whether it changed since it was read and has
+    settled again (the same rule as a new drop's)."""
     cfg = settings()["ingest"]
-    wait, keep = float(cfg["stable_seconds"]), float(cfg["claims"]["keep_done_seconds"])
-    grace = float(cfg["claims"]["incomplete_grace_seconds"])
-    now = time.time() if now is None else now
-    again: list[Claimed] = []
+    wait, grace = float(cfg["stable_seconds"]), float(cfg["claims"]["incomplete_grace_seconds"])
     for source in contracts().sources:
         done = folder("watch", source, root=root)
         for p in sorted(done.iterdir()):
@@ -382,20 +379,37 @@ def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claim
                 seen = json.loads(seen_file.read_text(encoding="utf-8"))
             except (FileNotFoundError, ValueError):
                 seen = None
-            if seen is not None and _stamp(st) == {"size": seen["size"], "mtime_ns": seen["mtime_ns"]}:
-                if now - _last_change(st) >= keep:
-                    p.unlink(missing_ok=True)
-                    seen_file.unlink(missing_ok=True)
-                continue
-            if not _settled(p, st, now, wait, grace):  # the same rule as a new drop's
-                continue
-            name = seen["name"] if seen else p.name.split("__", 1)[1]
-            try:
-                again.append(_claim_path(source, p, name, root))
-                log.warning("a file of %s changed after it was ingested; taken again as a new drop", source)
-            except FileNotFoundError:
-                continue
-            seen_file.unlink(missing_ok=True)
+            unchanged = seen is not None and _stamp(st) == {"size": seen["size"], "mtime_ns": seen["mtime_ns"]}
+            yield source, p, st, seen, seen_file, (not unchanged and _settled(p, st, now, wait, grace))
+
+
+def changed_since_read(root: Path | None = None, now: float | None = None) -> list[Path]:
+    """Ingested files that changed after they were read and have settled: what `sweep_done`
+    would take again. Reads only (the inbox watcher asks it)."""
+    now = time.time() if now is None else now
+    return [p for _, p, _, _, _, changed in _done(root, now) if changed]
+
+
+def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claimed]:
+    """Claim again every ingested file that has changed since it was read and is settled now;
+    forget those unchanged for `claims.keep_done_seconds`."""
+    keep = float(settings()["ingest"]["claims"]["keep_done_seconds"])
+    now = time.time() if now is None else now
+    again: list[Claimed] = []
+    for source, p, st, seen, seen_file, changed in _done(root, now):
+        if not changed:
+            unchanged = seen is not None and _stamp(st) == {"size": seen["size"], "mtime_ns": seen["mtime_ns"]}
+            if unchanged and now - _last_change(st) >= keep:
+                p.unlink(missing_ok=True)
+                seen_file.unlink(missing_ok=True)
+            continue
+        name = seen["name"] if seen else p.name.split("__", 1)[1]
+        try:
+            again.append(_claim_path(source, p, name, root))
+            log.warning("a file of %s changed after it was ingested; taken again as a new drop", source)
+        except FileNotFoundError:
+            continue
+        seen_file.unlink(missing_ok=True)
     return again
 
 

@@ -6,13 +6,15 @@ by the same rule the claim step uses (`inbox.scan`: unchanged for `stable_second
 see fupin.ingest.inbox). When settled files appear that it has not announced yet, it fires one
 event on the county's inbox Asset (`fupin/inbox`, `fupin/440224/inbox`), which schedules
 `bureau_ingest`. It never moves or deletes anything: the run's `claim_files` does that, and a
-file the trigger announced leaves the inbox when it is claimed.
+file the trigger announced leaves the inbox when it is claimed. It also announces a claim no
+live process holds (a worker died in the middle) and an ingested file that changed after it was
+read (a slow writer that paused past `stable_seconds`), so those are taken within seconds too.
 
 What it has announced is remembered in memory, keyed by path, size and mtime: a file is
 announced once, again only if it changes. After a triggerer restart the files still waiting
 are announced once more — the run that follows finds them claimed or claims them, so nothing is
 taken twice (claims are exclusive) and nothing is lost. An hourly run of `bureau_ingest` sweeps
-up anything else (a claim left by a dead worker, a file changed after it was read).
+up anything else and sends the notices waiting for a retry.
 
 The trigger's arguments are the county's code and the poll interval only: the triggerer finds
 the county's data root in its own FUPIN_COUNTIES, and no URL or secret is stored with the trigger.
@@ -31,7 +33,9 @@ log = logging.getLogger(__name__)
 
 
 def settled_files(county_code: str | None) -> dict[str, tuple[int, int]]:
-    """Every settled file in the county's inboxes: path → (size, mtime_ns). Reads only."""
+    """Everything there is to ingest in the county, as path → (size, mtime_ns): settled new
+    drops, claims no live process holds (a dead worker's), and ingested files that changed
+    after they were read. Reads only."""
     from fupin.config import contracts
     from fupin.county import County, find
     from fupin.ingest import inbox
@@ -39,13 +43,14 @@ def settled_files(county_code: str | None) -> dict[str, tuple[int, int]]:
     county = find(county_code) if county_code else County()
     out: dict[str, tuple[int, int]] = {}
     with county.active():
-        for source in contracts().sources:
-            for path in inbox.scan(source):
-                try:
-                    st = path.stat()
-                except FileNotFoundError:  # claimed meanwhile
-                    continue
-                out[str(path)] = (st.st_size, st.st_mtime_ns)
+        paths = [p for source in contracts().sources for p in inbox.scan(source)]
+        paths += [c.path for c in inbox.pending()] + inbox.changed_since_read()
+        for path in paths:
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # claimed meanwhile
+                continue
+            out[str(path)] = (st.st_size, st.st_mtime_ns)
     return out
 
 
