@@ -36,9 +36,9 @@ def bureau_ingest_dag(county: County) -> None:
     """One county's ingest (the only one in a county deployment; see fupin.county)."""
     alias = AssetAlias(ingest_alias(county.code))
     with county.active():
-        drops = settings()["ingest"]["watch"]
-        schedule = (AssetOrTimeSchedule(timetable=CronTriggerTimetable(drops["sweep_cron"], timezone="UTC"), assets=inbox_asset(county.code))
-                    if drops["mode"] == "event" else CronTriggerTimetable("* * * * *", timezone="UTC"))
+        watching = settings()["ingest"]["watch"]
+        schedule = (AssetOrTimeSchedule(timetable=CronTriggerTimetable(watching["sweep_cron"], timezone="UTC"), assets=inbox_asset(county.code))
+                    if watching["mode"] == "event" else CronTriggerTimetable("* * * * *", timezone="UTC"))
 
     @dag(
         dag_id=county.dag_id("bureau_ingest"),

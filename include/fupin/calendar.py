@@ -191,7 +191,7 @@ class Calendar:
         day, else None."""
         if day.day not in (self.report_day, self.final_day):
             return None
-        return add_months(f"{day.year}-{day.month:02d}", -1), day.day == self.final_day
+        return self.deadline_month(day), day.day == self.final_day
 
     def deadline_month(self, day: dt.date) -> str:
         """The reporting month whose reconciliation deadline is `day`'s month's `final_day`."""

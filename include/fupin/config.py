@@ -91,7 +91,10 @@ def _settings(path: Path, stable: str | None) -> dict[str, Any]:
 def county_settings() -> dict[str, Any]:
     """The active county's own facts (settings.yaml → county): code, name, its plan's title and
     the region codes of its residents' ID numbers (default: its code)."""
-    raw = settings()["county"]
+    return _county_facts(settings()["county"])
+
+
+def _county_facts(raw: dict[str, Any]) -> dict[str, Any]:
     code = str(raw["code"])
     return {"code": code, "name": str(raw.get("name", "")), "plan": str(raw.get("plan", "")),
             "id_prefixes": tuple(str(p) for p in (raw.get("id_prefixes") or [code]))}
@@ -123,7 +126,6 @@ class Column:
     value_aliases: dict[str, str] = field(default_factory=dict)
     pattern: str | None = None  # a regex, the county's values filled in ({county_code})
     pattern_text: str | None = None  # what the pattern asks for, in words, for the clerk
-    pattern_template: str | None = None  # the pattern as contracts.yaml writes it, placeholders kept
     unique: bool = False
     min: float | None = None
     max: float | None = None
@@ -193,11 +195,10 @@ class Contracts:
         return [self.datasets[d] for d in self.sources[source].datasets]
 
 
-def _column(raw: dict[str, Any], enums: dict[str, list[str]], text_limits: dict[str, int], county: dict[str, str]) -> Column:
+def _column(raw: dict[str, Any], enums: dict[str, list[str]], text_limits: dict[str, int], county: dict[str, Any]) -> Column:
     raw = dict(raw)
     if raw.get("pattern"):
         # the county's own values in its patterns: `^{county_code}\d{10}$` → `^440224\d{10}$`
-        raw["pattern_template"] = raw["pattern"]
         raw["pattern"] = raw["pattern"].replace("{county_code}", re.escape(county["code"]))
         raw["pattern_text"] = str(raw.get("pattern_text") or "规定的格式").replace("{county_code}", county["code"])
     raw.setdefault("text_limit", raw.get("max_length") or text_limits.get(raw["type"]))
@@ -224,7 +225,7 @@ def contracts() -> Contracts:
 @cache
 def _contracts(path: Path, settings_yaml: Path) -> Contracts:
     data = _read_yaml(path)
-    county = {k: str(v) for k, v in _read_yaml(settings_yaml)["county"].items() if k in ("code", "name")}
+    county = _county_facts(_read_yaml(settings_yaml)["county"])
     enums = data.get("enums", {})
     limits = data.get("text_max_length", {})
     datasets = {

@@ -60,7 +60,14 @@ def _airflow_has_connections() -> bool:
 
 
 def connection_url(conn_id: str) -> str | None:
-    """An Airflow connection as a SQLAlchemy URL (BaseHook: UI, environment, secrets backend)."""
+    """An Airflow connection as a SQLAlchemy URL (BaseHook: UI, environment, secrets backend),
+    looked up once per process (inside a task each lookup is a call to the API server, and
+    every `engine()` asks for the URL)."""
+    return _connection_url(conn_id, os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}"))
+
+
+@cache
+def _connection_url(conn_id: str, _env_value: str | None) -> str | None:  # keyed by the env value: a changed one is read anew
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 
