@@ -13,16 +13,21 @@ export AIRFLOW__CORE__PLUGINS_FOLDER = $(CURDIR)/plugins
 
 setup: $(STAMP) tools
 
-# docker-compose (Debian's package) validates docker-compose.yaml in the suite; no engine is needed.
-# fonts-noto-cjk: the Chinese of the PNG charts in the assessment mails.
+# Debian packages the suite and the demo need (no browser is ever downloaded at install time):
+# fonts-noto-cjk for the Chinese of the PNG charts in the assessment mails; docker-compose (the
+# package) validates docker-compose.yaml, no engine needed; chromium + chromium-driver for the
+# dashboard's browser tests. apt waits for a lock another apt holds instead of failing at once.
+APT = apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends
 tools:
 	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { command -v apt-get >/dev/null && \
-	  (apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null 2>&1 || \
-	   (apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null)) ; } || \
+	  ($(APT) fonts-noto-cjk >/dev/null 2>&1 || (apt-get update -qq && $(APT) fonts-noto-cjk >/dev/null)) ; } || \
 	  echo "fonts-noto-cjk missing and not installable here: charts fall back to indicator ids"
 	@command -v docker-compose >/dev/null || { command -v apt-get >/dev/null && \
-	  (apt-get install -y -qq docker-compose >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null)) ; } || \
+	  ($(APT) docker-compose >/dev/null 2>&1 || (apt-get update -qq && $(APT) docker-compose >/dev/null)) ; } || \
 	  echo "docker-compose missing and not installable here: the compose test will say so"
+	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null ; } || { command -v apt-get >/dev/null && \
+	  ($(APT) chromium chromium-driver >/dev/null 2>&1 || (apt-get update -qq && $(APT) chromium chromium-driver >/dev/null)) ; } || \
+	  echo "chromium/chromium-driver missing and not installable here: the browser tests will say so"
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -1,6 +1,6 @@
 """Event-driven ingest vs the per-minute poll: idle cost per county count, and drop→receipt latency.
 
-    .venv/bin/python bench/bench_watch.py [--counties 1 8 16] [--idle-minutes 3] [--drops 10]
+    .venv/bin/python bench/bench_watch.py [--counties 1 8 16] [--idle-minutes 3] [--drops 10] [--runs 1]
 
 Needs this machine's PostgreSQL and Redis. For each mode (`event`: the triggerer's InboxTrigger;
 `poll`: bureau_ingest every minute) and each K, on a fresh LocalCluster (PostgreSQL metadata,
@@ -12,7 +12,8 @@ Redis, 1 Celery worker, default settings but the mode):
 - latency (K=1 only): `--drops` files spread over a minute, each *written* into the inbox at its
   moment (its mtime is the drop time: the stability wait is paid), timed to its receipt `.eml`.
 
-Modes alternate per K so drift on a shared machine hits both alike. Prints a table.
+Modes alternate per K (and per run) so drift on a shared machine hits both alike. Prints each
+cluster's line, then with `--runs N` the medians over the runs.
 """
 
 from __future__ import annotations
@@ -171,24 +172,40 @@ def _subject(raw: bytes) -> bytes:
     return str(email.message_from_bytes(raw, policy=policy.default)["Subject"]).encode()
 
 
+def _line(k: int, mode: str, rs: list[dict]) -> str:
+    med = {m: statistics.median(r[m] for r in rs) for m in ("cpu_per_min", "runs_per_hour", "rows_per_hour")}
+    lats = [r["latency"] for r in rs if r.get("latency")]
+    shown = ""
+    if lats:
+        p50 = statistics.median(statistics.median(lat) for lat in lats)
+        mx = statistics.median(max(lat) for lat in lats)
+        shown = f", latency p50 {p50:.1f} s max {mx:.1f} s ({min(len(lat) for lat in lats)}+ receipts)"
+    unsettled = sum(not r["settled"] for r in rs)
+    return (f"K={k:<3} {mode:<6} idle CPU {med['cpu_per_min']:6.1f} s/min, {med['runs_per_hour']:6.0f} DAG runs/h, "
+            f"{med['rows_per_hour']:7.0f} metadata rows/h{shown}"
+            + (f" (never settled in {unsettled} of {len(rs)}: runs still queued)" if unsettled else ""))
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--counties", type=int, nargs="+", default=[1, 8, 16])
     ap.add_argument("--idle-minutes", type=float, default=3)
     ap.add_argument("--drops", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=1, help="repeat every cluster; medians at the end")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fupin-bench-watch-"))
-    rows = []
-    for i, k in enumerate(args.counties):
-        for mode in (("poll", "event") if i % 2 == 0 else ("event", "poll")):
-            r = one_cluster(mode, k, args.idle_minutes, args.drops if k == 1 else 0, work / f"{mode}{k}")
-            rows.append(r)
-            lat = r.get("latency")
-            shown = f", latency p50 {statistics.median(lat):.1f} s max {max(lat):.1f} s ({len(lat)} receipts)" if lat else ""
-            print(f"K={k:<3} {mode:<6} idle CPU {r['cpu_per_min']:6.1f} s/min, {r['runs_per_hour']:6.0f} DAG runs/h, "
-                  f"{r['rows_per_hour']:7.0f} metadata rows/h{shown}{'' if r['settled'] else ' (never settled: runs still queued)'}",
-                  flush=True)
+    rows: dict[tuple[int, str], list[dict]] = {}
+    for run in range(args.runs):
+        for i, k in enumerate(args.counties):
+            for mode in (("poll", "event") if (i + run) % 2 == 0 else ("event", "poll")):
+                r = one_cluster(mode, k, args.idle_minutes, args.drops if k == 1 else 0, work / f"{mode}{k}")
+                rows.setdefault((k, mode), []).append(r)
+                print(f"run {run + 1} " + _line(k, mode, [r]), flush=True)
+    if args.runs > 1:
+        print(f"medians of {args.runs} runs:")
+        for (k, mode), rs in sorted(rows.items()):
+            print(_line(k, mode, rs), flush=True)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

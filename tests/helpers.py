@@ -89,3 +89,55 @@ def internal_words(text: str) -> list[str]:
     keys = "|".join(sorted({*contracts().sources, *contracts().datasets, "reconciliation"}, key=len, reverse=True))
     patterns = (rf"(?<![\w/])({keys})(?![\w/])", r"(?<!\d)440224\d{3}(?!\d)", r"\bI\d\d\b(?! [\u4e00-\u9fff])", r"\b(nan|None|NaN)\b")
     return [m.group(0) for p in patterns for m in re.finditer(p, text)]
+
+
+def demo_frame(population, dataset: str, month: str):  # noqa: ANN001, ANN201 - a Population; a DataFrame
+    """The demo generator's rows of `dataset` for `month`, typed as ingest types them."""
+    import pandas as pd
+
+    from fupin.demo import render
+    from fupin.ingest.normalize import parser_for, typed
+
+    ds = contracts().datasets[dataset]
+    got = render.rows(population, dataset, month)
+    data = {c.key: [None if r.get(c.key) is None else parser_for(c)(r[c.key])[0] for r in got] for c in ds.columns}
+    frame = typed(pd.DataFrame(data), ds.columns)
+    return frame.assign(sheet="demo", row_no=range(2, len(frame) + 2))
+
+
+def fill_demo_warehouse(url: str, population, snapshots: set[tuple[str, str]], ledger_months: list[str]) -> None:  # noqa: ANN001
+    """Load the demo county's rows of these (dataset, month) snapshots straight into the warehouse,
+    and a submission ledger of `ledger_months` with the generator's drop times (late and resent
+    files included), each drop with a receipt."""
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from fupin.calendar import month_end
+    from fupin.demo.generate import LATE, RESENT
+    from fupin.warehouse import load
+    from fupin.warehouse.schema import drops
+
+    with engine(url).begin() as conn:
+        for dataset, month in sorted(snapshots):
+            src = contracts().datasets[dataset].source
+            rec = load.FileRecord(f"{dataset}{month}".ljust(64, "0"), f"{dataset}{month}", src, "x", month, "xlsx", 0, "-",
+                                  dt.datetime.fromisoformat(month + "-01"))
+            load.replace_month(conn, dataset, src, month, demo_frame(population, dataset, month), rec)
+        ledger = []
+        for month in ledger_months:
+            for source in contracts().sources:
+                at = dt.datetime.combine(month_end(month) + dt.timedelta(days=LATE.get((source, month), 6)), dt.time(10))
+                receipt = Receipt(file=f"{source}_{month}.xlsx", source=source, month=month, status="accepted", sha256="0",
+                                  drop_id=f"{source}{month}", received_at=at.isoformat(), total_rows=1)
+                ledger.append({"drop_id": f"{source}{month}", "sha256": "0", "source": source, "original_name": receipt.file,
+                               "month": month, "dropped_at": at, "status": "accepted", "receipt": receipt.to_json(),
+                               "recorded_at": dt.datetime.now()})
+                if (source, month) == RESENT:
+                    first = Receipt(file=f"{source}_{month}.xlsx", source=source, month=month, status="rejected", sha256="1",
+                                    drop_id="first", received_at=(at - dt.timedelta(days=2)).isoformat(),
+                                    errors=[{"rule": "id_checksum", "message": "身份证号校验位错误", "sheet": "Sheet1", "row": 5,
+                                             "column": "身份证号", "value": "440224199001011234"}])
+                    ledger.append({**ledger[-1], "drop_id": "first", "status": "rejected", "dropped_at": at - dt.timedelta(days=2),
+                                   "receipt": first.to_json()})
+        conn.execute(insert(drops), ledger)

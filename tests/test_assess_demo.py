@@ -10,34 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from sqlalchemy import insert
 
 from fupin.assess.run import assess_period
 from fupin.calendar import month_end
 from fupin.config import contracts
-from fupin.demo import plan, render
-from fupin.demo.generate import LATE, RESENT, expected_assessment
+from fupin.demo import plan
+from fupin.demo.generate import expected_assessment
 from fupin.demo.population import build_population
-from fupin.ingest.normalize import typed
-from fupin.ingest.pipeline import evaluate  # noqa: F401 - the same typing as ingest
 from fupin.reconcile.run import reconcile_month
-from fupin.warehouse import load
-from fupin.warehouse.db import engine
-from fupin.warehouse.schema import drops
+from tests.helpers import fill_demo_warehouse
 
 PERIOD_ENDS = {"2016H1": "2016-06", "2016Y": "2016-12", "2017H1": "2017-06", "2017Y": "2017-12", "2018H1": "2018-06", "2018Y": "2018-12"}
-
-
-def _frame(population, dataset: str, month: str) -> pd.DataFrame:
-    from fupin.ingest.normalize import parser_for
-
-    ds = contracts().datasets[dataset]
-    rows = render.rows(population, dataset, month)
-    data = {c.key: [None if r.get(c.key) is None else parser_for(c)(r[c.key])[0] for r in rows] for c in ds.columns}
-    frame = typed(pd.DataFrame(data), ds.columns)
-    return frame.assign(sheet="demo", row_no=range(2, len(frame) + 2))
 
 
 @pytest.fixture(scope="module")
@@ -54,22 +38,7 @@ def demo_warehouse(tmp_path_factory):
     population = build_population(2016)
     wanted = {(d, m) for m in PERIOD_ENDS.values() for d in contracts().datasets}
     wanted |= {("registry", "2016-01")} | {("student_aid", m) for m in plan.months()}
-    eng = engine(url)
-    with eng.begin() as conn:
-        for dataset, month in sorted(wanted):
-            rec = load.FileRecord(f"{dataset}{month}".ljust(64, "0"), f"{dataset}{month}", contracts().datasets[dataset].source, "x",
-                                  month, "xlsx", 0, "-", dt.datetime.fromisoformat(month + "-01"))
-            load.replace_month(conn, dataset, rec.source, month, _frame(population, dataset, month), rec)
-        ledger = []
-        for month in plan.months():
-            for source in contracts().sources:
-                nxt = month_end(month) + dt.timedelta(days=LATE.get((source, month), 6))
-                ledger.append({"drop_id": f"{source}{month}", "sha256": "0", "source": source, "original_name": "x", "month": month,
-                               "dropped_at": dt.datetime.combine(nxt, dt.time(10)), "status": "accepted", "receipt": "{}",
-                               "recorded_at": dt.datetime.now()})
-                if (source, month) == RESENT:
-                    ledger.append({**ledger[-1], "drop_id": "first", "status": "rejected"})
-        conn.execute(insert(drops), ledger)
+    fill_demo_warehouse(url, population, wanted, plan.months())
     results = {}
     for period, month in PERIOD_ENDS.items():
         reconcile_month(month, url=url)

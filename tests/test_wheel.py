@@ -28,6 +28,10 @@ for name in names:
     outbox._jinja().get_template(name)  # every template parses from the package
 print(" ".join(names))
 print(len(list((db.MIGRATIONS / "versions").glob("*.py"))))
+# the dashboard's pages and their script and styles come from the package too
+from fupin.dashboard import app as dashboard
+print(" ".join(sorted(p.name for p in (dashboard.HERE / "templates").glob("*.html"))))
+print(" ".join(sorted(p.name for p in (dashboard.HERE / "static").iterdir())))
 """
 
 
@@ -56,7 +60,10 @@ def test_the_installed_wheel_carries_its_templates_and_migrations(tmp_path, peop
     probe = subprocess.run([str(python), "-c", PROBE], capture_output=True, text=True, cwd=tmp_path,
                            env={**os.environ, "FUPIN_HOME": str(ROOT)})
     assert probe.returncode == 0, probe.stderr[-3000:]
-    templates, migrations = probe.stdout.split("\n")[:2]
+    templates, migrations, pages, static = probe.stdout.split("\n")[:4]
+    dash = ROOT / "include/fupin/dashboard"
+    assert pages.split() == sorted(p.name for p in (dash / "templates").glob("*.html"))
+    assert static.split() == sorted(p.name for p in (dash / "static").iterdir())
     assert templates.split() == sorted(p.name for p in (ROOT / "include/fupin/notify/templates").glob("*.j2"))
     assert int(migrations) == len(list((ROOT / "include/fupin/warehouse/migrations/versions").glob("*.py")))
     # and it works: migrate a warehouse, ingest a file, queue its receipt (rendered from the package)

@@ -183,6 +183,12 @@ class Calendar:
         `report_day` of the next month."""
         return dt.datetime.fromisoformat(f"{next_month(month)}-{self.report_day:02d}T23:59:59")
 
+    def on_time(self, month: str, arrived) -> bool:  # noqa: ANN001 - datetimes, a Series of them
+        """Whether any of the valid files of `month`, by when they arrived (local, naive), came by
+        its deadline (I19 and the reporting board count alike)."""
+        deadline = self.report_deadline(month)
+        return any(a <= deadline for a in arrived)
+
     def report_due_label(self) -> str:
         return f"次月{self.report_day}日"
 

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from fupin.config import contracts
-from fupin.vocab import SUBMITTED, ScoreStatus
+from fupin.vocab import SUBMITTED, FindingState, ScoreStatus
 from fupin.warehouse.schema import (
     assessment_actions,
     assessment_runs,
@@ -25,6 +25,7 @@ from fupin.warehouse.schema import (
     findings,
     reconciliation_rates,
     reconciliation_runs,
+    verifications,
 )
 
 # --- snapshots ---------------------------------------------------------------------------------
@@ -84,9 +85,78 @@ def loaded_times(conn: Connection, datasets: Iterable[str]) -> dict[str, dict[st
 
 
 def ledger(conn: Connection, month: str | None = None) -> pd.DataFrame:
-    """Every drop (source, month, dropped_at, status), or those of `month`."""
-    q = select(drops.c.source, drops.c.month, drops.c.dropped_at, drops.c.status)
+    """Every drop (source, month, dropped_at, status, drop_id), or those of `month`."""
+    q = select(drops.c.source, drops.c.month, drops.c.dropped_at, drops.c.status, drops.c.drop_id)
     return pd.read_sql(q if month is None else q.where(drops.c.month == month), conn)
+
+
+def ledger_of_months(conn: Connection, months: list[str]) -> pd.DataFrame:
+    """The drops (source, month, dropped_at, status, drop_id) for `months`, oldest first."""
+    q = select(drops.c.source, drops.c.month, drops.c.dropped_at, drops.c.status, drops.c.drop_id)
+    return pd.read_sql(q.where(drops.c.month.in_(months)).order_by(drops.c.dropped_at, drops.c.drop_id), conn)
+
+
+def receipt_of(conn: Connection, drop_id: str) -> str | None:
+    """The receipt JSON of a drop, or None."""
+    return conn.execute(select(drops.c.receipt).where(drops.c.drop_id == drop_id)).scalar()
+
+
+def rows_loaded(conn: Connection, months: list[str]) -> dict[tuple[str, str], int]:
+    """(dataset, month) → rows of the snapshot in force, for `months`."""
+    return {(r.dataset, r.month): r.rows for r in conn.execute(
+        select(dataset_versions.c.dataset, dataset_versions.c.month, dataset_versions.c.rows)
+        .where(dataset_versions.c.month.in_(months)))}
+
+
+def households(conn: Connection, household_id: str) -> list[str]:
+    """The months whose registry holds this household, oldest first."""
+    table = dataset_tables["registry"]
+    return list(conn.execute(select(table.c.month).where(table.c.household_id == household_id).distinct()
+                             .order_by(table.c.month)).scalars())
+
+
+def rows_about(conn: Connection, dataset: str, *, ids: Iterable[str] = (), household_id: str | None = None) -> pd.DataFrame:
+    """Every month's rows of `dataset` about these persons (or this household), oldest first."""
+    table = dataset_tables[dataset]
+    cond = []
+    if ids and "id_number" in table.c:
+        cond.append(table.c.id_number.in_(sorted(set(ids))))
+    if household_id is not None and "household_id" in table.c:
+        cond.append(table.c.household_id == household_id)
+    if not cond:
+        return pd.DataFrame()
+    from sqlalchemy import or_
+
+    return pd.read_sql(select(table).where(or_(*cond)).order_by(table.c.month, table.c.row_no), conn)
+
+
+def find_people(conn: Connection, *, name: str | None = None, village: str | None = None, id_head: str | None = None,
+                id_tail: str | None = None, limit: int = 50) -> pd.DataFrame:
+    """Registry persons (latest month each is on) by name and village, or by the visible parts of a
+    masked ID: household_id, name, town, village, id_number, month."""
+    table = dataset_tables["registry"]
+    q = select(table.c.household_id, table.c.name, table.c.town, table.c.village, table.c.id_number,
+               func.max(table.c.month).label("month"))
+    if name:
+        q = q.where(table.c.name == name)
+    if village:
+        q = q.where(table.c.village == village)
+    if id_head:
+        q = q.where(table.c.id_number.startswith(id_head))
+    if id_tail:
+        q = q.where(table.c.id_number.endswith(id_tail))
+    q = q.group_by(table.c.household_id, table.c.name, table.c.town, table.c.village, table.c.id_number).limit(limit)
+    return pd.read_sql(q, conn)
+
+
+def findings_about(conn: Connection, *, household_id: str, ids: Iterable[str]) -> list[dict]:
+    """Every month's findings about this household or its members, oldest first."""
+    from sqlalchemy import or_
+
+    wanted = sorted(set(ids))
+    q = select(findings).where(or_(findings.c.household_id == household_id, findings.c.person_id.in_(wanted),
+                                   findings.c.other_id.in_(wanted)))
+    return [dict(r._mapping) for r in conn.execute(q.order_by(findings.c.month, findings.c.rule))]
 
 
 def submitted_sources(conn: Connection, month: str) -> set[str]:
@@ -97,9 +167,13 @@ def submitted_sources(conn: Connection, month: str) -> set[str]:
 # --- reconciliation -----------------------------------------------------------------------------
 
 
+# a finding verified 不属实 with unchanged data is kept (the dashboard counts it) but not reported
+REPORTED = findings.c.state != FindingState.DISMISSED
+
+
 def findings_of(conn: Connection, month: str, *, rule: str | None = None, escalated: bool | None = None) -> list[dict]:
-    """The findings of `month` (of one rule, or only the escalated ones), in a stable order."""
-    q = select(findings).where(findings.c.month == month)
+    """The reported findings of `month` (of one rule, or only the escalated ones), in a stable order."""
+    q = select(findings).where(findings.c.month == month, REPORTED)
     if rule is not None:
         q = q.where(findings.c.rule == rule)
     if escalated is not None:
@@ -108,18 +182,57 @@ def findings_of(conn: Connection, month: str, *, rule: str | None = None, escala
 
 
 def findings_frame(conn: Connection, month: str) -> pd.DataFrame:
-    """`month`'s findings as a frame, by rule, town and key (the workbook's order)."""
-    return pd.read_sql(select(findings).where(findings.c.month == month).order_by(findings.c.rule, findings.c.town, findings.c.key), conn)
+    """`month`'s reported findings as a frame, by rule, town and key (the workbook's order)."""
+    return pd.read_sql(select(findings).where(findings.c.month == month, REPORTED)
+                       .order_by(findings.c.rule, findings.c.town, findings.c.key), conn)
+
+
+def all_findings(conn: Connection, month: str) -> list[dict]:
+    """Every finding of `month`, the dismissed ones too (the dashboard shows what was left out)."""
+    return [dict(r._mapping) for r in conn.execute(select(findings).where(findings.c.month == month)
+                                                   .order_by(findings.c.rule, findings.c.town, findings.c.key))]
 
 
 def persistence(conn: Connection, month: str) -> dict[tuple[str, str], int]:
-    """(rule, key) → months persisted, of `month`'s findings."""
+    """(rule, key) → months persisted, of `month`'s reported findings."""
     return {(r.rule, r.key): r.persisted_months for r in conn.execute(
-        select(findings.c.rule, findings.c.key, findings.c.persisted_months).where(findings.c.month == month))}
+        select(findings.c.rule, findings.c.key, findings.c.persisted_months).where(findings.c.month == month, REPORTED))}
 
 
 def households_found(conn: Connection, month: str, rule: str) -> set[str]:
-    return set(conn.execute(select(findings.c.household_id).where(findings.c.month == month, findings.c.rule == rule)).scalars())
+    return set(conn.execute(select(findings.c.household_id).where(findings.c.month == month, findings.c.rule == rule,
+                                                                  REPORTED)).scalars())
+
+
+def finding(conn: Connection, finding_id: str) -> dict | None:
+    """The latest month's row of a finding, or None."""
+    row = conn.execute(select(findings).where(findings.c.finding_id == finding_id)
+                       .order_by(findings.c.month.desc()).limit(1)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def finding_months(conn: Connection, finding_id: str) -> list[str]:
+    return list(conn.execute(select(findings.c.month).where(findings.c.finding_id == finding_id).order_by(findings.c.month)).scalars())
+
+
+def latest_verifications(conn: Connection, finding_ids: Iterable[str] | None = None) -> dict[str, dict]:
+    """finding id → its latest verification (of these findings, or of all)."""
+    latest = select(func.max(verifications.c.id)).group_by(verifications.c.finding_id)
+    q = select(verifications).where(verifications.c.id.in_(latest))
+    if finding_ids is not None:
+        wanted = sorted(set(finding_ids))
+        out: dict[str, dict] = {}
+        for start in range(0, len(wanted), 500):
+            out.update({r.finding_id: dict(r._mapping) for r in conn.execute(q.where(
+                verifications.c.finding_id.in_(wanted[start:start + 500])))})
+        return out
+    return {r.finding_id: dict(r._mapping) for r in conn.execute(q)}
+
+
+def verification_history(conn: Connection, finding_id: str) -> list[dict]:
+    """Every verification of a finding, oldest first."""
+    return [dict(r._mapping) for r in conn.execute(select(verifications).where(verifications.c.finding_id == finding_id)
+                                                   .order_by(verifications.c.id))]
 
 
 def rate_basis(conn: Connection, month: str) -> dict[tuple[str, str], tuple[int, int]]:
@@ -135,6 +248,10 @@ def rates_of(conn: Connection, month: str) -> pd.DataFrame:
 
 def reconciliation_run(conn: Connection, month: str):  # noqa: ANN201 - a Row
     return conn.execute(select(reconciliation_runs).where(reconciliation_runs.c.month == month)).first()
+
+
+def reconciled_months(conn: Connection) -> list[str]:
+    return list(conn.execute(select(reconciliation_runs.c.month).order_by(reconciliation_runs.c.month)).scalars())
 
 
 def reconciliation_runs_by_month(conn: Connection) -> dict:
@@ -154,6 +271,23 @@ def scores_of(conn: Connection, period: str, status: ScoreStatus | None = None) 
 
 def assessment_run(conn: Connection, period: str):  # noqa: ANN201 - a Row
     return conn.execute(select(assessment_runs).where(assessment_runs.c.period == period)).first()
+
+
+def actions_of(conn: Connection, period: str) -> list[dict]:
+    """The actions (通报, 限期整改, 约谈) of `period`, by unit."""
+    return [dict(r._mapping) for r in conn.execute(select(assessment_actions).where(assessment_actions.c.period == period)
+                                                   .order_by(assessment_actions.c.unit, assessment_actions.c.action))]
+
+
+def assessed_periods(conn: Connection) -> list[str]:
+    return list(conn.execute(select(assessment_runs.c.period).order_by(assessment_runs.c.period)).scalars())
+
+
+def all_scores(conn: Connection) -> list:
+    """Every period's scores (period, indicator, unit, value, target, status): the trend."""
+    return list(conn.execute(select(assessment_scores.c.period, assessment_scores.c.indicator, assessment_scores.c.unit,
+                                    assessment_scores.c.value, assessment_scores.c.target, assessment_scores.c.status)
+                             .order_by(assessment_scores.c.period)))
 
 
 def earliest_due(conn: Connection, period: str) -> dt.date | None:

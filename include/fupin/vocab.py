@@ -50,6 +50,35 @@ class ActionKind(StrEnum):
     INTERVIEW = "约谈"  # the unit's head is summoned (a missed exit task, or the same miss twice)
 
 
+class Outcome(StrEnum):
+    """What a unit found when it checked a finding (核查结果, `verifications.outcome`)."""
+
+    RECTIFIED = "rectified"  # 属实已整改: true, and put right
+    CONFIRMED = "confirmed"  # 属实待整改: true, to be put right by a due date
+    DISMISSED = "dismissed"  # 不属实: not true (two different people, ...), with a reason
+
+
+OUTCOME_LABELS = {Outcome.RECTIFIED: "属实已整改", Outcome.CONFIRMED: "属实待整改", Outcome.DISMISSED: "不属实"}
+
+
+class FindingState(StrEnum):
+    """Where a finding stands, given its latest verification (`findings.state` at the run)."""
+
+    OPEN = "open"  # 待核查: nobody has reported a check (or the data changed since a 不属实)
+    CONFIRMED = "confirmed"  # 属实待整改, within its due date
+    OVERDUE = "overdue"  # 属实待整改, past its due date
+    RECTIFIED = "rectified"  # reported put right; the next month's data will tell
+    REOPENED = "reopened"  # reported put right, yet a later month's data still shows it
+    DISMISSED = "dismissed"  # 不属实 and the data unchanged: not reported again
+
+
+STATE_LABELS = {FindingState.OPEN: "待核查", FindingState.CONFIRMED: "属实待整改", FindingState.OVERDUE: "整改逾期",
+                FindingState.RECTIFIED: "已整改", FindingState.REOPENED: "报已整改但仍存在", FindingState.DISMISSED: "不属实（已排除）"}
+
+# the states an escalation counts (持续 3 个月以上上报领导): unverified, overdue, or not borne out
+ESCALATING = (FindingState.OPEN, FindingState.OVERDUE, FindingState.REOPENED)
+
+
 # The county as a whole, where a measure or a rate is given per town and for the county: the key
 # of the county's row in `reconciliation_rates.town` and of its measure in the indicators.
 COUNTY_TOTAL = "全县"

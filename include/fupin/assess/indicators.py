@@ -316,9 +316,8 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
         on_time = 0
         late = []
         for month in assessed:
-            deadline = cal.report_deadline(month)
             arrived = pd.to_datetime(mine.loc[mine["month"] == month, "dropped_at"])
-            if (arrived <= deadline).any():
+            if cal.on_time(month, arrived):
                 on_time += 1
             else:
                 first = arrived.min() if len(arrived) else None

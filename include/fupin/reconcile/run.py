@@ -18,7 +18,9 @@ from sqlalchemy import Connection, delete, insert
 from fupin import queries
 from fupin.calendar import add_months
 from fupin.config import settings
+from fupin.reconcile import verify
 from fupin.reconcile.rules import RULES, reconcile
+from fupin.vocab import FindingState
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import findings, reconciliation_rates, reconciliation_runs
 
@@ -38,6 +40,7 @@ class Summary:
     persisting: dict[str, int] = field(default_factory=dict)
     resolved: dict[str, int] = field(default_factory=dict)
     escalated: int = 0
+    dismissed: dict[str, int] = field(default_factory=dict)  # verified 不属实, data unchanged: not reported
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -81,17 +84,21 @@ def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = 
                          "to config/settings.yaml, then re-run the month")
     result = reconcile(registry, dibao, poverty_standard=float(cfg["poverty_standard"]),
                        exit_threshold=float(cfg["exit_threshold"][year]))
-    f = result.findings
-    f["persisted_months"] = [previous.get((r, k), 0) + 1 for r, k in zip(f["rule"], f["key"], strict=True)]
-    f["escalated"] = f["persisted_months"] >= ESCALATE_AFTER
-    summary = Summary(month, reg_month, dib_month, note, result.counts, _rate_map(result.rates))
-    current = set(zip(f["rule"], f["key"], strict=True))
+    with eng.connect() as conn:
+        f = apply_verifications(result.findings, month, previous, lambda ids: queries.latest_verifications(conn, ids))
+    reported = f[f["state"] != FindingState.DISMISSED]
+    counts = reported["rule"].value_counts()
+    dismissed = f.loc[f["state"] == FindingState.DISMISSED, "rule"].value_counts()
+    summary = Summary(month, reg_month, dib_month, note, {r: int(counts.get(r, 0)) for r in RULES}, _rate_map(result.rates),
+                      dismissed={r: int(dismissed.get(r, 0)) for r in RULES})
+    current = set(zip(reported["rule"], reported["key"], strict=True))
+    left_out = set(zip(f["rule"], f["key"], strict=True)) - current
     for rule in RULES:
         mine = {k for r, k in current if r == rule}
         before = {k for r, k in previous if r == rule}
         summary.new[rule] = len(mine - before)
         summary.persisting[rule] = len(mine & before)
-        summary.resolved[rule] = len(before - mine)
+        summary.resolved[rule] = len(before - mine - {k for r, k in left_out if r == rule})  # dismissed is not resolved
     summary.escalated = int(f["escalated"].sum())
     with eng.begin() as conn:
         for table in (findings, reconciliation_rates, reconciliation_runs):
@@ -104,9 +111,24 @@ def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = 
             conn.execute(insert(reconciliation_rates), [{**r, "month": month} for r in rates])
         conn.execute(insert(reconciliation_runs).values(
             month=month, registry_month=reg_month, dibao_month=dib_month, note=note,
-            counts=json.dumps(result.counts), ran_at=dt.datetime.now()))
-    log.info("reconciled %s (registry %s, dibao %s): %s", month, reg_month, dib_month, result.counts)
+            counts=json.dumps(summary.counts), dismissed=json.dumps(summary.dismissed), ran_at=dt.datetime.now()))
+    log.info("reconciled %s (registry %s, dibao %s): %s", month, reg_month, dib_month, summary.counts)
     return summary
+
+
+def apply_verifications(found: pd.DataFrame, month: str, previous: dict, latest_of) -> pd.DataFrame:  # noqa: ANN001
+    """The month's findings with their id, data fingerprint, state under their latest verification
+    (`latest_of(ids)`), months persisted (counting reported months only) and escalation."""
+    f = found.copy()
+    f["finding_id"] = [verify.finding_id(r, k) for r, k in zip(f["rule"], f["key"], strict=True)]
+    f["fingerprint"] = [verify.fingerprint(r) for r in f[list(verify.FINGERPRINT_COLUMNS)].to_dict("records")]
+    latest = latest_of(list(f["finding_id"])) if len(f) else {}
+    as_of = verify.as_of_month(month)
+    f["state"] = [str(verify.state_of(latest.get(i), fp, month, as_of)) for i, fp in zip(f["finding_id"], f["fingerprint"], strict=True)]
+    f["persisted_months"] = [0 if s == FindingState.DISMISSED else previous.get((r, k), 0) + 1
+                             for r, k, s in zip(f["rule"], f["key"], f["state"], strict=True)]
+    f["escalated"] = [verify.escalates(FindingState(s), n, ESCALATE_AFTER) for s, n in zip(f["state"], f["persisted_months"], strict=True)]
+    return f
 
 
 def _rate_map(rates: pd.DataFrame) -> dict[str, dict[str, float | None]]:

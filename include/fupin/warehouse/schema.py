@@ -74,6 +74,7 @@ reconciliation_runs = Table(
     Column("dibao_month", String(7), nullable=False),
     Column("note", Text, nullable=False),
     Column("counts", Text, nullable=False),  # JSON: findings per rule
+    Column("dismissed", Text),  # JSON: per rule, findings left out as verified 不属实 with unchanged data
     Column("ran_at", DateTime, nullable=False),
 )
 
@@ -90,7 +91,28 @@ findings = Table(
     Column("detail", Text),
     Column("persisted_months", Integer, nullable=False),
     Column("escalated", Boolean, nullable=False),
+    Column("finding_id", String(16), index=True),  # verify.finding_id(rule, key): the same finding from month to month
+    Column("fingerprint", String(16)),  # verify.fingerprint: what the data said; a dismissal holds while it is the same
+    Column("state", String(12), nullable=False, server_default="open"),  # vocab.FindingState at the run
     Index("ix_findings_month_rule", "month", "rule"),
+)
+
+# 核查反馈: what a unit found when it checked a finding; append-only, the latest per finding counts
+verifications = Table(
+    "verifications", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("finding_id", String(16), nullable=False),
+    Column("rule", String(4), nullable=False),
+    Column("month", String(7), nullable=False),  # the month of the finding checked
+    Column("fingerprint", String(16), nullable=False),  # the finding's data when checked
+    Column("outcome", String(12), nullable=False),  # vocab.Outcome
+    Column("due", Date),  # 属实待整改: by when
+    Column("reason", Text),  # 不属实: why; otherwise what was done
+    Column("by_user", Text, nullable=False),
+    Column("by_unit", String(32)),
+    Column("via", Text, nullable=False),  # web | file:<drop id>
+    Column("at", DateTime, nullable=False),
+    Index("ix_verifications_finding", "finding_id", "id"),
 )
 
 reconciliation_rates = Table(
@@ -163,8 +185,13 @@ SQL_TYPES = {
 }
 
 
+# the household file (一户一档) looks people up by these across every month
+LOOKUP_COLUMNS = ("id_number", "household_id")
+
+
 def _dataset_table(name: str) -> Table:
     ds = contracts().datasets[name]
+    keys = {c.key for c in ds.columns}
     return Table(
         name, metadata,
         Column("month", String(7), nullable=False),
@@ -173,6 +200,7 @@ def _dataset_table(name: str) -> Table:
         Column("row_no", Integer, nullable=False),
         *(Column(c.key, SQL_TYPES[c.type]()) for c in ds.columns),
         Index(f"ix_{name}_month", "month"),
+        *(Index(f"ix_{name}_{k}", k) for k in LOOKUP_COLUMNS if k in keys),
     )
 
 
