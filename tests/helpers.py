@@ -140,4 +140,5 @@ def fill_demo_warehouse(url: str, population, snapshots: set[tuple[str, str]], l
                                              "column": "身份证号", "value": "440224199001011234"}])
                     ledger.append({**ledger[-1], "drop_id": "first", "status": "rejected", "dropped_at": at - dt.timedelta(days=2),
                                    "receipt": first.to_json()})
-        conn.execute(insert(drops), ledger)
+        if ledger:
+            conn.execute(insert(drops), ledger)

@@ -74,14 +74,14 @@ async function submissions(year) {
     <div class="card"><div class="n">${pct(exp ? ont / exp : null)}</div><div class="t">按时报送率（${d.due}前）</div></div>
     <div class="card"><div class="n">${bad}</div><div class="t">未报送或未通过（单位·月）</div></div></div>`;
   html += `<div class="scroll"><table id="board"><thead><tr><th>单位</th>${d.month_labels.map(m => `<th>${m}</th>`).join("")}`;
-  html += periods.map(p => `<th class="num">${esc(d.units[0].rates[p].label)}报送率</th><th class="num">按时率</th>`).join("") + "</tr></thead><tbody>";
+  html += periods.map(p => `<th class="num">${esc(d.units[0].rates[p].label.replace(/^\d+年/, ""))}<br><span class="muted">报送率/按时率</span></th>`).join("") + "</tr></thead><tbody>";
   for (const u of d.units) {
     html += `<tr data-unit="${esc(u.unit)}"><th>${esc(u.name)}</th>`;
     for (const c of u.cells) {
       const tip = c.status === "not_due" ? "未到报送期限" : `${c.label}${c.first_drop ? "；首次报送 " + c.first_drop : ""}${c.drops > 1 ? "；共 " + c.drops + " 次" : ""}${c.rows !== null ? "；入库 " + c.rows + " 行" : ""}`;
       html += `<td><button class="cell ${c.status}" data-month="${c.month}" data-status="${c.status}" data-receipt="${esc(c.receipt || "")}" title="${esc(tip)}">${c.label}</button></td>`;
     }
-    html += periods.map(p => `<td class="num">${pct(u.rates[p].reporting_rate)}</td><td class="num">${pct(u.rates[p].on_time_rate)}</td>`).join("") + "</tr>";
+    html += periods.map(p => `<td class="num" data-period="${p}">${pct(u.rates[p].reporting_rate)} / ${pct(u.rates[p].on_time_rate)}</td>`).join("") + "</tr>";
   }
   app.innerHTML = html + "</tbody></table></div><p class=\"muted\">点击格子查看该月最近一次报送的回执。应报：报送期限已过的月份；报送率=有效报送/应报，按时率=期限内有效报送/应报。</p>";
   app.querySelectorAll("button.cell").forEach(b => b.onclick = async () => {

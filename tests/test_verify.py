@@ -1,0 +1,158 @@
+"""核查反馈: a unit's check of a finding is stored with who and when, and the next reconciliation
+respects it — a dismissed finding with unchanged data is not reported again (but is once its
+data change), and an escalation counts only unverified, overdue or not-borne-out findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from fupin import queries
+from fupin.calendar import months
+from fupin.dashboard.access import Viewer
+from fupin.dashboard.data import record_verification
+from fupin.reconcile import verify
+from fupin.reconcile.run import reconcile_month
+from fupin.vocab import FindingState, Outcome
+from fupin.warehouse.db import engine
+from tests.helpers import fill_demo_warehouse
+
+ADMIN = Viewer("admin", frozenset({"admin"}), "poverty_office", full_ids=True, verify_any=True)
+TOWN = Viewer("daqiao", frozenset({"viewer"}), "440224107", full_ids=False, verify_any=False)
+TODAY = dt.date(2017, 3, 20)
+
+
+def test_state_follows_the_latest_check():
+    v = {"outcome": Outcome.DISMISSED, "fingerprint": "a", "month": "2017-02", "due": None}
+    assert verify.state_of(None, "a", "2017-03", TODAY) == FindingState.OPEN
+    assert verify.state_of(v, "a", "2017-03", TODAY) == FindingState.DISMISSED
+    assert verify.state_of(v, "b", "2017-03", TODAY) == FindingState.OPEN  # the data changed
+    due = {**v, "outcome": Outcome.CONFIRMED, "due": dt.date(2017, 3, 31)}
+    assert verify.state_of(due, "a", "2017-03", dt.date(2017, 3, 31)) == FindingState.CONFIRMED
+    assert verify.state_of(due, "a", "2017-04", dt.date(2017, 4, 30)) == FindingState.OVERDUE
+    fixed = {**v, "outcome": Outcome.RECTIFIED}
+    assert verify.state_of(fixed, "a", "2017-02", TODAY) == FindingState.RECTIFIED
+    assert verify.state_of(fixed, "a", "2017-03", TODAY) == FindingState.REOPENED  # still in a later month
+    assert verify.escalates(FindingState.OVERDUE, 3, 3) and not verify.escalates(FindingState.CONFIRMED, 5, 3)
+
+
+def test_an_answer_must_be_complete():
+    with pytest.raises(verify.Refused, match="整改期限"):
+        verify.Verification.of("属实待整改", None, None, TODAY)
+    with pytest.raises(verify.Refused, match="已经过去"):
+        verify.Verification.of("confirmed", "2017-03-01", None, TODAY)
+    with pytest.raises(verify.Refused, match="说明理由"):
+        verify.Verification.of("不属实", None, " ", TODAY)
+    with pytest.raises(verify.Refused, match="无法识别"):
+        verify.Verification.of("查过了", None, None, TODAY)
+    ok = verify.Verification.of("不属实", "2018-01-01", "两个不同的人", TODAY)
+    assert (ok.outcome, ok.due, ok.reason) == (Outcome.DISMISSED, None, "两个不同的人")
+
+
+MONTHS = months("2017-01", "2017-06")
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """A warehouse file with the demo county's registries of 2017-01..2017-06 (nothing reconciled)."""
+    from fupin.demo.population import build_population
+    from fupin.warehouse import db
+
+    path = tmp_path_factory.mktemp("verify") / "w.sqlite"
+    db.upgrade(f"sqlite:///{path}")
+    fill_demo_warehouse(f"sqlite:///{path}", build_population(2016), {(d, m) for m in MONTHS for d in ("registry", "dibao")}, [])
+    return path
+
+
+@pytest.fixture
+def first_months(loaded, tmp_path):
+    """A copy of it for one test: (url, months)."""
+    import shutil
+
+    shutil.copy(loaded, tmp_path / "w.sqlite")
+    return f"sqlite:///{tmp_path / 'w.sqlite'}", MONTHS
+
+
+def _persisting(url: str, ms: list[str]) -> tuple[str, dict]:
+    """Reconcile `ms` in order; a finding found in all of them (the longest-lived)."""
+    for m in ms:
+        reconcile_month(m, url=url)
+    with engine(url).connect() as conn:
+        rows = queries.findings_of(conn, ms[-1])
+    longest = max(rows, key=lambda r: (r["persisted_months"], r["finding_id"]))
+    assert longest["persisted_months"] >= 3 and longest["escalated"], "the demo plants a finding persisting 3 months"
+    return longest["finding_id"], longest
+
+
+def test_a_dismissed_finding_is_not_reported_again_and_escalation_counts_only_the_unchecked(first_months, monkeypatch):
+    url, ms = first_months
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    fid, row = _persisting(url, ms[:4])
+    month = ms[3]
+    with engine(url).begin() as conn:
+        shown = record_verification(conn, fid, {"outcome": "不属实", "reason": "经入户核实为两个不同的人"}, ADMIN, TODAY)
+    assert shown["state"] == FindingState.DISMISSED and shown["verification"]["by"] == "admin"
+    with engine(url).connect() as conn:
+        (check,) = queries.verification_history(conn, fid)
+    assert (check["by_user"], check["by_unit"], check["via"], check["month"]) == ("admin", "poverty_office", "web", month)
+    assert isinstance(check["at"], dt.datetime)
+    before = reconcile_month(month, url=url)  # the same month again: the check is respected at once
+    after = reconcile_month(ms[4], url=url)
+    with engine(url).connect() as conn:
+        reported = {r["finding_id"] for r in queries.findings_of(conn, ms[4])}
+        kept = {r["finding_id"]: r for r in queries.all_findings(conn, ms[4])}
+    if fid in kept:  # the data still show it: kept for the record, not reported, not escalated
+        assert fid not in reported
+        assert kept[fid]["state"] == FindingState.DISMISSED and not kept[fid]["escalated"]
+        assert after.dismissed[row["rule"]] == 1
+    assert before.dismissed[row["rule"]] == 1
+    with engine(url).connect() as conn:
+        assert fid not in {r["finding_id"] for r in queries.findings_of(conn, month)}
+        assert fid in {r["finding_id"] for r in queries.all_findings(conn, month)}
+        assert before.counts[row["rule"]] == sum(r["rule"] == row["rule"] for r in queries.findings_of(conn, month))
+        assert queries.reconciliation_run(conn, month).dismissed == '{"R1": 0, "R2": 0, "R3": 0, "R4": 0, "R5": 0, "R6": 0}'.replace(
+            f'"{row["rule"]}": 0', f'"{row["rule"]}": 1')
+
+
+def test_dismissal_lapses_when_the_data_change_and_a_due_date_holds_escalation_until_it_passes(first_months, monkeypatch):
+    url, ms = first_months
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    fid, row = _persisting(url, ms[:4])
+    month = ms[3]
+    with engine(url).begin() as conn:
+        # a 不属实 recorded against other data (as if the finding's data had changed since)
+        verify.record(conn, {**row, "fingerprint": "0" * 16}, verify.Verification(Outcome.DISMISSED, None, "旧数据"),
+                      user="admin", unit="poverty_office", via="web")
+    s = reconcile_month(month, url=url)
+    assert s.dismissed[row["rule"]] == 0
+    with engine(url).connect() as conn:
+        again = {r["finding_id"]: r for r in queries.findings_of(conn, month)}
+    assert again[fid]["state"] == FindingState.OPEN and again[fid]["escalated"]
+    # 属实待整改 by the end of next month: reported, not escalated; past its due date: escalated
+    with engine(url).begin() as conn:
+        verify.record(conn, again[fid], verify.Verification(Outcome.CONFIRMED, dt.date(2017, 5, 31), None),
+                      user="admin", unit="poverty_office", via="web")
+    reconcile_month(month, url=url)
+    with engine(url).connect() as conn:
+        held = {r["finding_id"]: r for r in queries.findings_of(conn, month)}[fid]
+    assert held["state"] == FindingState.CONFIRMED and not held["escalated"]
+    for m in ms[4:]:
+        reconcile_month(m, url=url)
+    with engine(url).connect() as conn:
+        later = {r["finding_id"]: r for r in queries.all_findings(conn, ms[5])}
+    if fid in later:  # still in June's data, due 31 May: overdue, escalated
+        assert later[fid]["state"] == FindingState.OVERDUE and later[fid]["escalated"]
+
+
+def test_a_town_verifies_only_its_own_findings(first_months, monkeypatch):
+    url, ms = first_months
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    reconcile_month(ms[0], url=url)
+    with engine(url).connect() as conn:
+        rows = queries.findings_of(conn, ms[0])
+    other = next(r for r in rows if r["town"] != "大桥镇")
+    with engine(url).begin() as conn, pytest.raises(PermissionError, match="不由您的单位核查"):
+        record_verification(conn, other["finding_id"], {"outcome": "rectified"}, TOWN, TODAY)
+    with engine(url).begin() as conn, pytest.raises(LookupError):
+        record_verification(conn, "0" * 16, {"outcome": "rectified"}, ADMIN, TODAY)
