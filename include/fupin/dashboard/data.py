@@ -200,7 +200,7 @@ def scorecard(conn: Connection, period: str) -> dict:
     for s in queries.all_scores(conn):
         history.setdefault(f"{s.unit}|{s.indicator}", {})[s.period] = s.value
     return {"period": period, "label": period_label(period), "assessed": queries.assessment_run(conn, period) is not None,
-            "periods": queries.assessed_periods(conn), "scores": rows, "actions": acts,
+            "periods": (ps := queries.assessed_periods(conn)), "period_labels": {q: period_label(q) for q in ps}, "scores": rows, "actions": acts,
             "trend": {k: history.get(f"{r['unit']}|{r['indicator']}", {}) for r in rows for k in [f"{r['unit']}|{r['indicator']}"]}}
 
 

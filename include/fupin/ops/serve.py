@@ -3,7 +3,7 @@
 `airflow standalone` (api-server, scheduler, dag-processor, triggerer; SQLite metadata) with the
 DAGs unpaused and the pools loaded, and the mail sink as the SMTP server: every notice lands as
 an `.eml` file under `<data root>/mail/`. Files dropped into `<data root>/inbox/<source>/` are
-taken within a minute. Ctrl-C stops everything.
+taken within seconds. The officials' pages are at /fupin/. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ def serve_environment(data_root: Path, smtp_conn: str, port: int) -> dict[str, s
     env = dict(os.environ)
     env.setdefault("AIRFLOW_HOME", str(project_root() / ".airflow"))
     env.update(local_airflow_env(port))  # the api-server on 127.0.0.1: a laptop, not the network
+    env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", simple_auth_users())
     env.update(
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="10",
         AIRFLOW_CONN_SMTP_DEFAULT=smtp_conn,
@@ -30,6 +31,17 @@ def serve_environment(data_root: Path, smtp_conn: str, port: int) -> dict[str, s
         PATH=str(Path(airflow_bin()).parent) + os.pathsep + env.get("PATH", ""),
     )
     return env
+
+
+def simple_auth_users() -> str:
+    """`user:role,...` for Airflow's simple auth manager: admin, and the dashboard's users
+    (settings.yaml → dashboard.users) with their Airflow role."""
+    from fupin.config import settings
+
+    users = {"admin": "admin"}
+    for name, entry in (settings().get("dashboard", {}).get("users") or {}).items():
+        users[str(name)] = str((entry or {}).get("airflow_role", "viewer"))
+    return ",".join(f"{u}:{r}" for u, r in users.items())
 
 
 # every DAG of the project, in a county deployment or a province (`bureau_ingest__440224`)
@@ -62,7 +74,9 @@ def serve(data_root: Path, port: int = 8080, smtp_port: int = 0, say=print) -> i
     unpause_project_dags(airflow, env)
     say(f"fupin: drop bureau files into {data_root / 'inbox'}/<source>/")
     say(f"fupin: mail goes to the SMTP sink on 127.0.0.1:{smtp_port}, stored in {data_root / 'mail'}")
-    say(f"fupin: Airflow UI on http://localhost:{port} (user admin; password in {env['AIRFLOW_HOME']}/simple_auth_manager_passwords.json.generated)")
+    say(f"fupin: Airflow UI on http://localhost:{port}, 扶贫数据 at http://localhost:{port}/fupin/")
+    say(f"fupin: users {env['AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS']}; passwords in "
+        f"{env['AIRFLOW_HOME']}/simple_auth_manager_passwords.json.generated")
     proc = subprocess.Popen([airflow, "standalone"], env=env, start_new_session=True)
 
     def _terminate(*_: object) -> None:

@@ -94,14 +94,14 @@ async function submissions(year) {
 }
 
 // --- 比对结果 ----------------------------------------------------------------------------------
-function findingRow(f, withMonth = false) {
+function findingRow(f, withMonth = false, canVerify = true) {
   const v = f.verification;
   const check = v ? `${esc(v.label)}${v.due ? "（期限 " + esc(v.due) + "）" : ""}${v.reason ? "：" + esc(v.reason) : ""}<br><span class="muted">${esc(v.unit || "")} ${esc(v.by)} ${esc(v.at)}·${esc(v.via)}</span>` : "";
   return `<tr data-id="${esc(f.id)}">${withMonth ? `<td>${esc(f.month)}</td>` : ""}<td>${esc(f.rule)} ${esc(f.rule_name)}</td><td>${esc(f.town)}</td>
     <td>${f.household_id ? `<a href="./household?q=${encodeURIComponent(f.household_id)}${county ? "&county=" + county : ""}">${esc(f.household_id)}</a>` : ""}${f.card_no ? "<br>低保证 " + esc(f.card_no) : ""}</td>
-    <td>${esc(f.person_id)}${f.other_id ? "<br>疑似 " + esc(f.other_id) : ""}</td><td class="wrap">${esc(f.detail)}</td>
-    <td class="num">${f.persisted_months}</td><td>${tag(f.state, f.state_label)}${f.escalated ? " " + tag("esc", "已上报领导") : ""}</td>
-    <td class="wrap">${check}${f.may_verify && f.state !== "dismissed" ? `<br><button class="plain verify" data-id="${esc(f.id)}">核查</button>` : ""}</td></tr>`;
+    <td data-label="身份证号">${esc(f.person_id)}${f.other_id ? "<br>疑似 " + esc(f.other_id) : ""}</td><td class="wrap">${esc(f.detail)}</td>
+    <td class="num" data-label="连续月数">${f.persisted_months}</td><td>${tag(f.state, f.state_label)}${f.escalated ? " " + tag("esc", "已上报领导") : ""}</td>
+    <td class="wrap">${check}${canVerify && f.may_verify && f.state !== "dismissed" ? `<br><button class="plain verify" data-id="${esc(f.id)}">核查</button>` : ""}</td></tr>`;
 }
 const FINDING_HEAD = "<th>规则</th><th>镇（街）</th><th>户编号</th><th>身份证号</th><th>说明</th><th class=\"num\">连续月数</th><th>状态</th><th>核查</th>";
 
@@ -151,7 +151,7 @@ async function findings(params = {}) {
   html += rules.map(r => { const x = d.rules[r]; return `<tr data-rule="${r}"><th>${r} ${esc(x.name)}</th><td class="num">${x.found}</td><td class="num">${x.new}</td><td class="num">${x.persisting}</td><td class="num">${x.resolved}</td><td class="num">${x.dismissed}</td><td class="num">${x.escalated}</td></tr>`; }).join("");
   html += `</tbody></table></div><h2>各镇（街）待处理</h2><div class="scroll"><table id="towns"><thead><tr><th>镇（街）</th><th class="num">未核查</th><th class="num">已核查</th><th class="num">上报领导</th></tr></thead><tbody>`;
   html += d.towns.map(t => `<tr><th>${esc(t.town)}</th><td class="num">${t.open}</td><td class="num">${t.verified}</td><td class="num">${t.escalated}</td></tr>`).join("");
-  html += `</tbody></table></div><h2>问题清单（${d.findings.length} 条）</h2><div class="scroll"><table id="list"><thead><tr>${FINDING_HEAD}</tr></thead><tbody>`;
+  html += `</tbody></table></div><h2>问题清单（${d.findings.length} 条）</h2><div class="scroll"><table id="list" class="cards-sm"><thead><tr>${FINDING_HEAD}</tr></thead><tbody>`;
   html += d.findings.map(f => findingRow(f)).join("") + "</tbody></table></div>";
   app.innerHTML = html;
   bindVerify(reload);
@@ -162,7 +162,7 @@ async function verifyPage() {
   const d = await getJSON("verify");
   if (!d.month) { app.innerHTML = "<p>尚未进行比对。</p>"; return; }
   if (!d.findings.length) { app.innerHTML = `<p>${esc(d.label)}：本单位没有待核查的比对结果。</p>`; return; }
-  app.innerHTML = `<h2>${esc(d.label)}：待核查 ${d.findings.length} 条</h2><div class="scroll"><table id="list"><thead><tr>${FINDING_HEAD}</tr></thead><tbody>`
+  app.innerHTML = `<h2>${esc(d.label)}：待核查 ${d.findings.length} 条</h2><div class="scroll"><table id="list" class="cards-sm"><thead><tr>${FINDING_HEAD}</tr></thead><tbody>`
     + d.findings.map(f => findingRow(f)).join("") + "</tbody></table></div>";
   bindVerify(() => verifyPage().catch(fail));
 }
@@ -178,7 +178,7 @@ function spark(values) {
 async function scorecard(period) {
   const d = await getJSON("scorecard", {period});
   if (!d.period) { app.innerHTML = "<p>尚未进行考核。</p>"; return; }
-  options($("#period"), d.periods.slice().reverse(), null, d.period);
+  options($("#period"), d.periods.slice().reverse(), d.periods.slice().reverse().map(p => d.period_labels[p]), d.period);
   $("#period").onchange = () => scorecard($("#period").value).catch(fail);
   const only = $("#missed");
   only.onchange = () => scorecard(d.period).catch(fail);
@@ -213,7 +213,7 @@ async function household(q, village) {
   html += `<div class="scroll"><table id="members"><thead><tr><th>姓名</th><th>与户主关系</th><th>身份证号</th><th>村</th></tr></thead><tbody>`
     + d.members.map(m => `<tr><th>${esc(m.name)}</th><td>${esc(m.relation)}</td><td>${esc(m.id)}</td><td>${esc(m.village)}</td></tr>`).join("") + "</tbody></table></div>";
   if (d.findings.length) {
-    html += `<h2>比对问题</h2><div class="scroll"><table id="list"><thead><tr><th>月份</th>${FINDING_HEAD}</tr></thead><tbody>` + d.findings.map(f => findingRow(f, true)).join("") + "</tbody></table></div>";
+    html += `<h2>比对问题</h2><div class="scroll"><table id="list" class="cards-sm"><thead><tr><th>月份</th>${FINDING_HEAD}</tr></thead><tbody>` + d.findings.map((f, i) => findingRow(f, true, !d.findings.slice(i + 1).some(g => g.id === f.id))).join("") + "</tbody></table></div>";
   }
   for (const t of d.timeline) {
     const keys = [...new Set(t.months.flatMap(m => m.people.flatMap(p => Object.keys(p.facts))))];

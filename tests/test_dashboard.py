@@ -1,0 +1,244 @@
+"""扶贫数据 on Airflow's real api-server: the plugin mounts /fupin and its navigation entry; every
+route wants an Airflow login; the JSON matches the warehouse; a real Chromium logs in, opens each
+page, reads the numbers, verifies a finding and sees it closed (screenshots at 1280 px and at
+phone width are saved under the test's tmp folder)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fupin import queries
+from fupin.calendar import month_end, months
+from fupin.warehouse.db import engine
+from tests.helpers import fill_demo_warehouse
+
+pytestmark = [pytest.mark.slow]
+MONTHS = months("2017-01", "2017-12")
+
+
+def _browser_missing() -> list[str]:
+    return [f"{b} not found (Debian's chromium and chromium-driver; `make setup` installs them)"
+            for b in ("chromium", "chromedriver") if shutil.which(b) is None]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The demo county's 2017 (registries monthly, reconciled; every dataset at the period ends,
+    assessed) behind `airflow api-server` with the project's plugins: (base URL, passwords, url)."""
+    from fupin.assess.run import assess_period
+    from fupin.config import contracts
+    from fupin.demo.population import build_population
+    from fupin.ops.cluster import free_port, local_airflow_env, stop_groups
+    from fupin.reconcile.run import reconcile_month
+    from fupin.warehouse import db
+
+    home = tmp_path_factory.mktemp("dashboard")
+    url = f"sqlite:///{home / 'w.sqlite'}"
+    db.upgrade(url)
+    wanted = {(d, m) for m in ("2017-06", "2017-12") for d in contracts().datasets}
+    wanted |= {(d, m) for m in MONTHS for d in ("registry", "dibao", "student_aid")} | {("registry", "2016-12")}
+    fill_demo_warehouse(url, build_population(2016), wanted, MONTHS)
+    for m in MONTHS[:-1]:  # to November: the latest reconciled month has findings in 黄坑镇
+        reconcile_month(m, url=url)
+    for period, m in (("2017H1", "2017-06"), ("2017Y", "2017-12")):
+        assess_period(period, month_end(m), url=url)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+    env.update(local_airflow_env(port), AIRFLOW_HOME=str(home / "airflow"), FUPIN_WAREHOUSE_URL=url,
+               AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin,huangkeng:viewer", AIRFLOW__CORE__LAZY_LOAD_PLUGINS="False")
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    log = open(home / "api.log", "wb")  # noqa: SIM115 - open for the server's life
+    proc = subprocess.Popen([airflow, "api-server", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (home / "api.log").read_text()[-3000:]
+            try:
+                urllib.request.urlopen(base + "/api/v2/monitor/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        passwords = json.loads((home / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())
+        yield base, passwords, url, home
+    finally:
+        stop_groups([proc.pid], grace=10)
+        log.close()
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, dict | str, dict]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(req, timeout=30) as r:
+            body = r.read().decode()
+            return r.status, json.loads(body) if r.headers.get_content_type() == "application/json" else body, dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), dict(e.headers)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return None
+
+
+def _token(base: str, user: str, password: str) -> str:
+    req = urllib.request.Request(base + "/auth/token", data=json.dumps({"username": user, "password": password}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)["access_token"]
+
+
+def test_every_route_wants_an_airflow_login(server):
+    base, _, _, _ = server
+    for path in ("api/submissions", "api/findings?month=2017-06", "api/scorecard", "api/households/4402240000850061", "api/verify"):
+        status, _, _ = _get(f"{base}/fupin/{path}")
+        assert status == 401, path
+        status, _, _ = _get(f"{base}/fupin/{path}", token="not-a-token")
+        assert status in (401, 403), path
+    status, _, headers = _get(f"{base}/fupin/findings")
+    assert status == 303 and "/auth/login" in headers["location"] and "next=" in headers["location"]
+
+
+def test_the_json_is_the_warehouse_and_ids_are_masked_by_role(server):
+    base, passwords, url, _ = server
+    admin, town = _token(base, "admin", passwords["admin"]), _token(base, "huangkeng", passwords["huangkeng"])
+    status, board, _ = _get(f"{base}/fupin/api/submissions?year=2017", admin)
+    assert status == 200
+    water = next(u for u in board["units"] if u["unit"] == "water")
+    assert [c["month"] for c in water["cells"] if c["status"] == "late"] == ["2017-03", "2017-04"]  # the generator's late files
+    assert water["rates"]["2017H1"]["on_time"] == 4 and water["rates"]["2017H1"]["expected"] == 6
+    with engine(url).connect() as conn:
+        stored = queries.findings_of(conn, "2017-06")
+        scores = queries.scores_of(conn, "2017Y")
+    _, f, _ = _get(f"{base}/fupin/api/findings?month=2017-06", admin)
+    assert {r: v["found"] for r, v in f["rules"].items()} == {r: sum(s["rule"] == r for s in stored) for r in f["rules"]}
+    assert sorted(x["id"] for x in f["findings"]) == sorted(s["finding_id"] for s in stored)
+    with_id = next(s for s in stored if s["person_id"])
+    _, seen, _ = _get(f"{base}/fupin/api/findings?month=2017-06", town)
+    masked = {x["id"]: x["person_id"] for x in seen["findings"]}[with_id["finding_id"]]
+    assert masked != with_id["person_id"] and masked.startswith(with_id["person_id"][:6]) and "*" in masked
+    assert {x["id"]: x["person_id"] for x in f["findings"]}[with_id["finding_id"]] == with_id["person_id"]
+    _, card, _ = _get(f"{base}/fupin/api/scorecard?period=2017Y", admin)
+    assert len(card["scores"]) == len(scores)
+    assert {(s["unit"], s["indicator"]): s["status"] for s in card["scores"]} == {(s.unit, s.indicator): s.status for s in scores}
+    hid = next(s["household_id"] for s in stored if s["household_id"])
+    _, file_, _ = _get(f"{base}/fupin/api/households/{hid}", town)
+    assert file_["household_id"] == hid and file_["members"] and all("*" in m["id"] for m in file_["members"])
+    assert {t["dataset"] for t in file_["timeline"]} >= {"registry"}
+
+
+def _chrome(width: int, height: int):  # noqa: ANN202
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium")
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={width},{height}",
+              "--lang=zh-CN", "--no-first-run", "--disable-background-networking", "--disable-component-update"):
+        opts.add_argument(a)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+
+
+def _login(d, base: str, user: str, password: str, page: str) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    d.get(f"{base}/fupin/{page}")
+    WebDriverWait(d, 30).until(ec.presence_of_element_located((By.NAME, "username"))).send_keys(user)
+    d.find_element(By.NAME, "password").send_keys(password)
+    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(d, 30).until(lambda drv: drv.current_url.startswith(f"{base}/fupin/"))
+
+
+def _wait(d, css: str):  # noqa: ANN001, ANN202
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(d, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_browser(server):
+    skip_or_fail = __import__("tests.conftest", fromlist=["skip_or_fail"]).skip_or_fail
+    skip_or_fail(_browser_missing(), "the browser tests")
+    from selenium.webdriver.common.by import By
+
+    base, passwords, url, home = server
+    shots = home / "screenshots"
+    shots.mkdir(exist_ok=True)
+    with engine(url).connect() as conn:
+        stored = queries.findings_of(conn, "2017-11")
+        scores = queries.scores_of(conn, "2017Y")
+    d = _chrome(1280, 900)
+    try:
+        _login(d, base, "admin", passwords["admin"], "")
+        board = _wait(d, "#board")
+        water = board.find_element(By.CSS_SELECTOR, "tr[data-unit=water]")
+        assert [b.get_attribute("data-month") for b in water.find_elements(By.CSS_SELECTOR, "button.late")] == ["2017-03", "2017-04"]
+        d.save_screenshot(str(shots / "submissions_1280.png"))
+        water.find_element(By.CSS_SELECTOR, "button[data-month='2017-03']").click()
+        assert "water_2017-03.xlsx" in _wait(d, "#dialog h2").text
+        d.get(f"{base}/fupin/findings")
+        rules = _wait(d, "#rules")
+        shown = {r.get_attribute("data-rule"): int(r.find_elements(By.CSS_SELECTOR, "td")[0].text)
+                 for r in rules.find_elements(By.CSS_SELECTOR, "tbody tr")}
+        assert shown == {r: sum(s["rule"] == r for s in stored) for r in shown}
+        assert d.find_element(By.CSS_SELECTOR, ".chart svg polyline")
+        d.save_screenshot(str(shots / "findings_1280.png"))
+        d.get(f"{base}/fupin/scorecard")
+        rows = _wait(d, "#scores").find_elements(By.CSS_SELECTOR, "tbody tr")
+        assert len(rows) == len(scores)
+        d.save_screenshot(str(shots / "scorecard_1280.png"))
+        hid = next(s["household_id"] for s in stored if s["household_id"])
+        d.get(f"{base}/fupin/household?q={hid}")
+        assert hid in _wait(d, "#members").find_element(By.XPATH, "preceding::h2[1]").text
+        d.save_screenshot(str(shots / "household_1280.png"))
+    finally:
+        d.quit()
+    # the town's clerk, on a phone: its findings to check, one dismissed, gone from the list
+    mine = [s for s in stored if s["town"] == "黄坑镇"]
+    assert mine, "the demo plants findings in 黄坑镇"
+    d = _chrome(390, 844)
+    try:
+        _login(d, base, "huangkeng", passwords["huangkeng"], "verify")
+        listed = _wait(d, "#list").find_elements(By.CSS_SELECTOR, "tbody tr")
+        assert sorted(r.get_attribute("data-id") for r in listed) == sorted(s["finding_id"] for s in mine)
+        assert all("*" in c.text for r in listed for c in r.find_elements(By.CSS_SELECTOR, "td:nth-child(4)") if c.text)
+        d.save_screenshot(str(shots / "verify_390.png"))
+        target = mine[0]["finding_id"]
+        d.find_element(By.CSS_SELECTOR, f"button.verify[data-id='{target}']").click()
+        form = _wait(d, "#vf")
+        form.find_element(By.CSS_SELECTOR, "input[value=dismissed]").click()
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        # no reason: the server refuses, in words, and nothing is stored
+        assert "说明理由" in WebDriverWait(d, 20).until(lambda drv: drv.find_element(By.ID, "verr").text)
+        form.find_element(By.NAME, "reason").send_keys("经入户核实为两个不同的人")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        ids = "return [...document.querySelectorAll('#list tbody tr')].map(r => r.dataset.id)"  # one read, no stale rows
+        WebDriverWait(d, 20).until(lambda drv: target not in drv.execute_script(ids))
+        assert sorted(d.execute_script(ids)) == sorted(s["finding_id"] for s in mine if s["finding_id"] != target)
+        d.save_screenshot(str(shots / "verified_390.png"))
+    finally:
+        d.quit()
+    with engine(url).connect() as conn:
+        (check,) = queries.verification_history(conn, target)
+    assert (check["outcome"], check["by_user"], check["by_unit"], check["reason"]) == ("dismissed", "huangkeng", "440224109",
+                                                                                        "经入户核实为两个不同的人")
+    if os.environ.get("FUPIN_SCREENSHOTS"):  # where to keep them (the README's come from here)
+        shutil.copytree(shots, os.environ["FUPIN_SCREENSHOTS"], dirs_exist_ok=True)
