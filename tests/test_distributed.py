@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -86,6 +88,13 @@ def test_files_dropped_on_a_celery_deployment_are_loaded_reconciled_and_receipte
         bad = [m["Subject"] for m in mailbox.messages if "未通过" in m["Subject"]]
         assert not bad, bad
         _wait("the reconciliation mail", lambda: any(k.startswith("reconciliation/2017-06/") for k in mailbox.keys()), 240, cluster)
+        # the officials' pages are mounted on this api-server too, behind its login (a route not
+        # mounted would answer 404)
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{cluster.api_port}/fupin/api/findings?month=2017-06", timeout=30)
+            raise AssertionError("the dashboard answered without a login")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401, exc.code
         worker_log = cluster.log_text("worker-0")
         task_logs = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in (cluster.home / "logs").rglob("*.log"))
         claimed_at = {s: _claim_time(metadata, name) for s, name in (("poverty_office", registry.name), ("civil_affairs", dibao.name))}

@@ -156,3 +156,58 @@ def test_a_town_verifies_only_its_own_findings(first_months, monkeypatch):
         record_verification(conn, other["finding_id"], {"outcome": "rectified"}, TOWN, TODAY)
     with engine(url).begin() as conn, pytest.raises(LookupError):
         record_verification(conn, "0" * 16, {"outcome": "rectified"}, ADMIN, TODAY)
+
+
+def test_the_reconciliation_workbook_comes_back_with_its_checks_all_or_nothing(first_months, data_root, monkeypatch):
+    """The workbook's 核查结果 column, filled in and dropped into inbox/verification/: one bad row
+    refuses the file (nothing stored, a marked copy); corrected, every answer is stored."""
+    from openpyxl import load_workbook
+
+    from fupin.ingest.pipeline import ingest_files
+    from fupin.reconcile.report import COLUMNS, write_workbook
+    from fupin.vocab import DropStatus
+
+    url, ms = first_months
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    for m in ms[:3]:
+        summary = reconcile_month(m, url=url)
+    book = write_workbook(summary, data_root / "reports" / f"比对结果_{ms[2]}.xlsx", url)
+    with engine(url).connect() as conn:
+        rows = queries.findings_of(conn, ms[2])
+    assert len(rows) >= 2
+    keys = [k for k, _, _ in COLUMNS]
+    wb = load_workbook(book)
+    assert "inbox/verification" in wb["汇总"]["A3"].value
+    filled = []
+    for ws in wb.worksheets[1:]:
+        for r in range(2, ws.max_row + 1):
+            fid = ws.cell(r, keys.index("finding_id") + 1).value
+            if fid and len(filled) < 2:
+                filled.append((ws, r, fid))
+    (ws1, r1, first), (ws2, r2, second) = filled
+    assert ws1.data_validations.dataValidation, "核查结果 is a drop-down"
+    ws1.cell(r1, keys.index("check_outcome") + 1).value = "不属实"
+    ws1.cell(r1, keys.index("check_note") + 1).value = "经入户核实为两个不同的人"
+    ws2.cell(r2, keys.index("check_outcome") + 1).value = "属实待整改"  # no due date
+    wb.save(tmp := data_root.parent / "比对结果_核查.xlsx")
+    (refused,) = ingest_files("verification", [tmp], url, data_root)
+    assert refused.status == DropStatus.REJECTED
+    assert [e["rule"] for e in refused.errors] == ["verification_incomplete"] and "整改期限" in refused.errors[0]["fix"]
+    assert refused.annotated_workbook and (data_root / "quarantine" / "verification").exists()
+    assert "核查反馈" in refused.text()
+    with engine(url).connect() as conn:
+        assert queries.latest_verifications(conn, [first, second]) == {}  # nothing of it stored
+    ws2.cell(r2, keys.index("check_due") + 1).value = dt.date.today() + dt.timedelta(days=30)
+    wb.save(tmp)
+    (taken,) = ingest_files("verification", [tmp], url, data_root)
+    assert taken.status == DropStatus.ACCEPTED and taken.rows == {"核查结果": 2}
+    with engine(url).connect() as conn:
+        got = queries.latest_verifications(conn, [first, second])
+    assert got[first]["outcome"] == Outcome.DISMISSED and got[first]["reason"] == "经入户核实为两个不同的人"
+    assert got[second]["outcome"] == Outcome.CONFIRMED and got[second]["due"] == dt.date.today() + dt.timedelta(days=30)
+    assert got[first]["via"] == f"file:{taken.drop_id}" and "比对结果_核查.xlsx" in got[first]["by_user"]
+    # and the next workbook shows them
+    write_workbook(reconcile_month(ms[2], url=url), book, url)
+    shown = {ws.cell(r, keys.index("finding_id") + 1).value: ws.cell(r, keys.index("check_outcome") + 1).value
+             for ws in load_workbook(book).worksheets[1:] for r in range(2, ws.max_row + 1)}
+    assert shown.get(second) == "属实待整改" and first not in shown  # dismissed: not reported again

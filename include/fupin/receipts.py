@@ -116,9 +116,17 @@ def _threshold_line(r: Receipt) -> str | None:
             if share > r.error_threshold else None)  # under it: the good rows were loaded
 
 
+def source_label(source: str) -> str:
+    """The sender as a clerk names it: the reporting unit, or 核查反馈 for a filled-in workbook."""
+    from fupin.vocab import VERIFICATION_LABEL, VERIFICATION_SOURCE
+
+    c = contracts()
+    return c.sources[source].label if source in c.sources else VERIFICATION_LABEL if source == VERIFICATION_SOURCE else source
+
+
 def render_text(r: Receipt) -> str:
     c = contracts()
-    source = c.sources[r.source].label if r.source in c.sources else r.source
+    source = source_label(r.source)
     head = [
         f"【报送回执】{source} · {month_label(r.month)} · 文件“{r.file}”",
         f"结果：{STATUS_TEXT[r.status]}。",
@@ -142,9 +150,7 @@ def render_text(r: Receipt) -> str:
 
 def marked_copy_name(r: Receipt) -> str:
     """The marked-up workbook's name as the clerk receives it: 县卫计局_2017年5月_标注.xlsx."""
-    c = contracts()
-    source = c.sources[r.source].label if r.source in c.sources else r.source
-    return f"{source}_{month_label(r.month) if r.month else '报送文件'}_标注.xlsx"
+    return f"{source_label(r.source)}_{month_label(r.month) if r.month else '报送文件'}_标注.xlsx"
 
 
 EXPLAIN_COLUMNS = (("工作表", 16), ("行号", 7), ("列", 22), ("填写的值", 22), ("问题", 44), ("处理办法", 52))

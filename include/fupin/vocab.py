@@ -79,6 +79,12 @@ STATE_LABELS = {FindingState.OPEN: "待核查", FindingState.CONFIRMED: "属实�
 ESCALATING = (FindingState.OPEN, FindingState.OVERDUE, FindingState.REOPENED)
 
 
+# The inbox folder where towns and bureaus drop the reconciliation workbook with its 核查结果
+# filled in: not a reporting source (no month to report, no deadline), ingested all the same.
+VERIFICATION_SOURCE = "verification"
+VERIFICATION_LABEL = "核查反馈"
+
+
 # The county as a whole, where a measure or a rate is given per town and for the county: the key
 # of the county's row in `reconciliation_rates.town` and of its measure in the indicators.
 COUNTY_TOTAL = "全县"

@@ -117,8 +117,15 @@ def safe_name(name: str, limit: int = NAME_BYTES) -> str:
     return head + "…" + tail + (f".{ext}" if ext else "")
 
 
+def sources() -> list[str]:
+    """Every inbox folder: each reporting source's, and the one for filled-in 核查结果 workbooks."""
+    from fupin.vocab import VERIFICATION_SOURCE
+
+    return [*contracts().sources, VERIFICATION_SOURCE]
+
+
 def ensure_folders(root: Path | None = None) -> None:
-    for source in contracts().sources:
+    for source in sources():
         for kind in ("inbox", "work", "quarantine"):
             folder(kind, source, root=root)
     folder("archive", "receipts", root=root)
@@ -248,7 +255,7 @@ def pending(root: Path | None = None, now: float | None = None) -> list[Claimed]
     wait = float(settings()["ingest"]["stable_seconds"])
     now = time.time() if now is None else now
     out: list[Claimed] = []
-    for source in contracts().sources:
+    for source in sources():
         work = folder("work", source, root=root)
         for p in sorted(work.iterdir()):
             if "__" not in p.name or p.is_symlink() or not p.is_file():  # (a vanished file is neither)
@@ -263,12 +270,12 @@ def pending(root: Path | None = None, now: float | None = None) -> list[Claimed]
     return out
 
 
-def claim_new(root: Path | None = None, sources: list[str] | None = None) -> list[Claimed]:
+def claim_new(root: Path | None = None, only: list[str] | None = None) -> list[Claimed]:
     """Everything there is to ingest now: unfinished claims first, then files that changed
-    after they were ingested, then new stable drops."""
+    after they were ingested, then new stable drops (of every inbox, or `only` these)."""
     claimed = pending(root)
     claimed += sweep_done(root)
-    for source in sources or list(contracts().sources):
+    for source in only or sources():
         for path in scan(source, root=root):
             try:
                 claimed.append(claim(source, path, root=root))
@@ -365,7 +372,7 @@ def _done(root: Path | None, now: float):  # noqa: ANN202 - yields (source, path
     settled again (the same rule as a new drop's)."""
     cfg = settings()["ingest"]
     wait, grace = float(cfg["stable_seconds"]), float(cfg["claims"]["incomplete_grace_seconds"])
-    for source in contracts().sources:
+    for source in sources():
         done = folder("watch", source, root=root)
         for p in sorted(done.iterdir()):
             if "__" not in p.name or p.is_symlink() or not p.is_file():

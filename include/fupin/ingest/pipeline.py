@@ -33,7 +33,7 @@ from fupin.receipts import Receipt, marked_copy_name, write_annotated
 from fupin.validate.gx import ValidationFault, run_suite
 from fupin.validate.issues import Issue, issue
 from fupin.validate.rules import run_rules
-from fupin.vocab import DropStatus
+from fupin.vocab import VERIFICATION_SOURCE, DropStatus
 from fupin.warehouse import load
 from fupin.warehouse.db import engine
 
@@ -308,6 +308,8 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
     )
     receipt = Receipt(file=name, source=claimed.source, month=None, status=DropStatus.REJECTED, sha256=sha,
                       drop_id=claimed.drop_id, received_at=rec.dropped_at.isoformat(timespec="seconds"))
+    if claimed.source == VERIFICATION_SOURCE:
+        return _ingest_verification(claimed, eng, root, rec, receipt, seen)
     month, _ = _month(name)
     with eng.connect() as conn:
         earlier = load.earlier_drops(conn, sha, claimed.source)
@@ -339,6 +341,39 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
         load.record_file(conn, rec, receipt.status, receipt.to_json())
     log.info("ingested %s/%s month=%s status=%s rows=%s errors=%d warnings=%d",
              claimed.source, claimed.drop_id, receipt.month, receipt.status, receipt.rows, len(receipt.errors), len(receipt.warnings))
+    _finish(claimed, receipt, root, seen)
+    return receipt
+
+
+def _ingest_verification(claimed: Claimed, eng, root: Path, rec: load.FileRecord, receipt: Receipt,  # noqa: ANN001
+                         seen: os.stat_result) -> Receipt:
+    """A filled-in 核查结果 workbook: every answer stored, or (one bad row) none, with a receipt."""
+    from fupin.calendar import current
+    from fupin.reconcile import verify, verify_file
+
+    today = current().local(dt.datetime.now(dt.UTC)).date()
+    with eng.connect() as conn:
+        ev, answers = verify_file.evaluate(claimed.path, claimed.original_name, conn, today)
+    receipt.month, receipt.format = ev.month, ev.format
+    receipt.status = DropStatus.REJECTED if ev.errors else DropStatus.ACCEPTED
+    receipt.errors, receipt.warnings = [i.to_dict() for i in ev.errors], [i.to_dict() for i in ev.warnings]
+    bad = {(i.sheet, i.row) for i in ev.errors if i.row is not None}
+    receipt.total_rows, receipt.error_rows = len(answers) + len(bad), len(bad)
+    receipt.read_rows = {verify_file.OUTCOME: receipt.total_rows}
+    if receipt.status == DropStatus.ACCEPTED:
+        receipt.rows = {verify_file.OUTCOME: len(answers)}
+    rec.month, rec.format = receipt.month, receipt.format
+    receipt.processed_at = dt.datetime.now().isoformat(timespec="seconds")
+    if receipt.status == DropStatus.REJECTED:
+        _quarantine(claimed, ev, receipt, root)
+    with eng.begin() as conn:
+        if receipt.status == DropStatus.ACCEPTED:
+            for finding, answer in answers:
+                verify.record(conn, finding, answer, user=f"报表：{claimed.original_name}"[:200], unit=None,
+                              via=f"file:{claimed.drop_id}")
+        load.record_file(conn, rec, receipt.status, receipt.to_json())
+    log.info("ingested verification file %s: status=%s answers=%d errors=%d", claimed.drop_id, receipt.status, len(answers),
+             len(receipt.errors))
     _finish(claimed, receipt, root, seen)
     return receipt
 
@@ -422,8 +457,8 @@ def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Recei
 def claim_copy(source: str, path: Path, root: Path | None = None) -> Claimed:
     """A file given by hand (the CLI), copied in as a new drop of `source`."""
     root = root or data_root()
-    if source not in contracts().sources:
-        raise ValueError(f"unknown source {source!r}; one of: {', '.join(contracts().sources)}")
+    if source not in inbox.sources():
+        raise ValueError(f"unknown source {source!r}; one of: {', '.join(inbox.sources())}")
     work = inbox.folder("work", source, root=root) / f".{inbox.new_drop_id()}.copy"
     shutil.copyfile(path, work)  # a hidden name: no scanner takes it before it is whole
     return inbox.claim(source, work, root=root, name=path.name)

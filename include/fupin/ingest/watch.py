@@ -36,14 +36,13 @@ def settled_files(county_code: str | None) -> dict[str, tuple[int, int]]:
     """Everything there is to ingest in the county, as path → (size, mtime_ns): settled new
     drops, claims no live process holds (a dead worker's), and ingested files that changed
     after they were read. Reads only."""
-    from fupin.config import contracts
     from fupin.county import County, find
     from fupin.ingest import inbox
 
     county = find(county_code) if county_code else County()
     out: dict[str, tuple[int, int]] = {}
     with county.active():
-        paths = [p for source in contracts().sources for p in inbox.scan(source)]
+        paths = [p for source in inbox.sources() for p in inbox.scan(source)]
         paths += [c.path for c in inbox.pending()] + inbox.changed_since_read()
         for path in paths:
             try:

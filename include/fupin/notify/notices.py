@@ -11,12 +11,17 @@ from fupin.vocab import ActionKind, DropStatus, ScoreStatus
 
 
 def queue_receipt(receipt: Receipt) -> bool:
-    """报送回执 to the unit that sent the file (a rejected one with its marked-up copy)."""
+    """报送回执 to the unit that sent the file (a rejected one with its marked-up copy); for a
+    核查结果 workbook, to the unit that collects the checks (settings.yaml → verification)."""
+    from fupin.config import settings
+    from fupin.vocab import VERIFICATION_SOURCE
+
+    unit = settings()["verification"]["receipt_to"] if receipt.source == VERIFICATION_SOURCE else receipt.source
     attachments = (receipt.annotated_workbook,) if receipt.status == DropStatus.REJECTED and receipt.annotated_workbook else ()
     return enqueue(
-        "receipt", receipt.drop_id, receipt.source, "receipt", attachments=attachments,
+        "receipt", receipt.drop_id, unit, "receipt", attachments=attachments,
         receipt=receipt, text=receipt.text(), month_label=month_label(receipt.month), status_label=STATUS_TEXT[receipt.status].split("，")[0],
-        you=you(receipt.source),
+        you=you(unit),
     )
 
 

@@ -27,7 +27,10 @@ COLUMNS = [("town", "镇（街）", 10), ("household_id", "户编号", 18), ("ca
            ("reg_exit", "建档立卡·脱贫状态", 10),
            ("other_id", "疑似对应身份证号", 20), ("dib_name", "低保·姓名", 10), ("dib_village", "低保·村", 10),
            ("dib_income", "低保·家庭年人均收入", 14), ("dib_status", "低保·状态", 8),
-           ("detail", "说明", 40), ("persisted_months", "连续月数", 8), ("escalated", "已上报领导", 9)]
+           ("detail", "说明", 40), ("persisted_months", "连续月数", 8), ("escalated", "已上报领导", 9),
+           # 核查反馈: the unit fills these in and drops the workbook into inbox/verification/ (verify_file)
+           ("finding_id", "编号", 18), ("check_outcome", "核查结果", 12), ("check_due", "整改期限", 12), ("check_note", "核查说明", 30)]
+OUTCOME_CHOICES = "属实已整改,属实待整改,不属实"
 YUAN = '#,##0" 元"'
 
 
@@ -68,12 +71,23 @@ def both_sides(f: pd.DataFrame, summary: Summary, url: str | None = None) -> pd.
     return out
 
 
+def with_checks(f: pd.DataFrame, checks: dict[str, dict]) -> pd.DataFrame:
+    """Each finding with its latest check as the workbook shows it (to be confirmed or changed)."""
+    from fupin.vocab import OUTCOME_LABELS, Outcome
+
+    got = [checks.get(i) if isinstance(i, str) else None for i in f.get("finding_id", pd.Series([None] * len(f)))]
+    return f.assign(check_outcome=[OUTCOME_LABELS[Outcome(c["outcome"])] if c else None for c in got],
+                    check_due=[c["due"] if c and c["due"] else None for c in got],
+                    check_note=[c["reason"] if c else None for c in got])
+
+
 def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path:
     from openpyxl import Workbook
 
     with engine(url).connect() as conn:
         found, basis = queries.findings_frame(conn, summary.month), queries.rate_basis(conn, summary.month)
-    f = both_sides(found, summary, url)
+        checks = queries.latest_verifications(conn, list(found["finding_id"].dropna())) if len(found) else {}
+    f = with_checks(both_sides(found, summary, url), checks)
     wb = Workbook()
     _summary_sheet(wb.active, summary, f, basis)
     for rule, (name, _owner, _) in RULES.items():
@@ -91,6 +105,11 @@ def _summary_sheet(ws, summary: Summary, f: pd.DataFrame, basis: dict) -> None: 
     bold = Font(bold=True)
     set_cell(ws, 1, 1, f"{month_label(summary.month)} 建档立卡与农村低保数据比对结果").font = Font(bold=True, size=14)
     set_cell(ws, 2, 1, f"比对数据：建档立卡 {month_label(summary.registry_month)}，低保 {month_label(summary.dibao_month)}。{summary.note}")
+    set_cell(ws, 3, 1, "核查反馈：在各规则工作表黄色的“核查结果”列选择 属实已整改、属实待整改（填写整改期限）或 不属实（在“核查说明”写明理由），"
+                       "保存后将本工作簿放入共享文件夹 inbox/verification（核查反馈），平台回执告知结果；也可在“扶贫数据”网页的“核查”中填写。"
+                       "请勿修改“编号”列。").alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=7)
+    ws.row_dimensions[3].height = 48
     row = 4
     for j, h in enumerate(["规则", "名称", "责任单位", "本月", "新增", "持续", "已整改"], 1):
         set_cell(ws, row, j, h).font = bold
@@ -142,4 +161,30 @@ def _rule_sheet(sheet, rows: pd.DataFrame) -> None:  # noqa: ANN001 - an openpyx
                 cell.number_format = YUAN
     if rows.empty:
         set_cell(sheet, 2, 1, "本月无此类问题")
+    else:
+        _check_inputs(sheet, len(rows))
     finish_sheet(sheet, {j: w for j, (_, _, w) in enumerate(COLUMNS, 1)}, header_row=1)
+
+
+def _check_inputs(sheet, n: int) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """核查结果 as a drop-down, 整改期限 as a date, on the rows of findings."""
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    keys = [k for k, _, _ in COLUMNS]
+    outcome, due = get_column_letter(keys.index("check_outcome") + 1), get_column_letter(keys.index("check_due") + 1)
+    pick = DataValidation(type="list", formula1=f'"{OUTCOME_CHOICES}"', allow_blank=True, showErrorMessage=True,
+                          errorTitle="核查结果", error="请选择：属实已整改、属实待整改 或 不属实")
+    date = DataValidation(type="date", operator="greaterThan", formula1="DATE(2016,1,1)", allow_blank=True, showErrorMessage=True,
+                          errorTitle="整改期限", error="请填写日期，如 2018-03-31")
+    for dv, col in ((pick, outcome), (date, due)):
+        dv.add(f"{col}2:{col}{n + 1}")
+        sheet.add_data_validation(dv)
+    fill = PatternFill("solid", fgColor="FFF9DB")  # the cells the unit fills in
+    for j in range(keys.index("check_outcome") + 1, len(keys) + 1):
+        for i in range(2, n + 2):
+            sheet.cell(i, j).fill = fill
+        sheet.cell(1, j).fill = PatternFill("solid", fgColor="FFE066")
+    for i in range(2, n + 2):
+        sheet.cell(i, keys.index("check_due") + 1).number_format = "yyyy-mm-dd"
