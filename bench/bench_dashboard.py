@@ -39,12 +39,13 @@ def build(scale: int, n_months: int) -> str:
 
     path = OUT / f"dashboard_x{scale}_{n_months}m.sqlite"
     url = f"sqlite:///{path}"
-    if path.exists():
+    done = path.with_suffix(".built")  # the file is complete (a WAL database cannot be renamed into place)
+    if done.exists():
         return url
     OUT.mkdir(exist_ok=True)
-    tmp = path.with_suffix(".building")
-    tmp.unlink(missing_ok=True)
-    url_tmp = f"sqlite:///{tmp}"
+    for leftover in OUT.glob(path.name + "*"):
+        leftover.unlink()
+    url_tmp = url
     db.upgrade(url_tmp)
     ms = months("2017-01", f"2017-{n_months:02d}")
     wanted = {(d, "2017-06") for d in contracts().datasets} | {(d, m) for m in ms for d in ("registry", "dibao")}
@@ -53,7 +54,7 @@ def build(scale: int, n_months: int) -> str:
     for m in ms:
         reconcile_month(m, url=url_tmp)
     assess_period("2017H1", month_end("2017-06"), url=url_tmp)
-    tmp.rename(path)
+    done.touch()
     print(f"built scale {scale} in {time.perf_counter() - t:.0f} s", flush=True)
     return url
 

@@ -138,6 +138,14 @@ def test_the_json_is_the_warehouse_and_ids_are_masked_by_role(server):
     _, file_, _ = _get(f"{base}/fupin/api/households/{hid}", town)
     assert file_["household_id"] == hid and file_["members"] and all("*" in m["id"] for m in file_["members"])
     assert {t["dataset"] for t in file_["timeline"]} >= {"registry"}
+    # found again by a member's name and village, and by the masked ID the town sees
+    from urllib.parse import quote
+
+    member = file_["members"][0]
+    _, by_name, _ = _get(f"{base}/fupin/api/households?q={quote(member['name'])}&village={quote(member['village'])}", town)
+    assert hid in [r["household_id"] for r in by_name["results"]]
+    _, by_id, _ = _get(f"{base}/fupin/api/households?q={quote(member['id'])}", town)
+    assert hid in [r["household_id"] for r in by_id["results"]]
 
 
 def _chrome(width: int, height: int):  # noqa: ANN202

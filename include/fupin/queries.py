@@ -132,21 +132,20 @@ def rows_about(conn: Connection, dataset: str, *, ids: Iterable[str] = (), house
 
 def find_people(conn: Connection, *, name: str | None = None, village: str | None = None, id_head: str | None = None,
                 id_tail: str | None = None, limit: int = 50) -> pd.DataFrame:
-    """Registry persons (latest month each is on) by name and village, or by the visible parts of a
-    masked ID: household_id, name, town, village, id_number, month."""
+    """Persons of the latest registry by name (and village), or by the visible parts of a masked
+    ID: household_id, name, town, village, id_number. (Exited persons stay on the registry.)"""
     table = dataset_tables["registry"]
-    q = select(table.c.household_id, table.c.name, table.c.town, table.c.village, table.c.id_number,
-               func.max(table.c.month).label("month"))
+    month = conn.execute(select(func.max(dataset_versions.c.month)).where(dataset_versions.c.dataset == "registry")).scalar()
+    q = select(table.c.household_id, table.c.name, table.c.town, table.c.village, table.c.id_number).where(table.c.month == month)
     if name:
         q = q.where(table.c.name == name)
     if village:
         q = q.where(table.c.village == village)
-    if id_head:
-        q = q.where(table.c.id_number.startswith(id_head))
+    if id_head:  # a range, so the ID index serves it (LIKE would not, case-insensitive in SQLite)
+        q = q.where(table.c.id_number >= id_head, table.c.id_number < id_head + "\uffff")
     if id_tail:
-        q = q.where(table.c.id_number.endswith(id_tail))
-    q = q.group_by(table.c.household_id, table.c.name, table.c.town, table.c.village, table.c.id_number).limit(limit)
-    return pd.read_sql(q, conn)
+        q = q.where(table.c.id_number.endswith(id_tail, autoescape=True))
+    return pd.read_sql(q.order_by(table.c.household_id).limit(limit), conn)
 
 
 def findings_about(conn: Connection, *, household_id: str, ids: Iterable[str]) -> list[dict]:
