@@ -193,12 +193,13 @@ def main() -> int:
     ap.add_argument("--idle-minutes", type=float, default=3)
     ap.add_argument("--drops", type=int, default=10)
     ap.add_argument("--runs", type=int, default=1, help="repeat every cluster; medians at the end")
+    ap.add_argument("--modes", nargs="+", choices=["poll", "event"], default=["poll", "event"])
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fupin-bench-watch-"))
     rows: dict[tuple[int, str], list[dict]] = {}
     for run in range(args.runs):
         for i, k in enumerate(args.counties):
-            for mode in (("poll", "event") if (i + run) % 2 == 0 else ("event", "poll")):
+            for mode in [m for m in (("poll", "event") if (i + run) % 2 == 0 else ("event", "poll")) if m in args.modes]:
                 r = one_cluster(mode, k, args.idle_minutes, args.drops if k == 1 else 0, work / f"{mode}{k}")
                 rows.setdefault((k, mode), []).append(r)
                 print(f"run {run + 1} " + _line(k, mode, [r]), flush=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_context, task
 
 from fupin import calendar, config
@@ -46,8 +45,8 @@ def assessment_dag(county: County) -> None:
     @dag(
         dag_id=county.dag_id("assessment"),
         schedule=MultipleCronTriggerTimetable(*cal.assessment_crons(), timezone=cal.timezone),
-        # a start after the last trigger before deployment: catchup=False would otherwise fire a stale run
-        start_date=pendulum.datetime(2026, 7, 1, tz=cal.timezone),
+        # no start date: the first run is the next scheduled time (a start date with catchup=False would
+        # fire the latest past one at once: last deadline's reminders, a stale reconciliation, per county)
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "assessment", *county.tags],

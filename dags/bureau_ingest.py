@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import AssetAlias, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from fupin.assets import dataset_asset, ingest_alias, warehouse_pool
@@ -43,7 +42,8 @@ def bureau_ingest_dag(county: County) -> None:
     @dag(
         dag_id=county.dag_id("bureau_ingest"),
         schedule=schedule,
-        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        # no start date: the first run is the next scheduled time (a start date with catchup=False would
+        # fire the latest past one at once: last deadline's reminders, a stale reconciliation, per county)
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "ingest", *county.tags],

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from fupin import calendar
@@ -38,7 +37,8 @@ def registry_reconcile_dag(county: County) -> None:
             timetable=CronTriggerTimetable(cal.reconcile_cron(), timezone=cal.timezone),
             assets=(dataset_asset("registry", county.code) & dataset_asset("dibao", county.code)),
         ),
-        start_date=pendulum.datetime(2026, 1, 1, tz=cal.timezone),
+        # no start date: the first run is the next scheduled time (a start date with catchup=False would
+        # fire the latest past one at once: last deadline's reminders, a stale reconciliation, per county)
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "reconcile", *county.tags],

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
 from fupin import calendar
@@ -30,7 +29,8 @@ def submission_reminders_dag(county: County) -> None:
     @dag(
         dag_id=county.dag_id("submission_reminders"),
         schedule=CronTriggerTimetable(cal.reminder_cron(), timezone=cal.timezone),
-        start_date=pendulum.datetime(2026, 11, 1, tz=cal.timezone),
+        # no start date: the first run is the next scheduled time (a start date with catchup=False would
+        # fire the latest past one at once: last deadline's reminders, a stale reconciliation, per county)
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "notify", *county.tags],

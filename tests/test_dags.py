@@ -31,6 +31,23 @@ def test_every_dag_has_tags_no_catchup_and_a_docstring(dagbag):
         assert dag.doc_md, dag_id
 
 
+def test_a_new_dag_waits_for_its_next_scheduled_time(dagbag):
+    """Created or unpaused (a new county, a first `make serve`), no DAG fires its latest past
+    tick at once: no stale reminders of last deadline, no stale reconciliation per county."""
+    import datetime as dt
+
+    from airflow.serialization.decoders import decode_timetable
+    from airflow.serialization.encoders import encode_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    now = dt.datetime.now(dt.UTC)
+    for dag_id, dag in dagbag.dags.items():
+        timetable = decode_timetable(encode_timetable(dag.timetable))  # as the scheduler holds it
+        first = timetable.next_dagrun_info(last_automated_data_interval=None,
+                                               restriction=TimeRestriction(earliest=dag.start_date, latest=None, catchup=False))
+        assert first is None or first.run_after >= now - dt.timedelta(seconds=5), (dag_id, first)
+
+
 def test_ingest_tasks_retry_with_back_off(dagbag):
     from fupin.notify.alerts import WATCHER
 
