@@ -44,9 +44,10 @@ def assessment_dag(county: County) -> None:
 
     @dag(
         dag_id=county.dag_id("assessment"),
-        schedule=MultipleCronTriggerTimetable(*cal.assessment_crons(), timezone=cal.timezone),
-        # no start date: the first run is the next scheduled time (a start date with catchup=False would
-        # fire the latest past one at once: last deadline's reminders, a stale reconciliation, per county)
+        schedule=MultipleCronTriggerTimetable(*cal.assessment_crons(), timezone=cal.timezone, run_immediately=timedelta(0)),
+        # no start date and run_immediately=0: the first run is the next scheduled time (a start date with
+        # catchup=False fires the latest past tick at once, and so does Airflow's default within 10% of the
+        # gap: last deadline's reminders, a stale reconciliation, per county)
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "assessment", *county.tags],

@@ -36,14 +36,16 @@ def bureau_ingest_dag(county: County) -> None:
     alias = AssetAlias(ingest_alias(county.code))
     with county.active():
         watching = settings()["ingest"]["watch"]
-        schedule = (AssetOrTimeSchedule(timetable=CronTriggerTimetable(watching["sweep_cron"], timezone="UTC"), assets=inbox_asset(county.code))
+        sweep = CronTriggerTimetable(watching["sweep_cron"], timezone="UTC", run_immediately=timedelta(0))
+        schedule = (AssetOrTimeSchedule(timetable=sweep, assets=inbox_asset(county.code))
                     if watching["mode"] == "event" else CronTriggerTimetable("* * * * *", timezone="UTC"))
 
     @dag(
         dag_id=county.dag_id("bureau_ingest"),
         schedule=schedule,
-        # no start date: the first run is the next scheduled time (a start date with catchup=False would
-        # fire the latest past one at once: last deadline's reminders, a stale reconciliation, per county)
+        # no start date and run_immediately=0: the first run is the next scheduled time (a start date with
+        # catchup=False fires the latest past tick at once, and so does Airflow's default within 10% of the
+        # gap: last deadline's reminders, a stale reconciliation, per county)
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "ingest", *county.tags],

@@ -34,11 +34,12 @@ def registry_reconcile_dag(county: County) -> None:
     @dag(
         dag_id=county.dag_id("registry_reconcile"),
         schedule=AssetOrTimeSchedule(
-            timetable=CronTriggerTimetable(cal.reconcile_cron(), timezone=cal.timezone),
+            timetable=CronTriggerTimetable(cal.reconcile_cron(), timezone=cal.timezone, run_immediately=timedelta(0)),
             assets=(dataset_asset("registry", county.code) & dataset_asset("dibao", county.code)),
         ),
-        # no start date: the first run is the next scheduled time (a start date with catchup=False would
-        # fire the latest past one at once: last deadline's reminders, a stale reconciliation, per county)
+        # no start date and run_immediately=0: the first run is the next scheduled time (a start date with
+        # catchup=False fires the latest past tick at once, and so does Airflow's default within 10% of the
+        # gap: last deadline's reminders, a stale reconciliation, per county)
         catchup=False,
         max_active_runs=1,
         tags=["fupin", "reconcile", *county.tags],
