@@ -18,16 +18,13 @@ setup: $(STAMP) tools
 # package) validates docker-compose.yaml, no engine needed; chromium + chromium-driver for the
 # dashboard's browser tests. apt waits for a lock another apt holds instead of failing at once.
 APT = apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends
+# $(call need,<test that it is there>,<packages>,<what happens without them>)
+need = @$(1) || { command -v apt-get >/dev/null && ($(APT) $(2) >/dev/null 2>&1 || \
+	(apt-get update -qq && $(APT) $(2) >/dev/null)) ; } || echo "$(3)"
 tools:
-	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { command -v apt-get >/dev/null && \
-	  ($(APT) fonts-noto-cjk >/dev/null 2>&1 || (apt-get update -qq && $(APT) fonts-noto-cjk >/dev/null)) ; } || \
-	  echo "fonts-noto-cjk missing and not installable here: charts fall back to indicator ids"
-	@command -v docker-compose >/dev/null || { command -v apt-get >/dev/null && \
-	  ($(APT) docker-compose >/dev/null 2>&1 || (apt-get update -qq && $(APT) docker-compose >/dev/null)) ; } || \
-	  echo "docker-compose missing and not installable here: the compose test will say so"
-	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null ; } || { command -v apt-get >/dev/null && \
-	  ($(APT) chromium chromium-driver >/dev/null 2>&1 || (apt-get update -qq && $(APT) chromium chromium-driver >/dev/null)) ; } || \
-	  echo "chromium/chromium-driver missing and not installable here: the browser tests will say so"
+	$(call need,test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc,fonts-noto-cjk,fonts-noto-cjk missing and not installable here: charts fall back to indicator ids)
+	$(call need,command -v docker-compose >/dev/null,docker-compose,docker-compose missing and not installable here: the compose test will say so)
+	$(call need,command -v chromium >/dev/null && command -v chromedriver >/dev/null,chromium chromium-driver,chromium/chromium-driver missing and not installable here: the browser tests will say so)
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -45,15 +45,14 @@ def build(scale: int, n_months: int) -> str:
     OUT.mkdir(exist_ok=True)
     for leftover in OUT.glob(path.name + "*"):
         leftover.unlink()
-    url_tmp = url
-    db.upgrade(url_tmp)
+    db.upgrade(url)
     ms = months("2017-01", f"2017-{n_months:02d}")
     wanted = {(d, "2017-06") for d in contracts().datasets} | {(d, m) for m in ms for d in ("registry", "dibao")}
     t = time.perf_counter()
-    fill_demo_warehouse(url_tmp, build_population(2016, scale=scale), wanted, months("2017-01", "2017-12"))
+    fill_demo_warehouse(url, build_population(2016, scale=scale), wanted, months("2017-01", "2017-12"))
     for m in ms:
-        reconcile_month(m, url=url_tmp)
-    assess_period("2017H1", month_end("2017-06"), url=url_tmp)
+        reconcile_month(m, url=url)
+    assess_period("2017H1", month_end("2017-06"), url=url)
     done.touch()
     print(f"built scale {scale} in {time.perf_counter() - t:.0f} s", flush=True)
     return url

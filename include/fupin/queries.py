@@ -84,16 +84,15 @@ def loaded_times(conn: Connection, datasets: Iterable[str]) -> dict[str, dict[st
 # --- the submission ledger ------------------------------------------------------------------------
 
 
-def ledger(conn: Connection, month: str | None = None) -> pd.DataFrame:
-    """Every drop (source, month, dropped_at, status, drop_id), or those of `month`."""
+def ledger(conn: Connection, month: str | None = None, *, months: list[str] | None = None) -> pd.DataFrame:
+    """Every drop (source, month, dropped_at, status, drop_id), or those of `month` or of `months`,
+    oldest first."""
     q = select(drops.c.source, drops.c.month, drops.c.dropped_at, drops.c.status, drops.c.drop_id)
-    return pd.read_sql(q if month is None else q.where(drops.c.month == month), conn)
-
-
-def ledger_of_months(conn: Connection, months: list[str]) -> pd.DataFrame:
-    """The drops (source, month, dropped_at, status, drop_id) for `months`, oldest first."""
-    q = select(drops.c.source, drops.c.month, drops.c.dropped_at, drops.c.status, drops.c.drop_id)
-    return pd.read_sql(q.where(drops.c.month.in_(months)).order_by(drops.c.dropped_at, drops.c.drop_id), conn)
+    if month is not None:
+        q = q.where(drops.c.month == month)
+    if months is not None:
+        q = q.where(drops.c.month.in_(months))
+    return pd.read_sql(q.order_by(drops.c.dropped_at, drops.c.drop_id), conn)
 
 
 def receipt_of(conn: Connection, drop_id: str) -> str | None:
@@ -108,7 +107,7 @@ def rows_loaded(conn: Connection, months: list[str]) -> dict[tuple[str, str], in
         .where(dataset_versions.c.month.in_(months)))}
 
 
-def households(conn: Connection, household_id: str) -> list[str]:
+def household_months(conn: Connection, household_id: str) -> list[str]:
     """The months whose registry holds this household, oldest first."""
     table = dataset_tables["registry"]
     return list(conn.execute(select(table.c.month).where(table.c.household_id == household_id).distinct()
@@ -208,10 +207,6 @@ def finding(conn: Connection, finding_id: str) -> dict | None:
     row = conn.execute(select(findings).where(findings.c.finding_id == finding_id)
                        .order_by(findings.c.month.desc()).limit(1)).first()
     return None if row is None else dict(row._mapping)
-
-
-def finding_months(conn: Connection, finding_id: str) -> list[str]:
-    return list(conn.execute(select(findings.c.month).where(findings.c.finding_id == finding_id).order_by(findings.c.month)).scalars())
 
 
 def latest_verifications(conn: Connection, finding_ids: Iterable[str] | None = None) -> dict[str, dict]:

@@ -131,7 +131,7 @@ def findings(v: ViewerDep, month: str | None = None, rule: str | None = None, to
         m = month or (queries.reconciled_months(conn) or [None])[-1]
         if m is None:
             return {"month": None, "reconciled": False, "findings": [], "rules": {}, "towns": [], "trend": data.trend(conn)}
-        return data.findings(conn, _month(m), v, _now().date(), rule=rule, town=town, state=state)
+        return data.findings(conn, _month(m), v, _now().date(), rule=rule, town=town, state=state) | {"trend": data.trend(conn)}
     return _read(county, go)
 
 

@@ -17,6 +17,7 @@ from fupin.config import contracts
 from fupin.dashboard.access import Viewer, may_verify
 from fupin.reconcile import verify
 from fupin.reconcile.rules import RULES
+from fupin.reconcile.run import month_changes
 from fupin.vocab import OUTCOME_LABELS, STATE_LABELS, SUBMITTED, DropStatus, FindingState, Outcome
 
 # a cell of the reporting board (报送情况)
@@ -42,7 +43,7 @@ def submissions(conn: Connection, year: int, cal: Calendar, now: dt.datetime) ->
     unit and period the reporting rate (有效报送/应报) and the on-time rate (按时/应报), as DHIS2
     counts them: a month is expected once its deadline has passed."""
     ms = months(f"{year}-01", f"{year}-12")
-    drops = queries.ledger_of_months(conn, ms)
+    drops = queries.ledger(conn, months=ms)
     rows = queries.rows_loaded(conn, ms)
     sources = contracts().sources
     units = []
@@ -110,23 +111,16 @@ def _finding_out(f: dict, latest: dict | None, viewer: Viewer, today: dt.date, n
 def findings(conn: Connection, month: str, viewer: Viewer, today: dt.date, *, rule: str | None = None,
              town: str | None = None, state: str | None = None) -> dict:
     """A month's findings: per rule new / persisting / resolved / dismissed, the list (with each
-    one's check), per town the open and escalated, and every reconciled month's counts (the chart)."""
+    one's check), per town the open and escalated."""
     rows = queries.all_findings(conn, month)
     latest = queries.latest_verifications(conn, [r["finding_id"] for r in rows if r["finding_id"]])
     before = queries.persistence(conn, add_months(month, -1))
     names = unit_names()
     shown = [_finding_out(r, latest.get(r["finding_id"]), viewer, today, names) for r in rows]
-    per_rule = {}
-    for key, (name, _owner, _) in RULES.items():
-        mine = [s for s in shown if s["rule"] == key]
-        reported = [s for s in mine if s["state"] != FindingState.DISMISSED]
-        now_keys = {r["key"] for r in rows if r["rule"] == key}
-        per_rule[key] = {"name": name, "found": len(reported),
-                         "new": sum(s["persisted_months"] == 1 for s in reported),
-                         "persisting": sum(s["persisted_months"] > 1 for s in reported),
-                         "resolved": sum(1 for r, k in before if r == key and k not in now_keys),
-                         "dismissed": len(mine) - len(reported),
-                         "escalated": sum(s["escalated"] for s in reported)}
+    changes = month_changes(((s["rule"], r["key"], s["state"]) for r, s in zip(rows, shown, strict=True)), before)
+    per_rule = {key: {"name": name, "found": changes[key]["new"] + changes[key]["persisting"], **changes[key],
+                      "escalated": sum(s["escalated"] for s in shown if s["rule"] == key and s["state"] != FindingState.DISMISSED)}
+                for key, (name, _owner, _) in RULES.items()}
     towns: dict[str, dict] = {}
     for s in shown:
         if s["state"] == FindingState.DISMISSED:
@@ -140,7 +134,7 @@ def findings(conn: Connection, month: str, viewer: Viewer, today: dt.date, *, ru
     return {"month": month, "label": month_label(month), "reconciled": run is not None,
             "basis": None if run is None else {"registry": run.registry_month, "dibao": run.dibao_month, "note": run.note},
             "rules": per_rule, "towns": sorted(towns.values(), key=lambda t: (-t["open"] - t["escalated"], t["town"])),
-            "findings": listed, "trend": trend(conn), "states": {str(k): v for k, v in STATE_LABELS.items()}}
+            "findings": listed, "states": {str(k): v for k, v in STATE_LABELS.items()}}
 
 
 def trend(conn: Connection) -> dict:
@@ -219,7 +213,7 @@ def search(conn: Connection, q: str, village: str | None = None) -> list[dict]:
     q = (q or "").strip()
     if not q:
         return []
-    if q.isdigit() and len(q) >= 10 and queries.households(conn, q):
+    if q.isdigit() and len(q) >= 10 and queries.household_months(conn, q):
         return [{"household_id": q, "name": None, "town": None, "village": None}]
     if "*" in q:
         head, tail = q.split("*", 1)[0], q.rsplit("*", 1)[-1]
@@ -233,7 +227,7 @@ def search(conn: Connection, q: str, village: str | None = None) -> list[dict]:
 def household(conn: Connection, household_id: str, viewer: Viewer, today: dt.date) -> dict | None:
     """一户一档: the household's members (its latest registry month) and, month by month, what each
     source said about each of them, with the household's findings and their checks."""
-    ms = queries.households(conn, household_id)
+    ms = queries.household_months(conn, household_id)
     if not ms:
         return None
     reg = queries.rows_about(conn, "registry", household_id=household_id)

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -327,22 +328,33 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
         receipt.read_rows = {name: len(f) for name, f in ev.frames.items()}
         receipt.errors = [i.to_dict() for i in ev.errors]
         receipt.warnings = [i.to_dict() for i in ev.warnings]
+
+    def load_rows(conn: Connection) -> None:
+        outcomes = [load.replace_month(conn, name, claimed.source, receipt.month, f, rec) for name, f in decision.clean.items()]
+        if DropStatus.SUPERSEDED in outcomes:
+            receipt.status = DropStatus.SUPERSEDED
+            receipt.warnings.append(issue("superseded", severity="warning").to_dict())
+        receipt.replaced_previous = "replaced" in outcomes
+
+    _conclude(claimed, ev, rec, receipt, eng, root, seen, load_rows)
+    log.info("ingested %s/%s month=%s status=%s rows=%s errors=%d warnings=%d",
+             claimed.source, claimed.drop_id, receipt.month, receipt.status, receipt.rows, len(receipt.errors), len(receipt.warnings))
+    return receipt
+
+
+def _conclude(claimed: Claimed, ev: Evaluation, rec: load.FileRecord, receipt: Receipt, eng, root: Path,  # noqa: ANN001
+              seen: os.stat_result, store: Callable[[Connection], None]) -> None:
+    """The decided drop: a rejected one quarantined; in one transaction an accepted one's `store`
+    and the drop's record with its receipt; then the claim let go."""
     rec.month, rec.format = receipt.month, receipt.format
     receipt.processed_at = dt.datetime.now().isoformat(timespec="seconds")
     if receipt.status == DropStatus.REJECTED:
         _quarantine(claimed, ev, receipt, root)
     with eng.begin() as conn:
         if receipt.status == DropStatus.ACCEPTED:
-            outcomes = [load.replace_month(conn, name, claimed.source, receipt.month, f, rec) for name, f in decision.clean.items()]
-            if DropStatus.SUPERSEDED in outcomes:
-                receipt.status = DropStatus.SUPERSEDED
-                receipt.warnings.append(issue("superseded", severity="warning").to_dict())
-            receipt.replaced_previous = "replaced" in outcomes
+            store(conn)
         load.record_file(conn, rec, receipt.status, receipt.to_json())
-    log.info("ingested %s/%s month=%s status=%s rows=%s errors=%d warnings=%d",
-             claimed.source, claimed.drop_id, receipt.month, receipt.status, receipt.rows, len(receipt.errors), len(receipt.warnings))
     _finish(claimed, receipt, root, seen)
-    return receipt
 
 
 def _ingest_verification(claimed: Claimed, eng, root: Path, rec: load.FileRecord, receipt: Receipt,  # noqa: ANN001
@@ -362,19 +374,14 @@ def _ingest_verification(claimed: Claimed, eng, root: Path, rec: load.FileRecord
     receipt.read_rows = {verify_file.OUTCOME: receipt.total_rows}
     if receipt.status == DropStatus.ACCEPTED:
         receipt.rows = {verify_file.OUTCOME: len(answers)}
-    rec.month, rec.format = receipt.month, receipt.format
-    receipt.processed_at = dt.datetime.now().isoformat(timespec="seconds")
-    if receipt.status == DropStatus.REJECTED:
-        _quarantine(claimed, ev, receipt, root)
-    with eng.begin() as conn:
-        if receipt.status == DropStatus.ACCEPTED:
-            for finding, answer in answers:
-                verify.record(conn, finding, answer, user=f"报表：{claimed.original_name}"[:200], unit=None,
-                              via=f"file:{claimed.drop_id}")
-        load.record_file(conn, rec, receipt.status, receipt.to_json())
+
+    def store_answers(conn: Connection) -> None:
+        for finding, answer in answers:
+            verify.record(conn, finding, answer, user=f"报表：{claimed.original_name}"[:200], unit=None, via=f"file:{claimed.drop_id}")
+
+    _conclude(claimed, ev, rec, receipt, eng, root, seen, store_answers)
     log.info("ingested verification file %s: status=%s answers=%d errors=%d", claimed.drop_id, receipt.status, len(answers),
              len(receipt.errors))
-    _finish(claimed, receipt, root, seen)
     return receipt
 
 

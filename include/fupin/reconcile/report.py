@@ -75,7 +75,7 @@ def with_checks(f: pd.DataFrame, checks: dict[str, dict]) -> pd.DataFrame:
     """Each finding with its latest check as the workbook shows it (to be confirmed or changed)."""
     from fupin.vocab import OUTCOME_LABELS, Outcome
 
-    got = [checks.get(i) if isinstance(i, str) else None for i in f.get("finding_id", pd.Series([None] * len(f)))]
+    got = [checks.get(i) if isinstance(i, str) else None for i in f["finding_id"]]
     return f.assign(check_outcome=[OUTCOME_LABELS[Outcome(c["outcome"])] if c else None for c in got],
                     check_due=[c["due"] if c and c["due"] else None for c in got],
                     check_note=[c["reason"] if c else None for c in got])

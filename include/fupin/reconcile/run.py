@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -86,19 +87,11 @@ def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = 
                        exit_threshold=float(cfg["exit_threshold"][year]))
     with eng.connect() as conn:
         f = apply_verifications(result.findings, month, previous, lambda ids: queries.latest_verifications(conn, ids))
-    reported = f[f["state"] != FindingState.DISMISSED]
-    counts = reported["rule"].value_counts()
-    dismissed = f.loc[f["state"] == FindingState.DISMISSED, "rule"].value_counts()
-    summary = Summary(month, reg_month, dib_month, note, {r: int(counts.get(r, 0)) for r in RULES}, _rate_map(result.rates),
-                      dismissed={r: int(dismissed.get(r, 0)) for r in RULES})
-    current = set(zip(reported["rule"], reported["key"], strict=True))
-    left_out = set(zip(f["rule"], f["key"], strict=True)) - current
-    for rule in RULES:
-        mine = {k for r, k in current if r == rule}
-        before = {k for r, k in previous if r == rule}
-        summary.new[rule] = len(mine - before)
-        summary.persisting[rule] = len(mine & before)
-        summary.resolved[rule] = len(before - mine - {k for r, k in left_out if r == rule})  # dismissed is not resolved
+    changes = month_changes(zip(f["rule"], f["key"], f["state"], strict=True), previous)
+    summary = Summary(month, reg_month, dib_month, note, {r: c["new"] + c["persisting"] for r, c in changes.items()},
+                      _rate_map(result.rates), dismissed={r: c["dismissed"] for r, c in changes.items()})
+    for rule, c in changes.items():
+        summary.new[rule], summary.persisting[rule], summary.resolved[rule] = c["new"], c["persisting"], c["resolved"]
     summary.escalated = int(f["escalated"].sum())
     with eng.begin() as conn:
         for table in (findings, reconciliation_rates, reconciliation_runs):
@@ -114,6 +107,21 @@ def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = 
             counts=json.dumps(summary.counts), dismissed=json.dumps(summary.dismissed), ran_at=dt.datetime.now()))
     log.info("reconciled %s (registry %s, dibao %s): %s", month, reg_month, dib_month, summary.counts)
     return summary
+
+
+def month_changes(found: Iterable[tuple[str, str, str]], previous: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Per rule, a month's findings (rule, key, state) against last month's reported (rule, key):
+    new, persisting, resolved (gone; a dismissed one is not resolved) and dismissed."""
+    now, left_out = set(), set()
+    for rule, key, state in found:
+        (left_out if state == FindingState.DISMISSED else now).add((rule, key))
+    before = set(previous)
+    out = {}
+    for rule in RULES:
+        mine, prior, out_ = ({k for r, k in keys if r == rule} for keys in (now, before, left_out))
+        out[rule] = {"new": len(mine - prior), "persisting": len(mine & prior), "resolved": len(prior - mine - out_),
+                     "dismissed": len(out_)}
+    return out
 
 
 def apply_verifications(found: pd.DataFrame, month: str, previous: dict, latest_of) -> pd.DataFrame:  # noqa: ANN001
