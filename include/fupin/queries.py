@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, func, select
 
 from fupin.config import contracts
@@ -52,6 +53,15 @@ def snapshot(conn: Connection, dataset: str, month: str, columns: Iterable[str] 
         if col.type == "bool" and col.key in frame:
             frame[col.key] = frame[col.key].astype("boolean")
     return frame
+
+
+def snapshot_arrow(conn: Connection, dataset: str, month: str, columns: Iterable[str]) -> pa.Table:
+    """`columns` of `dataset`'s rows for `month` as an Arrow table, read column-wise (ADBC on
+    PostgreSQL and a SQLite file): what the reconciliation engine reads, with no Python object
+    per value. Types are the database's; the engine casts what it needs."""
+    from fupin.warehouse import arrow
+
+    return arrow.read(conn, dataset_tables[dataset], list(columns), {"month": month})
 
 
 def persons(conn: Connection, dataset: str, month: str, ids: Iterable[str], columns: list[str]) -> dict[str, dict]:

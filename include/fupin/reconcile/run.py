@@ -20,7 +20,7 @@ from fupin import queries
 from fupin.calendar import add_months
 from fupin.config import settings
 from fupin.reconcile import verify
-from fupin.reconcile.rules import RULES, reconcile
+from fupin.reconcile.rules import RULE_COLUMNS, RULES, reconcile
 from fupin.vocab import FindingState
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import findings, reconciliation_rates, reconciliation_runs
@@ -75,8 +75,8 @@ def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = 
     eng = engine(url)
     with eng.connect() as conn:
         reg_month, dib_month, note = choose_snapshots(conn, month, at_deadline)
-        registry = queries.snapshot(conn, "registry", reg_month)
-        dibao = queries.snapshot(conn, "dibao", dib_month)
+        registry = queries.snapshot_arrow(conn, "registry", reg_month, RULE_COLUMNS["registry"])
+        dibao = queries.snapshot_arrow(conn, "dibao", dib_month, RULE_COLUMNS["dibao"])
         previous = queries.persistence(conn, add_months(month, -1))
     year = int(month[:4])
     cfg = settings()["reconciliation"]
