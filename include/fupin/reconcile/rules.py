@@ -42,7 +42,6 @@ RULE_COLUMNS = {
     "registry": ["id_number", "household_id", "name", "town", "village", "labor_capacity", "income_per_capita", "exit_status"],
     "dibao": ["id_number", "dibao_card_no", "name", "town", "village", "income_per_capita", "status"],
 }
-_NUMERIC = {"income_per_capita"}
 IN_FORCE = "在保"
 EXITED = "已脱贫"
 
@@ -139,7 +138,7 @@ def _pair(s: Session, poverty_standard: float) -> None:
     s.sql(f"""create or replace temp table unable as
         select household_id from reg where household_id is not null group by household_id
         having not coalesce(bool_or(coalesce(labor_capacity in ({capable}), false)), false)""")
-    s.sql(f"""create or replace temp table r1_households as
+    s.sql("""create or replace temp table r1_households as
         select household_id, count(*) as n,
                first(town order by _row) filter (where town is not null) as town
         from reg
