@@ -118,12 +118,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--string-storage", choices=["auto", "python", "pyarrow"], default="auto",
-                    help="pandas' storage of its str dtype (auto: pyarrow, since it is installed)")
     args = ap.parse_args()
-    import pandas as pd
-
-    pd.set_option("mode.string_storage", args.string_storage)
     path = make_workbook(args.rows)
     time_ingest(path)  # warm-up: imports (GX ~5 s), GX context, suites
     base, full = [], []
@@ -132,7 +127,7 @@ def main() -> None:
         full.append(time_ingest(path)[0])
     b, f = statistics.median(base), statistics.median(full)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"rows: {args.rows}, runs: {args.runs}, pandas string storage: {args.string_storage} ({pd.Series(['a']).dtype.storage})")
+    print(f"rows: {args.rows}, runs: {args.runs}")
     print(f"baseline pandas.read_excel(engine='calamine'): median {b:.2f}s  {[round(x, 2) for x in base]}")
     print(f"full ingest (read, normalise, GX, SQLite load): median {f:.2f}s  {[round(x, 2) for x in full]}")
     print(f"ratio ingest / baseline: {f / b:.2f}x (target <= 3x)")

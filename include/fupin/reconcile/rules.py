@@ -104,17 +104,17 @@ def _yuan(value: float | None) -> str:
 
 # --- preparing the two registries ---------------------------------------------------------------
 
-def prepare(s: Session, name: str, source: object, dataset: str) -> None:
+def prepare(s: Session, name: str, source: object, columns: list[str]) -> None:
     """Table `name`: `source`'s rows with a non-empty ID, `person_id` normalised (upper-case,
     15→18 digits) and names cleaned (spaces, one kind of middle dot), in their order (`_row`).
     Only the odd values go through Python: the IDs of 15 characters and the names holding a
     character that is not a Han one."""
-    s.register(f"{name}_in", source, RULE_COLUMNS[dataset])
+    s.register(f"{name}_in", source, columns)
     odd_ids = s.values(f"select distinct id_number from {name}_in where length(id_number) = 15")
     s.mapping(f"{name}_ids", {v: normalise_id(v) for v in odd_ids})
     odd_names = s.values(rf"select distinct name from {name}_in where regexp_matches(name, '[^\p{{Han}}]')")
     s.mapping(f"{name}_names", {v: clean_name(v) for v in odd_names if re.search(NAME_UNCLEAN, v)})
-    cols = ", ".join(f"t.{c}" for c in RULE_COLUMNS[dataset] if c not in ("id_number", "name"))
+    cols = ", ".join(f"t.{c}" for c in columns if c not in ("id_number", "name"))
     s.sql(f"""create or replace temp table {name} as
         select * from (
           select t._row, upper(case when length(t.id_number) = 15 then i.v else t.id_number end) as person_id,
@@ -258,8 +258,8 @@ def reconcile(registry: object, dibao: object, *, poverty_standard: float, exit_
     """Every rule on the month's two registries (Arrow tables or pandas frames), and the two rates."""
     params = Params(float(poverty_standard), float(exit_threshold))
     with Session() as s:
-        prepare(s, "reg", registry, "registry")
-        prepare(s, "dib", dibao, "dibao")
+        prepare(s, "reg", registry, RULE_COLUMNS["registry"])
+        prepare(s, "dib", dibao, RULE_COLUMNS["dibao"])
         _pair(s, params.poverty_standard)
         found = {rule: check(s, params) for rule, check in RULE_CHECKS.items()}
         rates = _rates(s)
