@@ -65,7 +65,8 @@ def registry_reconcile_dag(county: County) -> None:
                 month = deadline_month(logical) if logical else None
                 return months_to_reconcile(run_type, month, ctx["params"].get("month"))
 
-        @task(pool=warehouse_pool(county.code))
+        # the province's cross-check waits for every county's reconciliation Asset
+        @task(pool=warehouse_pool(county.code), outlets=[dataset_asset("reconciliation", county.code)])
         def reconcile(items: list[dict]) -> list[dict]:
             from fupin.reconcile.tasks import reconcile_months
 

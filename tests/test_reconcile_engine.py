@@ -93,13 +93,12 @@ def test_a_month_reconciled_from_the_warehouse_finds_the_planted_cases(warehouse
     (SQLite and PostgreSQL): `reconcile_month` reads them as Arrow and stores exactly the
     planted findings, with each finding's id, and the rates."""
     from fupin import queries
+    from fupin.config import settings
     from fupin.demo import render
     from fupin.demo.population import expected_findings
+    from fupin.reconcile.rules import reconcile
     from fupin.reconcile.run import reconcile_month
     from fupin.warehouse import db
-
-    from fupin.config import settings
-    from fupin.reconcile.rules import reconcile
 
     month = "2017-05"
     frames = {d: pd.DataFrame(render.rows(demo_people, d, month)) for d in ("registry", "dibao")}

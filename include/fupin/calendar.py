@@ -105,13 +105,17 @@ class Calendar:
     reconcile_time: str
     assess_time: str  # on the last day of each period
     periods: tuple[Period, ...]  # in calendar order
+    crosscheck_time: str = "18:00"  # the province's cross-check, on final_day after the counties' reconciliation
 
     @classmethod
     def from_config(cls, raw: dict) -> Calendar:
         periods = tuple(sorted((Period(str(k), int(v["last_month"]), str(v["label"])) for k, v in raw["periods"].items()),
                                key=lambda p: p.last_month))
         cal = cls(str(raw["timezone"]), int(raw["first_year"]), int(raw["report_day"]),
-                  int(raw["final_day"]), str(raw["reminder_time"]), str(raw["reconcile_time"]), str(raw["assess_time"]), periods)
+                  int(raw["final_day"]), str(raw["reminder_time"]), str(raw["reconcile_time"]), str(raw["assess_time"]), periods,
+                  str(raw.get("crosscheck_time", "18:00")))
+        if cls._hm(cal.crosscheck_time) <= cls._hm(cal.reconcile_time):
+            raise ValueError("calendar: crosscheck_time must come after reconcile_time (the counties reconcile first)")
         if not 1 <= cal.report_day <= cal.final_day <= 28:
             raise ValueError("calendar: report_day ≤ final_day, both between 1 and 28 (every month has them)")
         if not periods or periods[-1].last_month != 12:
@@ -216,6 +220,11 @@ class Calendar:
 
     def reconcile_cron(self) -> str:
         h, m = self._hm(self.reconcile_time)
+        return f"{m} {h} {self.final_day} * *"
+
+    def crosscheck_cron(self) -> str:
+        """The province's cross-check: on the reconciliation deadline, after the counties' runs."""
+        h, m = self._hm(self.crosscheck_time)
         return f"{m} {h} {self.final_day} * *"
 
     def assessment_crons(self) -> list[str]:

@@ -86,15 +86,47 @@ def find(code: str) -> County:
                       + ", ".join(f"{c.code} {c.name}".strip() for c in listed))
 
 
+def _entry(c: dict) -> County:
+    return County(code=str(c["code"]), name=c.get("name", ""), data_root=c["data_root"], warehouse_url=c.get("warehouse_url"),
+                  config_dir=c.get("config_dir"), warehouse_conn_id=c.get("warehouse_conn_id"))
+
+
+def _listing(path: str) -> dict:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+
+
 def counties() -> list[County]:
     """The counties of this deployment: those of `FUPIN_COUNTIES`, else the one of the environment."""
     path = os.environ.get(COUNTIES_ENV)
     if not path:
         return [County()]
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    found = [County(code=str(c["code"]), name=c.get("name", ""), data_root=c["data_root"], warehouse_url=c.get("warehouse_url"),
-                    config_dir=c.get("config_dir"), warehouse_conn_id=c.get("warehouse_conn_id")) for c in data.get("counties", [])]
+    data = _listing(path)
+    found = [_entry(c) for c in data.get("counties", [])]
     codes = [c.code for c in found]
     if not found or len(set(codes)) != len(codes) or any(not (c.warehouse_url or c.warehouse_conn_id) for c in found):
         raise ValueError(f"{path}: list each county once under `counties:` (code, data_root, warehouse_url or warehouse_conn_id)")
     return found
+
+
+def province() -> County | None:
+    """The province over the counties (省级), when `FUPIN_COUNTIES` has a `province:` entry: its
+    code, name, data root (reports), its own warehouse (the cross-county findings and its outbox)
+    and config dir (its units.yaml: the province office as `poverty_office`, its engineers as
+    `ops`). Entered with `active()` like a county; None in a county deployment or without one.
+
+        province:
+          code: "440000"
+          name: 广东省
+          data_root: /data/province
+          warehouse_url: postgresql+psycopg2://fupin@pg/fupin_province
+          config_dir: /opt/fupin/province
+    """
+    path = os.environ.get(COUNTIES_ENV)
+    if not path:
+        return None
+    raw = _listing(path).get("province")
+    if not raw:
+        return None
+    if not raw.get("data_root") or not (raw.get("warehouse_url") or raw.get("warehouse_conn_id")) or "code" not in raw:
+        raise ValueError(f"{path}: the province needs code, data_root and warehouse_url or warehouse_conn_id")
+    return _entry(raw)

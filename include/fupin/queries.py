@@ -20,6 +20,8 @@ from fupin.warehouse.schema import (
     assessment_actions,
     assessment_runs,
     assessment_scores,
+    crosscheck_findings,
+    crosscheck_runs,
     dataset_tables,
     dataset_versions,
     drops,
@@ -260,6 +262,28 @@ def reconciled_months(conn: Connection) -> list[str]:
 
 def reconciliation_runs_by_month(conn: Connection) -> dict:
     return {r.month: r for r in conn.execute(select(reconciliation_runs))}
+
+
+# --- the province's cross-check (跨县比对), in the province's warehouse -------------------------------
+
+
+def crosscheck_persistence(conn: Connection, month: str) -> dict[tuple[str, str], int]:
+    """(rule, key) → months persisted, of `month`'s cross-county findings."""
+    return {(r.rule, r.key): r.persisted_months for r in conn.execute(
+        select(crosscheck_findings.c.rule, crosscheck_findings.c.key, crosscheck_findings.c.persisted_months)
+        .where(crosscheck_findings.c.month == month))}
+
+
+def crosscheck_findings_of(conn: Connection, month: str, county: str | None = None) -> list[dict]:
+    """`month`'s cross-county findings (those naming `county`, on either side), by rule and key."""
+    q = select(crosscheck_findings).where(crosscheck_findings.c.month == month)
+    if county is not None:
+        q = q.where((crosscheck_findings.c.county == county) | (crosscheck_findings.c.other_county == county))
+    return [dict(r._mapping) for r in conn.execute(q.order_by(crosscheck_findings.c.rule, crosscheck_findings.c.key))]
+
+
+def crosscheck_run(conn: Connection, month: str):  # noqa: ANN201 - a Row
+    return conn.execute(select(crosscheck_runs).where(crosscheck_runs.c.month == month)).first()
 
 
 # --- assessment -----------------------------------------------------------------------------------

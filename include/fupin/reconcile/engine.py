@@ -70,6 +70,7 @@ class Session:
 
     def __init__(self) -> None:
         self.con = duckdb.connect(":memory:")
+        self.con.execute("set preserve_insertion_order = false")  # every result the rules read is ordered explicitly
         self.con.execute(_MACROS)
         self._held: list[object] = []  # registered objects must outlive their views
 

@@ -110,24 +110,30 @@ def prepare(s: Session, name: str, source: object, columns: list[str]) -> None:
     Only the odd values go through Python: the IDs of 15 characters and the names holding a
     character that is not a Han one."""
     s.register(f"{name}_in", source, columns)
-    odd_ids = s.values(f"select distinct id_number from {name}_in where length(id_number) = 15")
-    s.mapping(f"{name}_ids", {v: normalise_id(v) for v in odd_ids})
+    odd_ids = {v: normalise_id(v) for v in s.values(f"select distinct id_number from {name}_in where length(id_number) = 15")}
     odd_names = s.values(rf"select distinct name from {name}_in where regexp_matches(name, '[^\p{{Han}}]')")
-    s.mapping(f"{name}_names", {v: clean_name(v) for v in odd_names if re.search(NAME_UNCLEAN, v)})
+    cleaned = {v: clean_name(v) for v in odd_names if re.search(NAME_UNCLEAN, v)}
+    person_id, full_name, joins = "t.id_number", "t.name", []
+    if odd_ids:  # a join only where there is something to map: most months have nothing odd
+        s.mapping(f"{name}_ids", odd_ids)
+        person_id = "case when length(t.id_number) = 15 then i.v else t.id_number end"
+        joins.append(f"left join {name}_ids i on i.k = t.id_number")
+    if cleaned:
+        s.mapping(f"{name}_names", cleaned)
+        full_name = "coalesce(n.v, t.name)"
+        joins.append(f"left join {name}_names n on n.k = t.name")
     cols = ", ".join(f"t.{c}" for c in columns if c not in ("id_number", "name"))
     s.sql(f"""create or replace temp table {name} as
         select * from (
-          select t._row, upper(case when length(t.id_number) = 15 then i.v else t.id_number end) as person_id,
-                 coalesce(n.v, t.name) as name, {cols}
-          from {name}_in t
-          left join {name}_ids i on i.k = t.id_number
-          left join {name}_names n on n.k = t.name)
+          select t._row, upper({person_id}) as person_id, {full_name} as name, {cols}
+          from {name}_in t {" ".join(joins)})
         where person_id is not null""")
 
 
 def _pair(s: Session, poverty_standard: float) -> None:
-    """The views every rule shares: dibao in force, the matched persons, the households with no
-    member able to work (R1's population and 应保尽保率's)."""
+    """What every rule shares: dibao in force, the matched persons, each registry household (able
+    to work, lowest income, town) and those with no member able to work (R1's population and
+    应保尽保率's)."""
     s.sql(f"create or replace temp view in_force as select * from dib where status = '{IN_FORCE}'")
     s.sql("""create or replace temp table matched as
         select r.person_id, r.household_id, r._row as r_row, d._row as d_row, d.dibao_card_no,
@@ -135,9 +141,11 @@ def _pair(s: Session, poverty_standard: float) -> None:
                r.village as village_r, d.village as village_d, d.income_per_capita as income_d
         from reg r join dib d using (person_id)""")
     capable = ", ".join(f"'{v}'" for v in LABOR_CAPABLE)
-    s.sql(f"""create or replace temp table unable as
-        select household_id from reg where household_id is not null group by household_id
-        having not coalesce(bool_or(coalesce(labor_capacity in ({capable}), false)), false)""")
+    s.sql(f"""create or replace temp table households as
+        select household_id, coalesce(bool_or(coalesce(labor_capacity in ({capable}), false)), false) as capable,
+               min(income_per_capita) as income, first(town order by _row) as town
+        from reg where household_id is not null group by household_id""")
+    s.sql("create or replace temp view unable as select household_id, town from households where not capable")
     s.sql("""create or replace temp table r1_households as
         select household_id, count(*) as n,
                first(town order by _row) filter (where town is not null) as town
@@ -207,15 +215,14 @@ def r5_same_person(s: Session, p: Params) -> pd.DataFrame:
         s.sql(f"""create or replace temp table {side} as
             select _row, person_id, name, town, village, substr(person_id, 7, 8) as birth from {table}
             where person_id not in (select person_id from matched)""")
-    names = s.values("select distinct name from (select name from reg_u union select name from dib_u) where name is not null")
-    s.mapping("sounds", {n: pinyin_key(n) for n in names})
     same_name = s.rows("""select r.person_id, d.person_id, r.town, r.village from reg_u r
         join dib_u d on r.town = d.town and r.village = d.village and r.name = d.name
         where one_digit_apart(r.person_id, d.person_id) order by r._row, d._row""")
+    # same village and birth date, names of one length one character apart: the few such pairs
+    # are judged by ear in Python (pinyin of the one differing character)
     alike = s.rows("""select r.person_id, d.person_id, r.town, r.village, r.name, d.name from reg_u r
-        join sounds sr on sr.k = r.name
         join dib_u d on r.town = d.town and r.village = d.village and r.birth = d.birth
-        join sounds sd on sd.k = d.name and sd.v = sr.v
+        where length(r.name) = length(d.name) and r.name <> d.name
         order by r._row, d._row""")
     # (registry ID, dibao ID) -> (town, village); the first seen wins, the same-name pairs first.
     # The detail names the village, not the person: the finding already carries two ID numbers.
@@ -231,12 +238,11 @@ def r5_same_person(s: Session, p: Params) -> pd.DataFrame:
 
 def r6_exited_below(s: Session, p: Params) -> pd.DataFrame:
     """R6: exited persons whose household income (either registry) is under the year's threshold."""
-    rows = s.rows(f"""with reg_income as (select household_id, min(income_per_capita) as v from reg group by household_id),
-             dib_income as (select household_id, min(income_d) as v from matched group by household_id)
-        select r.person_id, r.town, r.household_id, ri.v, di.v from reg r
-        left join reg_income ri using (household_id)
+    rows = s.rows(f"""with dib_income as (select household_id, min(income_d) as v from matched group by household_id)
+        select r.person_id, r.town, r.household_id, ri.income, di.v from reg r
+        left join households ri using (household_id)
         left join dib_income di using (household_id)
-        where r.exit_status = '{EXITED}' and (ri.v < {p.exit_threshold!r} or di.v < {p.exit_threshold!r})
+        where r.exit_status = '{EXITED}' and (ri.income < {p.exit_threshold!r} or di.v < {p.exit_threshold!r})
         order by r._row""")
     return _frame([
         {"rule": "R6", "key": pid, "town": t, "household_id": hid, "person_id": pid,
@@ -273,9 +279,7 @@ def _rates(s: Session) -> pd.DataFrame:
     households of R1's kind not in R1, and the cards in force under the standard with a member
     in the registry."""
     s.sql("""create or replace temp table unable_ok as
-        select u.household_id, h.town, u.household_id not in (select household_id from r1_households) as ok
-        from unable u left join (select household_id, first(town order by _row) as town from reg group by household_id) h
-        using (household_id)""")
+        select household_id, town, household_id not in (select household_id from r1_households) as ok from unable""")
     out = []
     for kind, table in (("应保尽保率", "unable_ok"), ("应扶尽扶率", "poor_cards")):
         by_town = s.rows(f"select town, count(*) filter (where ok), count(*) from {table} where town is not null group by town order by town")

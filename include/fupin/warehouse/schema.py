@@ -97,6 +97,33 @@ findings = Table(
     Index("ix_findings_month_rule", "month", "rule"),
 )
 
+# 跨县比对 (province_crosscheck): in the province's warehouse, findings across counties (R7–R9)
+crosscheck_runs = Table(
+    "crosscheck_runs", metadata,
+    Column("month", String(7), primary_key=True),
+    Column("snapshots", Text, nullable=False),  # JSON: county -> {"registry": month, "dibao": month} (null: none loaded)
+    Column("counts", Text, nullable=False),  # JSON: findings per rule
+    Column("ran_at", DateTime, nullable=False),
+)
+
+crosscheck_findings = Table(
+    "crosscheck_findings", metadata,
+    Column("month", String(7), nullable=False),
+    Column("rule", String(4), nullable=False),
+    Column("key", Text, nullable=False),  # the person (or pair) and the two counties, stable from month to month
+    Column("county", String(12), nullable=False),  # the county whose registry holds the person
+    Column("other_county", String(12), nullable=False),
+    Column("person_id", String(18), nullable=False),
+    Column("other_id", String(18), nullable=False),
+    Column("town", Text),
+    Column("other_town", Text),
+    Column("detail", Text, nullable=False),
+    Column("persisted_months", Integer, nullable=False),
+    Column("escalated", Boolean, nullable=False),
+    Column("finding_id", String(16), nullable=False),
+    Index("ix_crosscheck_findings_month", "month", "rule"),
+)
+
 # 核查反馈: what a unit found when it checked a finding; append-only, the latest per finding counts
 verifications = Table(
     "verifications", metadata,
