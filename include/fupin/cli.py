@@ -71,10 +71,12 @@ def _has_data() -> None:
 def cmd_db(args: argparse.Namespace) -> int:
     import os
 
-    from fupin.county import COUNTIES_ENV, counties
+    from fupin.county import COUNTIES_ENV, counties, province
     from fupin.warehouse import db
 
     targets = counties() if args.all_counties and os.environ.get(COUNTIES_ENV) else [None]
+    if targets != [None] and province() is not None:
+        targets.append(province())  # the province's warehouse: the cross-county findings and its outbox
     for county in targets:
         if county is None:
             db.upgrade()
@@ -246,6 +248,35 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_crosscheck(args: argparse.Namespace) -> int:
+    from fupin.county import COUNTIES_ENV, counties, province
+    from fupin.reconcile.crosscheck import CROSS_RULES, crosscheck_month
+    from fupin.warehouse.db import SchemaBehind
+
+    prov = province()
+    if prov is None:
+        raise Refused(f"the cross-check is the province's: {COUNTIES_ENV} must list the counties and a `province:` entry "
+                      "(code, name, data_root, warehouse_url)")
+    listed = counties()
+    try:
+        s = crosscheck_month(args.month, listed, prov)
+    except SchemaBehind as exc:
+        raise Refused(str(exc)) from exc
+    if args.json:
+        print(json.dumps(s, ensure_ascii=False))
+        return 0
+    name = s["names"]
+    print(f"{args.month}: {len(listed)} counties of {prov.name or prov.code}")
+    for rule, title in CROSS_RULES.items():
+        print(f"  {rule} {title}: {s['counts'][rule]}")
+    print(f"  escalated (3+ months): {s['escalated']}")
+    if s["behind"]:
+        print("  behind the month (their latest data used): " + ", ".join(f"{c} {name.get(c, '')}".strip() for c in s["behind"]))
+    if s["missing"]:
+        print("  without a registry or dibao (not checked): " + ", ".join(f"{c} {name.get(c, '')}".strip() for c in s["missing"]))
+    return 0
+
+
 def cmd_outbox(args: argparse.Namespace) -> int:
     from fupin.notify.outbox import notices, problems, resend, send_pending
     from fupin.vocab import NoticeStatus
@@ -340,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--month", required=True, type=_month, metavar="YYYY-MM", help="the reporting month, e.g. 2017-06")
     r.add_argument("--at-deadline", action="store_true", help="use the latest earlier snapshot of a missing registry")
     r.add_argument("--json", action="store_true", help="the summary as one JSON object")
+
+    x = command("crosscheck", "the province's cross-county check of a month (R7-R9) over every county of FUPIN_COUNTIES, "
+                "stored in the province's warehouse", cmd_crosscheck)
+    x.add_argument("--month", required=True, type=_month, metavar="YYYY-MM", help="the month; each county's latest data up to it")
+    x.add_argument("--json", action="store_true", help="the summary as one JSON object")
+    x.set_defaults(every_county=True)
 
     o = command("outbox", "notices that failed or were interrupted (all with --all); --send drains it now", cmd_outbox)
     o.add_argument("--all", action="store_true", help="every notice, not only those that need a person")

@@ -194,9 +194,9 @@ def summary_of(month: str, found: pd.DataFrame, snapshots: Mapping[str, Mapping[
 
 # --- the mails --------------------------------------------------------------------------------------
 
-def _case(r: Mapping, code: str, names: Mapping[str, str]) -> dict:
-    """One finding as county `code` reads it: its own person (masked ID, town) and what the other
-    county holds."""
+def _case(r: Mapping, code: str, names: Mapping[str, str], office: str) -> dict:
+    """One finding as county `code` reads it: its own person (masked ID, town), what the other
+    county holds, and how long it has stood (escalated ones are reported to `office`)."""
     from fupin.ids import mask
 
     mine = r["county"] == code
@@ -208,8 +208,11 @@ def _case(r: Mapping, code: str, names: Mapping[str, str]) -> dict:
         what = f"本县建档立卡，同时在{other}享受低保（在保）" if mine else f"本县享受低保（在保），同时在{other}建档立卡"
     else:
         what = f"与{other}登记的 {mask(their_id)} 姓名、出生日期相同，号码仅差一位或相邻两位颠倒，疑似同一人"
-    return {"rule": r["rule"], "rule_name": CROSS_RULES[r["rule"]], "masked": mask(own_id), "town": (r["town"] if mine else r["other_town"]) or "",
-            "what": what, "months": r["persisted_months"], "escalated": bool(r["escalated"])}
+    town = r["town"] if mine else r["other_town"]
+    months = r["persisted_months"]
+    note = f"（已连续 {months} 个月{'，已报' + office if r['escalated'] else ''}）" if months > 1 else ""
+    return {"rule": r["rule"], "rule_name": CROSS_RULES[r["rule"]], "masked": mask(own_id), "town": f"（{town}）" if town else "",
+            "what": what, "note": note}
 
 
 def queue_notices(summary: Mapping, counties: Sequence[County], province: County) -> int:
@@ -228,7 +231,7 @@ def queue_notices(summary: Mapping, counties: Sequence[County], province: County
         office = unit_name("poverty_office")  # the province office, by the province's units.yaml
     queued = 0
     for county in counties:
-        mine = [_case(r, county.code, names) for r in rows if county.code in (r["county"], r["other_county"])]
+        mine = [_case(r, county.code, names, office) for r in rows if county.code in (r["county"], r["other_county"])]
         if not mine:
             continue
         with county.active():
