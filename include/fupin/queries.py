@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy import Connection, func, select
 
 from fupin.config import contracts
@@ -30,6 +30,9 @@ from fupin.warehouse.schema import (
     reconciliation_runs,
     verifications,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # --- snapshots ---------------------------------------------------------------------------------
 

@@ -56,6 +56,12 @@ def _target(column: str) -> pa.DataType:
 def _pandas_column(series: pd.Series, column: str) -> pa.Array:
     if column in NUMERIC_COLUMNS:
         return pa.array(pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan), from_pandas=True)
+    try:  # strings (and missing values) convert in C; anything else is written out as text below
+        array = pa.array(series, from_pandas=True)
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) or pa.types.is_null(array.type):
+            return array.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
     values = series.astype(object).where(series.notna(), None)
     return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
