@@ -222,3 +222,26 @@ def test_the_province_dag_finds_each_planted_case_and_mails_each_county_its_own(
     assert "（已连续 3 个月，已报省扶贫办）" in august["fpb@renhua.fupin.example"]
     assert "连续 3 个月以上未解决：3 条" in august["spb@gd.fupin.example"]
     assert "按其最近一月数据比对：仁化县、翁源县、乐昌市" in august["spb@gd.fupin.example"]
+
+
+def test_the_command_line_checks_the_province_and_migrates_its_warehouse(three_counties, capsys, monkeypatch, tmp_path):
+    import json
+
+    from fupin.cli import main
+
+    assert main(["db", "upgrade", "--all"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["440224 仁化县", "440229 翁源县", "440281 乐昌市", "440000 广东省"]
+    assert main(["crosscheck", "--month", "2017-06", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["counts"] == {"R7": 1, "R8": 1, "R9": 1} and summary["missing"] == [] and summary["behind"] == []
+    assert main(["crosscheck", "--month", "2017-06"]) == 0
+    out = capsys.readouterr().out
+    assert "R8 跨县建档且享受低保: 1" in out and three_counties["mover"] not in out
+    # a county deployment has no province to check
+    monkeypatch.setenv("FUPIN_COUNTIES", str(tmp_path / "one.yaml"))
+    (tmp_path / "one.yaml").write_text("counties:\n" + "".join(
+        f"  - {{code: '{c['code']}', data_root: '{c['data_root']}', warehouse_url: '{c['warehouse_url']}'}}\n"
+        for c in three_counties["counties"]))
+    assert main(["crosscheck", "--month", "2017-06"]) == 2
+    assert "province:" in capsys.readouterr().err
