@@ -119,7 +119,6 @@ def _fresh_pg(url: str) -> None:
 
 def floor(url: str, month: str) -> dict:
     import adbc_driver_postgresql.dbapi  # noqa: F401
-    import adbc_driver_sqlite.dbapi  # noqa: F401
     import duckdb
 
     from fupin import queries
@@ -146,7 +145,6 @@ def end_to_end(url: str, month: str) -> dict:
 
     lazy_pinyin("李")  # imports (duckdb, pyarrow, ADBC, pypinyin's tables) are a worker's, once: not timed, as in floor()
     import adbc_driver_postgresql.dbapi  # noqa: F401
-    import adbc_driver_sqlite.dbapi  # noqa: F401
 
     t = time.perf_counter()
     summary = reconcile_month(month, at_deadline=True, url=url)

@@ -36,8 +36,8 @@ def _store(url: str, dataset: str, month: str, frame: pd.DataFrame) -> None:
 
 def test_the_arrow_read_equals_the_row_read_on_both_databases(warehouse, demo_people):
     """Every value the rules read comes back the same through the column-wise read as through
-    pandas, also for a column empty in its first 1,500 rows (SQLite's ADBC driver judges a
-    column's type on its first batch and failed on the first text after a run of NULLs)."""
+    pandas, also for a column empty in its first 1,500 rows (a reader that types a column on its
+    first rows — ADBC's SQLite driver does — fails on the first text after a run of NULLs)."""
     from fupin import queries
     from fupin.demo import render
     from fupin.reconcile.rules import RULE_COLUMNS
@@ -120,3 +120,31 @@ def test_a_month_reconciled_from_the_warehouse_finds_the_planted_cases(warehouse
                           exit_threshold=cfg["exit_threshold"][2017]).rates
     assert rates == {(r.kind, r.town): (r.numerator, r.denominator) for r in in_memory.itertuples()}
     assert rates[("应保尽保率", "全县")][1] > 100
+
+
+def test_reading_a_sqlite_warehouse_keeps_the_locks_of_its_open_connections(sqlite_warehouse, demo_people):
+    """The column-wise read must not bring a second SQLite library into the process: closing its
+    file releases every POSIX lock the process holds on the warehouse (sqlite.org/howtocorrupt.html
+    §2.2.1), so another process could checkpoint and truncate the WAL under an open read
+    transaction — with ADBC's SQLite driver this checkpoint succeeds; it must find the reader."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    from fupin import queries
+    from fupin.demo import render
+    from fupin.warehouse import db
+
+    _store(sqlite_warehouse, "registry", "2017-06", pd.DataFrame(render.rows(demo_people, "registry", "2017-06")))
+    path = sqlite_warehouse.removeprefix("sqlite:///")
+    other = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('create table if not exists t (x)');"
+             "c.execute('insert into t values (1)'); c.commit(); print(c.execute('pragma wal_checkpoint(TRUNCATE)').fetchone()[0])")
+    with db.engine(sqlite_warehouse).connect() as held:
+        held.exec_driver_sql("begin")
+        before = held.execute(text("select count(*) from registry")).scalar()  # a read transaction, holding its WAL lock
+        table = queries.snapshot_arrow(held, "registry", "2017-06", ["id_number"])
+        busy = subprocess.run([sys.executable, "-c", other, path], capture_output=True, text=True, check=True).stdout.strip()
+        assert busy == "1"  # the checkpoint could not pass our reader
+        assert table.num_rows == before == held.execute(text("select count(*) from registry")).scalar()
+        held.exec_driver_sql("rollback")

@@ -30,10 +30,11 @@ import pyarrow as pa
 from fupin.county import County
 from fupin.reconcile.engine import Session, as_arrow
 from fupin.reconcile.rules import IN_FORCE, prepare
+from fupin.reconcile.run import ESCALATE_AFTER  # escalated from the same month of persistence as R1–R6
 
 log = logging.getLogger(__name__)
 
-# rule -> (Chinese name, who acts: the poverty office of the counties named)
+# rule -> its name (every case goes to the poverty offices of both counties, copying civil affairs)
 CROSS_RULES = {
     "R7": "跨县重复建档",
     "R8": "跨县建档且享受低保",
@@ -44,7 +45,6 @@ CROSS_COLUMNS = {
     "dibao": ["id_number", "name", "town", "village", "status"],
 }
 FINDING_COLUMNS = ["rule", "key", "county", "other_county", "person_id", "other_id", "town", "other_town", "detail"]
-ESCALATE_AFTER = 3
 READ_THREADS = 4  # the counties' warehouses are read a few at a time: the reads wait on the databases
 
 

@@ -1,35 +1,27 @@
 """Reading the warehouse column-wise, as Arrow (列式读取): what the reconciliation engine reads.
 
-`read(conn, table, columns, where)` fetches one table's rows as an Arrow table without making a
-Python object per value:
-- PostgreSQL: ADBC's libpq driver (`COPY … TO STDOUT` in binary, straight into Arrow buffers),
-  on a connection of its own to the same database (read-only, READ COMMITTED like the caller's);
-- a SQLite file: ADBC's SQLite driver, in one batch so that a column's type is judged on all
-  its rows (the driver guesses it from the first batch and fails on a later value of another
-  type — a column empty in its first thousand rows, say);
-- anything else (an in-memory SQLite, another dialect): through the caller's connection, row
-  by row.
+`read(conn, table, columns, where)` fetches one table's rows as an Arrow table:
+- PostgreSQL: ADBC's libpq driver (`COPY … TO STDOUT` in binary, straight into Arrow buffers,
+  no Python object per value), on a connection of its own to the same database;
+- SQLite (and anything else): the caller's own connection, its rows turned into Arrow columns.
+  Not ADBC's SQLite driver: it carries a second copy of the SQLite library, and two copies in
+  one process on one database file release each other's POSIX locks when either closes the
+  file (sqlite.org/howtocorrupt.html §2.2.1) — under WAL, with SQLAlchemy's pooled connections
+  open, that is a corrupted warehouse or a crash. A SQLite warehouse is a small county's.
 The filter is always `column = value` pairs, bound as parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pyarrow as pa
-from sqlalchemy import Connection, Table, select
-
-_ONE_BATCH = str(2**30)  # rows: more than any snapshot, so the SQLite driver types each column on all of it
+from sqlalchemy import Connection, Table
 
 
 def read(conn: Connection, table: Table, columns: Sequence[str], where: Mapping[str, object]) -> pa.Table:
-    url = conn.engine.url
-    backend = url.get_backend_name()
-    if backend == "postgresql":
+    if conn.engine.url.get_backend_name() == "postgresql":
         return _adbc_postgresql(conn, table, columns, where)
-    if backend == "sqlite" and url.database not in (None, "", ":memory:") and not url.database.startswith("file:"):
-        return _adbc_sqlite(Path(url.database), table, columns, where)
     return _rows(conn, table, columns, where)
 
 
@@ -44,24 +36,21 @@ def _query(table: Table, columns: Sequence[str], where: Mapping[str, object], pl
 def _adbc_postgresql(conn: Connection, table: Table, columns: Sequence[str], where: Mapping[str, object]) -> pa.Table:
     import adbc_driver_postgresql.dbapi as pg
 
-    uri = conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    uri = conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)  # libpq's own URI
     sql, params = _query(table, columns, where, "${}")
     with pg.connect(uri) as aconn, aconn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetch_arrow_table()
 
 
-def _adbc_sqlite(path: Path, table: Table, columns: Sequence[str], where: Mapping[str, object]) -> pa.Table:
-    import adbc_driver_sqlite.dbapi as sqlite
-
-    sql, params = _query(table, columns, where, "?")
-    with sqlite.connect(f"file:{path}?mode=ro", autocommit=True) as aconn, aconn.cursor() as cur:
-        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
-        cur.execute(sql, params)
-        return cur.fetch_arrow_table()
-
-
 def _rows(conn: Connection, table: Table, columns: Sequence[str], where: Mapping[str, object]) -> pa.Table:
-    q = select(*[table.c[c] for c in columns]).where(*[table.c[c] == v for c, v in where.items()])
-    rows = conn.execute(q).fetchall()
-    return pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+    """Through the caller's DB-API cursor (plain tuples, not SQLAlchemy rows), a column at a time."""
+    sql, params = _query(table, columns, where, "?" if conn.dialect.paramstyle == "qmark" else "%s")
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    return pa.table([pa.array(v) for v in values], names=list(columns))
