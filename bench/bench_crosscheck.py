@@ -152,19 +152,18 @@ def run_once(listing: str, month: str) -> None:
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def brute_force(listed: list, month: str, one_digit_apart, read_county) -> dict[str, set]:  # noqa: ANN001
+def brute_force(read: dict, one_digit_apart) -> dict[str, set]:  # noqa: ANN001
     """R7–R9 by their definitions, over every person of every county, in plain Python."""
     where_reg, where_dib, by_name_birth = {}, {}, {}
-    for c in listed:
-        _, reg, dib = read_county(c, month)
+    for code, (_, reg, dib) in read.items():
         for table, where, registered in ((reg, where_reg, True), (dib, where_dib, False)):
             cols = table.to_pydict()
             statuses = cols.get("status", [None] * table.num_rows)
             for pid, name, status in zip(cols["id_number"], cols["name"], statuses, strict=True):
                 if registered or status == "在保":
-                    where.setdefault(pid, set()).add(c.code)
+                    where.setdefault(pid, set()).add(code)
                 group = by_name_birth.setdefault((name, pid[6:14]), {})
-                group[(pid, c.code)] = group.get((pid, c.code), False) or registered
+                group[(pid, code)] = group.get((pid, code), False) or registered
     brute = {"R7": set(), "R8": set(), "R9": set()}
     for pid, places in where_reg.items():
         brute["R7"] |= {tuple(sorted([(pid, a), (pid, b)])) for a in places for b in places if a < b}
@@ -182,7 +181,7 @@ def check(listing: Path, month: str) -> None:
     os.environ["FUPIN_COUNTIES"] = str(listing)
     from fupin import queries
     from fupin.county import counties, province
-    from fupin.reconcile.crosscheck import read_county
+    from fupin.reconcile.crosscheck import read_counties
     from fupin.reconcile.rules import one_digit_apart
     from fupin.warehouse import db
 
@@ -197,7 +196,7 @@ def check(listing: Path, month: str) -> None:
     planted = json.loads((listing.parent / "planted.json").read_text())
     want = {"R7": {tuple(map(tuple, p)) for p in planted["R7"]}, "R8": {tuple(p) for p in planted["R8"]},
             "R9": {tuple(map(tuple, p)) for p in planted["R9"]}}
-    brute = brute_force(counties(), month, one_digit_apart, read_county)
+    brute = brute_force(read_counties(counties(), month), one_digit_apart)
     for rule in ("R7", "R8", "R9"):
         print(f"{rule}: found {len(got[rule])}, planted {len(want[rule])}, planted found {len(want[rule] & got[rule])}, "
               f"brute force {len(brute[rule])}, found == brute force: {got[rule] == brute[rule]}")

@@ -33,6 +33,7 @@ from fupin.warehouse.schema import (
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlalchemy.engine import URL
 
 # --- snapshots ---------------------------------------------------------------------------------
 
@@ -61,12 +62,19 @@ def snapshot(conn: Connection, dataset: str, month: str, columns: Iterable[str] 
 
 
 def snapshot_arrow(conn: Connection, dataset: str, month: str, columns: Iterable[str]) -> pa.Table:
-    """`columns` of `dataset`'s rows for `month` as an Arrow table, read column-wise (ADBC on
-    PostgreSQL and a SQLite file): what the reconciliation engine reads, with no Python object
-    per value. Types are the database's; the engine casts what it needs."""
+    """`columns` of `dataset`'s rows for `month` as an Arrow table, read column-wise (see
+    `snapshots_arrow`)."""
+    return snapshots_arrow([(conn.engine.url, dataset, month, list(columns))], conn)[0]
+
+
+def snapshots_arrow(wanted: Iterable[tuple[URL, str, str, list[str]]], conn: Connection | None = None) -> list[pa.Table]:
+    """Snapshots (warehouse URL, dataset, month, columns) — of one warehouse or of many — as Arrow
+    tables, in order, read column-wise (`fupin.warehouse.arrow`: ADBC on PostgreSQL, a reader
+    process for SQLite files): what the reconciliation engines read, with no Python object per
+    value. Types are the database's; the engines cast what they need."""
     from fupin.warehouse import arrow
 
-    return arrow.read(conn, dataset_tables[dataset], list(columns), {"month": month})
+    return arrow.read_many([arrow.request(url, dataset_tables[d], cols, {"month": m}) for url, d, m, cols in wanted], conn)
 
 
 def persons(conn: Connection, dataset: str, month: str, ids: Iterable[str], columns: list[str]) -> dict[str, dict]:

@@ -122,18 +122,29 @@ def _r9(names: Mapping[str, str], pid: str, county: str, other: str, other_count
 
 # --- reading the counties, storing the findings ---------------------------------------------------
 
-def read_county(county: County, month: str) -> tuple[dict[str, str | None], pa.Table | None, pa.Table | None]:
-    """A county's latest registry and dibao ≤ `month`, the columns the rules use, from its own
-    warehouse: ({dataset: month used or None}, registry, dibao)."""
+def snapshot_months(county: County, month: str) -> tuple[object, dict[str, str | None]]:
+    """A county's warehouse (its URL) and the months of its latest registry and dibao ≤ `month`."""
     from fupin import queries
     from fupin.warehouse import db
 
     with county.active():
         db.require_current()
-        with db.engine().connect() as conn:
-            months = {d: queries.latest_month(conn, d, month) for d in CROSS_COLUMNS}
-            tables = {d: queries.snapshot_arrow(conn, d, m, CROSS_COLUMNS[d]) if m else None for d, m in months.items()}
-    return months, tables["registry"], tables["dibao"]
+        eng = db.engine()
+        with eng.connect() as conn:
+            return eng.url, {d: queries.latest_month(conn, d, month) for d in CROSS_COLUMNS}
+
+
+def read_counties(counties: Sequence[County], month: str) -> dict[str, tuple[dict[str, str | None], pa.Table | None, pa.Table | None]]:
+    """Every county's latest registry and dibao ≤ `month`, the columns the rules use, each from
+    its own warehouse, read in one go: code → ({dataset: month used or None}, registry, dibao)."""
+    from fupin import queries
+
+    with ThreadPoolExecutor(READ_THREADS) as pool:  # the look-ups wait on the databases
+        found = dict(zip([c.code for c in counties], pool.map(lambda c: snapshot_months(c, month), counties), strict=True))
+    wanted = [(code, url, d, m) for code, (url, months) in found.items() for d, m in months.items() if m]
+    tables = dict(zip([(code, d) for code, _, d, _ in wanted],
+                      queries.snapshots_arrow([(url, d, m, CROSS_COLUMNS[d]) for _, url, d, m in wanted]), strict=True))
+    return {code: (months, tables.get((code, "registry")), tables.get((code, "dibao"))) for code, (_, months) in found.items()}
 
 
 def crosscheck_month(month: str, counties: Sequence[County], province: County) -> dict:
@@ -146,8 +157,7 @@ def crosscheck_month(month: str, counties: Sequence[County], province: County) -
     from fupin.warehouse import db
     from fupin.warehouse.schema import crosscheck_findings, crosscheck_runs
 
-    with ThreadPoolExecutor(READ_THREADS) as pool:
-        read = dict(zip([c.code for c in counties], pool.map(lambda c: read_county(c, month), counties), strict=True))
+    read = read_counties(counties, month)
     names = {c.code: c.name for c in counties}
     found = find({k: v[1] for k, v in read.items()}, {k: v[2] for k, v in read.items()}, names)
     with province.active():

@@ -75,8 +75,8 @@ def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = 
     eng = engine(url)
     with eng.connect() as conn:
         reg_month, dib_month, note = choose_snapshots(conn, month, at_deadline)
-        registry = queries.snapshot_arrow(conn, "registry", reg_month, RULE_COLUMNS["registry"])
-        dibao = queries.snapshot_arrow(conn, "dibao", dib_month, RULE_COLUMNS["dibao"])
+        registry, dibao = queries.snapshots_arrow([(eng.url, "registry", reg_month, RULE_COLUMNS["registry"]),
+                                                   (eng.url, "dibao", dib_month, RULE_COLUMNS["dibao"])], conn)
         previous = queries.persistence(conn, add_months(month, -1))
     year = int(month[:4])
     cfg = settings()["reconciliation"]

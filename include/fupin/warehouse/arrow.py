@@ -1,56 +1,154 @@
 """Reading the warehouse column-wise, as Arrow (列式读取): what the reconciliation engine reads.
 
-`read(conn, table, columns, where)` fetches one table's rows as an Arrow table:
-- PostgreSQL: ADBC's libpq driver (`COPY … TO STDOUT` in binary, straight into Arrow buffers,
-  no Python object per value), on a connection of its own to the same database;
-- SQLite (and anything else): the caller's own connection, its rows turned into Arrow columns.
-  Not ADBC's SQLite driver: it carries a second copy of the SQLite library, and two copies in
-  one process on one database file release each other's POSIX locks when either closes the
-  file (sqlite.org/howtocorrupt.html §2.2.1) — under WAL, with SQLAlchemy's pooled connections
-  open, that is a corrupted warehouse or a crash. A SQLite warehouse is a small county's.
+`read_many(requests)` fetches rows of warehouse tables — of one warehouse or of a province's
+many — as Arrow tables, without a Python object per value:
+- PostgreSQL: ADBC's libpq driver (`COPY … TO STDOUT` in binary, straight into Arrow buffers),
+  on connections of its own, a few at a time (the reads wait on the server);
+- SQLite files: ADBC's SQLite driver, in a child process (`python -m fupin.warehouse.arrow`)
+  that reads every requested file and hands the tables back as Arrow IPC. Never in this
+  process: the driver carries its own copy of the SQLite library, and two copies in one process
+  on one file release each other's POSIX locks when either closes it (sqlite.org/howtocorrupt.html
+  §2.2.1) — SQLAlchemy's pooled connections would lose their locks on the warehouse. In a
+  process of its own the driver takes part in the locking like any other reader. It reads each
+  result in one batch: it types a column on its first batch and fails on a later value of
+  another type (a column empty in its first thousand rows).
+- anything else (an in-memory SQLite): through the caller's connection, row by row.
 The filter is always `column = value` pairs, bound as parameters.
 """
 
 from __future__ import annotations
 
+import json
+import struct
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 from sqlalchemy import Connection, Table
+from sqlalchemy.engine import URL
+
+_ONE_BATCH = str(2**30)  # rows: more than any snapshot, so the SQLite driver types each column on all of it
+_PG_READERS = 4
 
 
-def read(conn: Connection, table: Table, columns: Sequence[str], where: Mapping[str, object]) -> pa.Table:
-    if conn.engine.url.get_backend_name() == "postgresql":
-        return _adbc_postgresql(conn, table, columns, where)
-    return _rows(conn, table, columns, where)
+@dataclass(frozen=True)
+class Request:
+    url: URL  # the warehouse
+    table: Table
+    columns: tuple[str, ...]
+    where: tuple[tuple[str, object], ...]  # column = value
 
 
-def _query(table: Table, columns: Sequence[str], where: Mapping[str, object], placeholder: str) -> tuple[str, list]:
+def request(url: URL, table: Table, columns: Sequence[str], where: Mapping[str, object]) -> Request:
     for c in [*columns, *where]:
         table.c[c]  # noqa: B018 -- KeyError for a column the table does not have: nothing unchecked reaches the SQL
-    cols = ", ".join(f'"{c}"' for c in columns)
-    cond = " and ".join(f'"{c}" = {placeholder.format(i + 1)}' for i, c in enumerate(where))
-    return f'select {cols} from "{table.name}"' + (f" where {cond}" if cond else ""), list(where.values())
+    return Request(url, table, tuple(columns), tuple(where.items()))
 
 
-def _adbc_postgresql(conn: Connection, table: Table, columns: Sequence[str], where: Mapping[str, object]) -> pa.Table:
+def read_many(requests: Sequence[Request], conn: Connection | None = None) -> list[pa.Table]:
+    """The tables of `requests`, in their order. `conn` serves what no other reader can (an
+    in-memory SQLite): it must be a connection to that warehouse."""
+    out: list[pa.Table | None] = [None] * len(requests)
+    pg = [i for i, r in enumerate(requests) if r.url.get_backend_name() == "postgresql"]
+    files = [i for i, r in enumerate(requests) if _sqlite_file(r.url) is not None]
+    rest = [i for i in range(len(requests)) if i not in set(pg) | set(files)]
+    if pg:
+        with ThreadPoolExecutor(min(_PG_READERS, len(pg))) as pool:
+            for i, table in zip(pg, pool.map(_adbc_postgresql, [requests[i] for i in pg]), strict=True):
+                out[i] = table
+    if files:
+        for i, table in zip(files, _sqlite_in_child([requests[i] for i in files]), strict=True):
+            out[i] = table
+    for i in rest:
+        if conn is None:
+            raise ValueError(f"no column-wise reader for {requests[i].url.get_backend_name()}: pass the connection")
+        out[i] = _rows(conn, requests[i])
+    return out  # type: ignore[return-value]
+
+
+def _sql(r: Request, placeholder: str) -> tuple[str, list]:
+    cols = ", ".join(f'"{c}"' for c in r.columns)
+    cond = " and ".join(f'"{c}" = {placeholder.format(i + 1)}' for i, (c, _) in enumerate(r.where))
+    return f'select {cols} from "{r.table.name}"' + (f" where {cond}" if cond else ""), [v for _, v in r.where]
+
+
+def _sqlite_file(url: URL) -> str | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.database.startswith("file:"):
+        return None
+    return str(Path(url.database).resolve())
+
+
+def _adbc_postgresql(r: Request) -> pa.Table:
     import adbc_driver_postgresql.dbapi as pg
 
-    uri = conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)  # libpq's own URI
-    sql, params = _query(table, columns, where, "${}")
+    uri = r.url.set(drivername="postgresql").render_as_string(hide_password=False)  # libpq's own URI
+    sql, params = _sql(r, "${}")
     with pg.connect(uri) as aconn, aconn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetch_arrow_table()
 
 
-def _rows(conn: Connection, table: Table, columns: Sequence[str], where: Mapping[str, object]) -> pa.Table:
+def _rows(conn: Connection, r: Request) -> pa.Table:
     """Through the caller's DB-API cursor (plain tuples, not SQLAlchemy rows), a column at a time."""
-    sql, params = _query(table, columns, where, "?" if conn.dialect.paramstyle == "qmark" else "%s")
+    sql, params = _sql(r, "?" if conn.dialect.paramstyle == "qmark" else "%s")
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    return pa.table([pa.array(v) for v in values], names=list(columns))
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(r.columns)
+    return pa.table([pa.array(v) for v in values], names=list(r.columns))
+
+
+# --- the SQLite reader's child process --------------------------------------------------------------
+
+def _sqlite_in_child(requests: Sequence[Request]) -> list[pa.Table]:
+    jobs = [[_sqlite_file(r.url), *_sql(r, "?")] for r in requests]
+    proc = subprocess.Popen([sys.executable, "-m", "fupin.warehouse.arrow"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    tables = []
+    try:
+        proc.stdin.write(json.dumps(jobs).encode())
+        proc.stdin.close()
+        for _ in jobs:
+            head = proc.stdout.read(8)
+            if len(head) < 8:
+                break
+            (size,) = struct.unpack("<Q", head)
+            tables.append(pa.ipc.open_stream(pa.py_buffer(proc.stdout.read(size))).read_all())
+    finally:
+        err = proc.stderr.read().decode(errors="replace")
+        proc.wait()
+    if proc.returncode != 0 or len(tables) != len(jobs):
+        raise RuntimeError(f"reading {len(jobs)} SQLite table(s) failed (exit {proc.returncode}): {err.strip()[-2000:]}")
+    return tables
+
+
+def _serve() -> None:
+    """The child: read every job (path, sql, params) from stdin, write each table length-prefixed."""
+    from urllib.parse import quote
+
+    import adbc_driver_sqlite.dbapi as sqlite
+
+    out = sys.stdout.buffer
+    for path, sql, params in json.loads(sys.stdin.buffer.read()):
+        with sqlite.connect(f"file:{quote(path)}?mode=ro", autocommit=True) as aconn, aconn.cursor() as cur:
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
+            cur.execute(sql, params)
+            table = cur.fetch_arrow_table()
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        data = sink.getvalue()
+        out.write(struct.pack("<Q", data.size))
+        out.write(data)
+    out.flush()
+
+
+if __name__ == "__main__":
+    _serve()
