@@ -7,7 +7,7 @@ Step 1 (cached in bench/out/): generate the county at `--scale` (200 ≈ 2.07 M 
 Step 2 (cached: a PostgreSQL database `fupin_bench_s<scale>` and `bench/out/warehouse_s<scale>.sqlite`):
 load the two snapshots into a fresh, migrated warehouse.
 Step 3, interleaved, each measurement in a fresh process (so its peak RSS is its own):
-- floor: the bare Arrow read of the columns the rules use (`queries.snapshot_arrow`, ADBC) plus a
+- floor: the bare Arrow read of the columns the rules use (`queries.snapshots_arrow`, ADBC) plus a
   DuckDB full outer join of the two on the ID, materialised;
 - end to end: `reconcile_month` — choose the snapshots, read them, R1–R6 and the rates, the
   verification states, store the findings, rates and run;
@@ -126,9 +126,10 @@ def floor(url: str, month: str) -> dict:
     from fupin.warehouse import db
 
     t = time.perf_counter()
-    with db.engine(url).connect() as conn:
-        reg = queries.snapshot_arrow(conn, "registry", month, RULE_COLUMNS["registry"])
-        dib = queries.snapshot_arrow(conn, "dibao", month, RULE_COLUMNS["dibao"])
+    eng = db.engine(url)
+    with eng.connect() as conn:  # the same read as reconcile_month's: both snapshots in one call
+        reg, dib = queries.snapshots_arrow([(eng.url, "registry", month, RULE_COLUMNS["registry"]),
+                                            (eng.url, "dibao", month, RULE_COLUMNS["dibao"])], conn)
     read = time.perf_counter() - t
     con = duckdb.connect()
     con.register("reg", reg)

@@ -148,3 +148,16 @@ def test_reading_a_sqlite_warehouse_keeps_the_locks_of_its_open_connections(sqli
         assert busy == "1"  # the checkpoint could not pass our reader
         assert table.num_rows == before == held.execute(text("select count(*) from registry")).scalar()
         held.exec_driver_sql("rollback")
+
+
+def test_a_sqlite_read_that_fails_says_why(tmp_path):
+    """The reader process's failure comes back as an error naming what went wrong, never a hang
+    or an empty table."""
+    from sqlalchemy.engine import make_url
+
+    from fupin.warehouse import arrow
+    from fupin.warehouse.schema import dataset_tables
+
+    missing = make_url(f"sqlite:///{tmp_path / 'no-such-warehouse.sqlite'}")
+    with pytest.raises(RuntimeError, match="failed to open .*no-such-warehouse.sqlite"):
+        arrow.read_many([arrow.request(missing, dataset_tables["registry"], ["id_number"], {"month": "2017-06"})])

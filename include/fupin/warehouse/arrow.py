@@ -19,7 +19,6 @@ The filter is always `column = value` pairs, bound as parameters.
 from __future__ import annotations
 
 import json
-import struct
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -115,40 +114,42 @@ def _sqlite_in_child(requests: Sequence[Request]) -> list[pa.Table]:
     try:
         proc.stdin.write(json.dumps(jobs).encode())
         proc.stdin.close()
-        for _ in jobs:
-            head = proc.stdout.read(8)
-            if len(head) < 8:
-                break
-            (size,) = struct.unpack("<Q", head)
-            tables.append(pa.ipc.open_stream(pa.py_buffer(proc.stdout.read(size))).read_all())
+        for _ in jobs:  # one Arrow IPC stream after the other, each read to its end-of-stream marker
+            tables.append(pa.ipc.open_stream(proc.stdout).read_all())
+    except (pa.ArrowInvalid, OSError):
+        pass  # the child failed: said below with its error
     finally:
         err = proc.stderr.read().decode(errors="replace")
         proc.wait()
     if proc.returncode != 0 or len(tables) != len(jobs):
-        raise RuntimeError(f"reading {len(jobs)} SQLite table(s) failed (exit {proc.returncode}): {err.strip()[-2000:]}")
+        raise RuntimeError(f"reading {len(jobs)} table(s) of SQLite warehouses failed (reader exit {proc.returncode}): {err.strip()[-2000:]}")
     return tables
 
 
 def _serve() -> None:
-    """The child: read every job (path, sql, params) from stdin, write each table length-prefixed."""
+    """The child: read every job (path, sql, params) from stdin, write each table as an IPC stream."""
     from urllib.parse import quote
 
     import adbc_driver_sqlite.dbapi as sqlite
 
-    out = sys.stdout.buffer
-    for path, sql, params in json.loads(sys.stdin.buffer.read()):
+    def fetch(job: list) -> pa.Table:
+        path, sql, params = job
         with sqlite.connect(f"file:{quote(path)}?mode=ro", autocommit=True) as aconn, aconn.cursor() as cur:
             cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
             cur.execute(sql, params)
-            table = cur.fetch_arrow_table()
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        data = sink.getvalue()
-        out.write(struct.pack("<Q", data.size))
-        out.write(data)
+            return cur.fetch_arrow_table()
+
+    out = sys.stdout.buffer
+    with ThreadPoolExecutor(2) as pool:  # the next table is read while this one is written
+        for table in pool.map(fetch, json.loads(sys.stdin.buffer.read())):
+            with pa.ipc.new_stream(out, table.schema) as writer:  # straight into the pipe, no copy
+                writer.write_table(table)
     out.flush()
 
 
 if __name__ == "__main__":
-    _serve()
+    try:
+        _serve()
+    except Exception as exc:  # noqa: BLE001 -- one line for the parent's error, not a traceback
+        sys.stderr.write(f"{type(exc).__name__}: {exc}".replace("\n", " "))
+        sys.exit(1)
