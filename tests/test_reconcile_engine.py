@@ -49,16 +49,19 @@ def test_the_arrow_read_equals_the_row_read_on_both_databases(warehouse, demo_pe
     reg.loc[reg.index[:1500], "labor_capacity"] = None
     reg.loc[reg.index[:1500], "income_per_capita"] = None
     _store(warehouse, "registry", "2017-06", reg)
-    with db.engine(warehouse).connect() as conn:
-        table = queries.snapshot_arrow(conn, "registry", "2017-06", RULE_COLUMNS["registry"])
+    eng = db.engine(warehouse)
+    with eng.connect() as conn:
+        small = queries.snapshot_arrow(conn, "registry", "2017-06", RULE_COLUMNS["registry"])  # SQLite: through `conn`
         frame = queries.snapshot(conn, "registry", "2017-06", RULE_COLUMNS["registry"])
-    assert table.column_names == RULE_COLUMNS["registry"]
-    assert table.num_rows == len(reg)
+    (apart,) = queries.snapshots_arrow([(eng.url, "registry", "2017-06", RULE_COLUMNS["registry"])])  # SQLite: the reader process
     by_id = frame.astype(object).where(frame.notna(), None).set_index("id_number")
-    got = {r["id_number"]: r for r in table.to_pylist()}
-    for col in RULE_COLUMNS["registry"][1:]:
-        assert {i: got[i][col] for i in got} == by_id[col].to_dict(), col
-    assert sum(r["labor_capacity"] is None for r in got.values()) == 1500
+    for table in (small, apart):
+        assert table.column_names == RULE_COLUMNS["registry"]
+        assert table.num_rows == len(reg)
+        got = {r["id_number"]: r for r in table.to_pylist()}
+        for col in RULE_COLUMNS["registry"][1:]:
+            assert {i: got[i][col] for i in got} == by_id[col].to_dict(), col
+        assert sum(r["labor_capacity"] is None for r in got.values()) == 1500
 
 
 def test_one_digit_apart_in_sql_is_the_python_rule():

@@ -74,7 +74,10 @@ def snapshots_arrow(wanted: Iterable[tuple[URL, str, str, list[str]]], conn: Con
     value. Types are the database's; the engines cast what they need."""
     from fupin.warehouse import arrow
 
-    return arrow.read_many([arrow.request(url, dataset_tables[d], cols, {"month": m}) for url, d, m, cols in wanted], conn)
+    wanted = list(wanted)
+    own = rows_loaded(conn, sorted({m for _, _, m, _ in wanted})) if conn is not None else {}  # what `conn` knows of its own
+    return arrow.read_many([arrow.request(url, dataset_tables[d], cols, {"month": m}, own.get((d, m)) if conn is not None and url == conn.engine.url else None)
+                            for url, d, m, cols in wanted], conn)
 
 
 def persons(conn: Connection, dataset: str, month: str, ids: Iterable[str], columns: list[str]) -> dict[str, dict]:

@@ -4,14 +4,15 @@
 many — as Arrow tables, without a Python object per value:
 - PostgreSQL: ADBC's libpq driver (`COPY … TO STDOUT` in binary, straight into Arrow buffers),
   on connections of its own, a few at a time (the reads wait on the server);
-- SQLite files: ADBC's SQLite driver, in a child process (`python -m fupin.warehouse.arrow`)
+- SQLite files: ADBC's SQLite driver, in a child process (`python -m fupin.warehouse.arrow_reader`)
   that reads every requested file and hands the tables back as Arrow IPC. Never in this
   process: the driver carries its own copy of the SQLite library, and two copies in one process
   on one file release each other's POSIX locks when either closes it (sqlite.org/howtocorrupt.html
   §2.2.1) — SQLAlchemy's pooled connections would lose their locks on the warehouse. In a
   process of its own the driver takes part in the locking like any other reader. It reads each
   result in one batch: it types a column on its first batch and fails on a later value of
-  another type (a column empty in its first thousand rows).
+  another type (a column empty in its first thousand rows). Small reads (`IN_PROCESS_ROWS`, by
+  the row counts the request carries) of the caller's own warehouse go through its connection.
 - anything else (an in-memory SQLite): through the caller's connection, row by row.
 The filter is always `column = value` pairs, bound as parameters.
 """
@@ -30,8 +31,10 @@ import pyarrow as pa
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import URL
 
-_ONE_BATCH = str(2**30)  # rows: more than any snapshot, so the SQLite driver types each column on all of it
 _PG_READERS = 4
+# Below this many rows a SQLite read goes through the caller's own connection (Python's sqlite3:
+# ~6.5 µs a row) rather than start the reader process (~0.35 s): a county's monthly snapshot.
+IN_PROCESS_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,13 @@ class Request:
     table: Table
     columns: tuple[str, ...]
     where: tuple[tuple[str, object], ...]  # column = value
+    rows: int | None = None  # how many rows it will bring, when known
 
 
-def request(url: URL, table: Table, columns: Sequence[str], where: Mapping[str, object]) -> Request:
+def request(url: URL, table: Table, columns: Sequence[str], where: Mapping[str, object], rows: int | None = None) -> Request:
     for c in [*columns, *where]:
         table.c[c]  # noqa: B018 -- KeyError for a column the table does not have: nothing unchecked reaches the SQL
-    return Request(url, table, tuple(columns), tuple(where.items()))
+    return Request(url, table, tuple(columns), tuple(where.items()), rows)
 
 
 def read_many(requests: Sequence[Request], conn: Connection | None = None) -> list[pa.Table]:
@@ -54,6 +58,8 @@ def read_many(requests: Sequence[Request], conn: Connection | None = None) -> li
     out: list[pa.Table | None] = [None] * len(requests)
     pg = [i for i, r in enumerate(requests) if r.url.get_backend_name() == "postgresql"]
     files = [i for i, r in enumerate(requests) if _sqlite_file(r.url) is not None]
+    if conn is not None and _small_and_own(conn, [requests[i] for i in files]):
+        files = []
     rest = [i for i in range(len(requests)) if i not in set(pg) | set(files)]
     if pg:
         with ThreadPoolExecutor(min(_PG_READERS, len(pg))) as pool:
@@ -67,6 +73,12 @@ def read_many(requests: Sequence[Request], conn: Connection | None = None) -> li
             raise ValueError(f"no column-wise reader for {requests[i].url.get_backend_name()}: pass the connection")
         out[i] = _rows(conn, requests[i])
     return out  # type: ignore[return-value]
+
+
+def _small_and_own(conn: Connection, requests: Sequence[Request]) -> bool:
+    """Whether these SQLite reads are all of `conn`'s own file and small enough for its cursor."""
+    own = _sqlite_file(conn.engine.url)
+    return all(_sqlite_file(r.url) == own and r.rows is not None for r in requests) and sum(r.rows or 0 for r in requests) < IN_PROCESS_ROWS
 
 
 def _sql(r: Request, placeholder: str) -> tuple[str, list]:
@@ -108,7 +120,7 @@ def _rows(conn: Connection, r: Request) -> pa.Table:
 
 def _sqlite_in_child(requests: Sequence[Request]) -> list[pa.Table]:
     jobs = [[_sqlite_file(r.url), *_sql(r, "?")] for r in requests]
-    proc = subprocess.Popen([sys.executable, "-m", "fupin.warehouse.arrow"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "fupin.warehouse.arrow_reader"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     tables = []
     try:
@@ -124,32 +136,3 @@ def _sqlite_in_child(requests: Sequence[Request]) -> list[pa.Table]:
     if proc.returncode != 0 or len(tables) != len(jobs):
         raise RuntimeError(f"reading {len(jobs)} table(s) of SQLite warehouses failed (reader exit {proc.returncode}): {err.strip()[-2000:]}")
     return tables
-
-
-def _serve() -> None:
-    """The child: read every job (path, sql, params) from stdin, write each table as an IPC stream."""
-    from urllib.parse import quote
-
-    import adbc_driver_sqlite.dbapi as sqlite
-
-    def fetch(job: list) -> pa.Table:
-        path, sql, params = job
-        with sqlite.connect(f"file:{quote(path)}?mode=ro", autocommit=True) as aconn, aconn.cursor() as cur:
-            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
-            cur.execute(sql, params)
-            return cur.fetch_arrow_table()
-
-    out = sys.stdout.buffer
-    with ThreadPoolExecutor(2) as pool:  # the next table is read while this one is written
-        for table in pool.map(fetch, json.loads(sys.stdin.buffer.read())):
-            with pa.ipc.new_stream(out, table.schema) as writer:  # straight into the pipe, no copy
-                writer.write_table(table)
-    out.flush()
-
-
-if __name__ == "__main__":
-    try:
-        _serve()
-    except Exception as exc:  # noqa: BLE001 -- one line for the parent's error, not a traceback
-        sys.stderr.write(f"{type(exc).__name__}: {exc}".replace("\n", " "))
-        sys.exit(1)
