@@ -56,12 +56,13 @@ def province_crosscheck_dag(prov: County, listed: list[County]) -> None:
         @task
         def month_to_check() -> str | None:
             from fupin.reconcile.crosscheck import month_to_check
+            from fupin.reconcile.tasks import deadline_month
 
             ctx = get_current_context()
             logical = ctx.get("logical_date")
             run_type = getattr(ctx["dag_run"].run_type, "value", ctx["dag_run"].run_type)
             with prov.active():
-                month = calendar.current().deadline_month(calendar.current().local(logical).date()) if logical else None
+                month = deadline_month(logical) if logical else None
             return month_to_check(run_type, month, ctx["params"].get("month"), listed)
 
         @task

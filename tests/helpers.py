@@ -105,6 +105,25 @@ def demo_frame(population, dataset: str, month: str):  # noqa: ANN001, ANN201 - 
     return frame.assign(sheet="demo", row_no=range(2, len(frame) + 2))
 
 
+def _snapshot_record(dataset: str, month: str):  # noqa: ANN202 - a load.FileRecord
+    """The file record a snapshot loaded straight into the warehouse is filed under."""
+    import datetime as dt
+
+    from fupin.warehouse import load
+
+    return load.FileRecord(f"{dataset}{month}".ljust(64, "0"), f"{dataset}{month}", contracts().datasets[dataset].source, "x", month,
+                           "xlsx", 0, "-", dt.datetime.fromisoformat(month + "-01"))
+
+
+def store_snapshot(url: str, dataset: str, month: str, frame) -> None:  # noqa: ANN001 - a pandas frame
+    """`frame` as `dataset`'s snapshot of `month`, loaded straight into the warehouse (no file, no checks)."""
+    from fupin.warehouse import load
+
+    with engine(url).begin() as conn:
+        load.replace_month(conn, dataset, contracts().datasets[dataset].source, month,
+                           frame.assign(sheet="s", row_no=range(len(frame))), _snapshot_record(dataset, month))
+
+
 def fill_demo_warehouse(url: str, population, snapshots: set[tuple[str, str]], ledger_months: list[str]) -> None:  # noqa: ANN001
     """Load the demo county's rows of these (dataset, month) snapshots straight into the warehouse,
     and a submission ledger of `ledger_months` with the generator's drop times (late and resent
@@ -120,10 +139,8 @@ def fill_demo_warehouse(url: str, population, snapshots: set[tuple[str, str]], l
 
     with engine(url).begin() as conn:
         for dataset, month in sorted(snapshots):
-            src = contracts().datasets[dataset].source
-            rec = load.FileRecord(f"{dataset}{month}".ljust(64, "0"), f"{dataset}{month}", src, "x", month, "xlsx", 0, "-",
-                                  dt.datetime.fromisoformat(month + "-01"))
-            load.replace_month(conn, dataset, src, month, demo_frame(population, dataset, month), rec)
+            load.replace_month(conn, dataset, contracts().datasets[dataset].source, month, demo_frame(population, dataset, month),
+                               _snapshot_record(dataset, month))
         ledger = []
         for month in ledger_months:
             for source in contracts().sources:

@@ -115,8 +115,8 @@ def three_counties(tmp_path, monkeypatch):
     from fupin.demo.samples import make_population, sample_rows
     from fupin.ingest.inbox import ensure_folders
     from fupin.warehouse import db
+    from tests.helpers import store_snapshot
     from tests.test_counties import WENGYUAN, county_config
-    from tests.test_reconcile_engine import _store
 
     listed = []
     for code, name, own in (("440224", "仁化县", None), ("440229", "翁源县", WENGYUAN), ("440281", "乐昌市", LECHANG)):
@@ -156,7 +156,7 @@ def three_counties(tmp_path, monkeypatch):
     for code, by_dataset in frames.items():
         url = next(c["warehouse_url"] for c in listed if c["code"] == code)
         for dataset, frame in by_dataset.items():
-            _store(url, dataset, "2017-06", frame)
+            store_snapshot(url, dataset, "2017-06", frame)
     yield {"mover": mover["id_number"], "double": double["id_number"], "typo": typo["id_number"],
            "typo_dibao": _one_digit_off(typo["id_number"]), "province": prov, "counties": listed}
     clear_caches()

@@ -3,13 +3,13 @@ the SQL twin of the one-digit-apart rule, and a whole month reconciled from the 
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 
 import pandas as pd
 import pytest
 
 from fupin.ids import check_digit
+from tests.helpers import store_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -18,20 +18,6 @@ def demo_people():
     from fupin.demo.population import build_population
 
     return build_population(2016)
-
-
-def _record(month: str):
-    from fupin.warehouse import load
-
-    return load.FileRecord("0" * 64, f"test-{month}", "poverty_office", "x.xlsx", month, "xlsx", 0, "-", dt.datetime(2018, 1, 1))
-
-
-def _store(url: str, dataset: str, month: str, frame: pd.DataFrame) -> None:
-    from fupin.warehouse import db, load
-
-    with db.engine(url).begin() as conn:
-        load.replace_month(conn, dataset, "poverty_office" if dataset == "registry" else "civil_affairs", month,
-                           frame.assign(sheet="s", row_no=range(len(frame))), _record(month))
 
 
 def test_the_arrow_read_equals_the_row_read_on_both_databases(warehouse, demo_people):
@@ -48,7 +34,7 @@ def test_the_arrow_read_equals_the_row_read_on_both_databases(warehouse, demo_pe
     reg["labor_capacity"] = reg["labor_capacity"].astype(object)
     reg.loc[reg.index[:1500], "labor_capacity"] = None
     reg.loc[reg.index[:1500], "income_per_capita"] = None
-    _store(warehouse, "registry", "2017-06", reg)
+    store_snapshot(warehouse, "registry", "2017-06", reg)
     eng = db.engine(warehouse)
     with eng.connect() as conn:
         small = queries.snapshot_arrow(conn, "registry", "2017-06", RULE_COLUMNS["registry"])  # SQLite: through `conn`
@@ -106,7 +92,7 @@ def test_a_month_reconciled_from_the_warehouse_finds_the_planted_cases(warehouse
     month = "2017-05"
     frames = {d: pd.DataFrame(render.rows(demo_people, d, month)) for d in ("registry", "dibao")}
     for dataset, frame in frames.items():
-        _store(warehouse, dataset, month, frame)
+        store_snapshot(warehouse, dataset, month, frame)
     summary = reconcile_month(month, url=warehouse)
     expected = expected_findings(demo_people, month)
     assert summary.counts == {rule: len(keys) for rule, keys in expected.items()}
@@ -139,7 +125,7 @@ def test_reading_a_sqlite_warehouse_keeps_the_locks_of_its_open_connections(sqli
     from fupin.demo import render
     from fupin.warehouse import db
 
-    _store(sqlite_warehouse, "registry", "2017-06", pd.DataFrame(render.rows(demo_people, "registry", "2017-06")))
+    store_snapshot(sqlite_warehouse, "registry", "2017-06", pd.DataFrame(render.rows(demo_people, "registry", "2017-06")))
     path = sqlite_warehouse.removeprefix("sqlite:///")
     other = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('create table if not exists t (x)');"
              "c.execute('insert into t values (1)'); c.commit(); print(c.execute('pragma wal_checkpoint(TRUNCATE)').fetchone()[0])")

@@ -75,8 +75,9 @@ def cmd_db(args: argparse.Namespace) -> int:
     from fupin.warehouse import db
 
     targets = counties() if args.all_counties and os.environ.get(COUNTIES_ENV) else [None]
-    if targets != [None] and province() is not None:
-        targets.append(province())  # the province's warehouse: the cross-county findings and its outbox
+    prov = province() if targets != [None] else None
+    if prov is not None:
+        targets.append(prov)  # the province's warehouse: the cross-county findings and its outbox
     for county in targets:
         if county is None:
             db.upgrade()

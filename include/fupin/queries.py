@@ -21,7 +21,6 @@ from fupin.warehouse.schema import (
     assessment_runs,
     assessment_scores,
     crosscheck_findings,
-    crosscheck_runs,
     dataset_tables,
     dataset_versions,
     drops,
@@ -294,11 +293,6 @@ def crosscheck_findings_of(conn: Connection, month: str, county: str | None = No
     if county is not None:
         q = q.where((crosscheck_findings.c.county == county) | (crosscheck_findings.c.other_county == county))
     return [dict(r._mapping) for r in conn.execute(q.order_by(crosscheck_findings.c.rule, crosscheck_findings.c.key))]
-
-
-def crosscheck_run(conn: Connection, month: str):  # noqa: ANN201 - a Row
-    return conn.execute(select(crosscheck_runs).where(crosscheck_runs.c.month == month)).first()
-
 
 # --- assessment -----------------------------------------------------------------------------------
 

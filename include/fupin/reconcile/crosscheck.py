@@ -48,20 +48,17 @@ FINDING_COLUMNS = ["rule", "key", "county", "other_county", "person_id", "other_
 READ_THREADS = 4  # the counties' warehouses are read a few at a time: the reads wait on the databases
 
 
-def _province_table(snapshots: Mapping[str, object | None], dataset: str) -> pa.Table | None:
-    """Every county's snapshot of `dataset` as one Arrow table with a `county` column."""
-    parts = []
+def _province_table(snapshots: Mapping[str, object | None], dataset: str) -> pa.Table:
+    """Every county's snapshot of `dataset` as one Arrow table with a `county` column (no rows
+    when no county has one)."""
+    columns = CROSS_COLUMNS[dataset]
+    parts = [pa.table({c: pa.array([], type=pa.string()) for c in [*columns, "county"]})]
     for code, source in snapshots.items():
         if source is None:
             continue
-        table = as_arrow(source, CROSS_COLUMNS[dataset]).drop_columns(["_row"])
+        table = as_arrow(source, columns).drop_columns(["_row"])
         parts.append(table.append_column("county", pa.array([code] * table.num_rows, type=pa.string())))
-    return pa.concat_tables(parts) if parts else None
-
-
-def _empty(s: Session, name: str, dataset: str) -> None:
-    cols = ", ".join(f"null::varchar as {c}" for c in ["person_id", *CROSS_COLUMNS[dataset][1:], "county"])
-    s.sql(f"create or replace temp table {name} as select 0::bigint as _row, {cols} where false")
+    return pa.concat_tables(parts)
 
 
 def find(registries: Mapping[str, object | None], dibaos: Mapping[str, object | None], names: Mapping[str, str]) -> pd.DataFrame:
@@ -69,11 +66,7 @@ def find(registries: Mapping[str, object | None], dibaos: Mapping[str, object | 
     None where a county has none); `names` gives each county's name for the detail text."""
     with Session() as s:
         for name, snapshots, dataset in (("preg", registries, "registry"), ("pdib", dibaos, "dibao")):
-            table = _province_table(snapshots, dataset)
-            if table is None:
-                _empty(s, name, dataset)
-            else:
-                prepare(s, name, table, [*CROSS_COLUMNS[dataset], "county"])
+            prepare(s, name, _province_table(snapshots, dataset), [*CROSS_COLUMNS[dataset], "county"])
         s.sql("""create or replace temp table reg_people as
             select person_id, county, first(town order by _row) as town from preg group by person_id, county""")
         r7 = s.rows("""select a.person_id, a.county, b.county, a.town, b.town from reg_people a
@@ -169,17 +162,16 @@ def crosscheck_month(month: str, counties: Sequence[County], province: County) -
         found["persisted_months"] = [previous.get(k, 0) + 1 for k in keys]
         found["escalated"] = [n >= ESCALATE_AFTER for n in found["persisted_months"]]
         found["finding_id"] = [finding_id(r, k) for r, k in keys]
-        counts = {rule: int((found["rule"] == rule).sum()) for rule in CROSS_RULES}
-        snapshots = {code: v[0] for code, v in read.items()}
+        summary = summary_of(month, found, {code: v[0] for code, v in read.items()}, names)
         with eng.begin() as conn:
             for table in (crosscheck_findings, crosscheck_runs):
                 conn.execute(table.delete().where(table.c.month == month))
             if len(found):
                 conn.execute(crosscheck_findings.insert(), [{**r, "month": month} for r in found.to_dict("records")])
-            conn.execute(crosscheck_runs.insert().values(month=month, snapshots=json.dumps(snapshots), counts=json.dumps(counts),
-                                                         ran_at=dt.datetime.now()))
-    log.info("cross-checked %s over %d counties: %s", month, len(counties), counts)
-    return summary_of(month, found, snapshots, names)
+            conn.execute(crosscheck_runs.insert().values(month=month, snapshots=json.dumps(summary["snapshots"]),
+                                                         counts=json.dumps(summary["counts"]), ran_at=dt.datetime.now()))
+    log.info("cross-checked %s over %d counties: %s", month, len(counties), summary["counts"])
+    return summary
 
 
 def summary_of(month: str, found: pd.DataFrame, snapshots: Mapping[str, Mapping[str, str | None]], names: Mapping[str, str]) -> dict:

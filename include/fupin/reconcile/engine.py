@@ -107,6 +107,3 @@ class Session:
 
     def values(self, query: str) -> list:
         return [r[0] for r in self.con.execute(query).fetchall()]
-
-    def arrow(self, query: str) -> pa.Table:
-        return self.con.execute(query).fetch_arrow_table()

@@ -90,11 +90,6 @@ def sounds_alike_one_apart(a: str, b: str) -> bool:
     return len(diff) == 1 and _pinyin(a[diff[0]]) == _pinyin(b[diff[0]])
 
 
-def pinyin_key(name: str) -> str:
-    """A name as it sounds (pinyin without tones, a syllable per character)."""
-    return " ".join(_pinyin(c) for c in name)
-
-
 def _yuan(value: float | None) -> str:
     """An income as the office reads it: 6,530 元; 无记录 where a registry has none (never nan)."""
     if value is None or pd.isna(value):

@@ -53,14 +53,15 @@ def request(url: URL, table: Table, columns: Sequence[str], where: Mapping[str, 
 
 
 def read_many(requests: Sequence[Request], conn: Connection | None = None) -> list[pa.Table]:
-    """The tables of `requests`, in their order. `conn` serves what no other reader can (an
-    in-memory SQLite): it must be a connection to that warehouse."""
+    """The tables of `requests`, in their order. `conn`, a connection to the requests' warehouse,
+    serves its own small SQLite reads and what no other reader can (an in-memory SQLite)."""
     out: list[pa.Table | None] = [None] * len(requests)
     pg = [i for i, r in enumerate(requests) if r.url.get_backend_name() == "postgresql"]
     files = [i for i, r in enumerate(requests) if _sqlite_file(r.url) is not None]
     if conn is not None and _small_and_own(conn, [requests[i] for i in files]):
         files = []
-    rest = [i for i in range(len(requests)) if i not in set(pg) | set(files)]
+    taken = set(pg) | set(files)
+    rest = [i for i in range(len(requests)) if i not in taken]
     if pg:
         with ThreadPoolExecutor(min(_PG_READERS, len(pg))) as pool:
             for i, table in zip(pg, pool.map(_adbc_postgresql, [requests[i] for i in pg]), strict=True):
