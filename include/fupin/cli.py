@@ -96,10 +96,19 @@ def _redact(url: str) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from fupin.ingest.inbox import ensure_folders
+    from fupin.faults import describe
+    from fupin.ingest.inbox import ensure_folders, sources
     from fupin.ingest.pipeline import ingest_files
     from fupin.vocab import DropStatus
 
+    from fupin.ingest.inbox import verifying_units
+    from fupin.vocab import VERIFICATION_SOURCE
+
+    if args.source not in sources():
+        raise Refused(f"unknown source {args.source!r}: one of {', '.join(sources())}")
+    if (args.source == VERIFICATION_SOURCE) != bool(args.unit) or (args.unit and args.unit not in verifying_units()):
+        raise Refused(f"--unit UNIT goes with --source {VERIFICATION_SOURCE} only, and names the unit whose checks the workbook "
+                      f"holds: one of {', '.join(verifying_units())}")
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
         raise Refused(f"no such file: {', '.join(missing)}")
@@ -109,11 +118,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     receipts = []
     for f in args.files:  # one file's failure never stops the others
         try:
-            receipts += ingest_files(args.source, [Path(f)])
+            receipts += ingest_files(args.source, [Path(f)], sender=args.unit)
         except Exception as exc:  # noqa: BLE001 - reported, and the file stays claimed for a re-run
             failed = True
-            print(f"{Path(f).name}: ingest failed ({type(exc).__name__}); the file is kept in work/ and taken again by the next run",
-                  file=sys.stderr)
+            print(f"{Path(f).name}: ingest failed — {describe(exc)}; fix the cause and run the command again", file=sys.stderr)
     _print_receipts(receipts, args.json)
     return 0 if not failed and all(r.status != DropStatus.REJECTED for r in receipts) else 1
 
@@ -135,7 +143,8 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     failures = [r for r in out if r.get("status") == "failed"]
     _print_receipts(receipts, args.json)
     for f in failures:
-        print(f"{f['source']}: ingest failed ({f['error']}); the file is kept in work/ and taken again by the next run", file=sys.stderr)
+        print(f"{f['source']}: ingest failed — {f['error']}; the file stays claimed in work/ and is taken again by the next run",
+              file=sys.stderr)
     if not out:
         print("no file to ingest", file=sys.stderr)
     return 1 if failures or any(r.status == DropStatus.REJECTED for r in receipts) else 0
@@ -284,6 +293,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
     _warehouse_ready()
     if args.resend:
+        if args.resend.count("/") < 2:
+            raise Refused(f"--resend {args.resend}: give the notice as kind/period/unit, as `fupin outbox` prints it")
         if not resend(args.resend):
             print(f"no interrupted or failed notice {args.resend} (see `fupin outbox`)", file=sys.stderr)
             return 2
@@ -357,7 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = command("ingest", "ingest bureau files now, printing one receipt per file", cmd_ingest)
     i.add_argument("--source", required=True, metavar="SOURCE", help="the unit that sent them: poverty_office, civil_affairs, "
-                   "agriculture, hrss, health, education, water")
+                   "agriculture, hrss, health, education, water; verification for returned 核查结果 workbooks")
+    i.add_argument("--unit", metavar="UNIT", help="with --source verification: the unit whose checks the workbook holds "
+                   "(a units.yaml key; only its own findings are taken)")
     i.add_argument("--json", action="store_true", help="one JSON receipt per line")
     i.add_argument("files", nargs="+", metavar="FILE", help="the files, as the bureau sent them")
 
@@ -434,6 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     except Refused as exc:
         print(f"fupin {args.command}: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a fault (disk, database): its cause in one line, the traceback only with -v
+        from fupin.faults import describe
+
+        logging.getLogger("fupin").debug("fupin %s failed", args.command, exc_info=True)
+        print(f"fupin {args.command}: {describe(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the only place that knows where those files live and how to read them.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import csv
 import os
 import re
@@ -86,6 +87,12 @@ def _settings(path: Path, stable: str | None) -> dict[str, Any]:
     if stable is not None:
         data["ingest"]["stable_seconds"] = float(stable)
     return data
+
+
+def task_timeout(task_id: str = "default") -> dt.timedelta:
+    """How long a task may run (settings.yaml → task_timeouts): its own limit, else the default."""
+    limits = settings()["task_timeouts"]
+    return dt.timedelta(minutes=float(limits.get(task_id, limits["default"])))
 
 
 def county_settings() -> dict[str, Any]:

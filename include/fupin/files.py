@@ -36,7 +36,8 @@ def private_dir(path: Path, base: Path | None = None) -> Path:
             break
         p = p.parent
     for d in reversed(missing):
-        mode = INBOX_MODE if base is not None and d.parent == base / "inbox" else DIR_MODE
+        # inboxes and their sub-folders (a unit's 核查结果 folder): the file-share service's group writes there
+        mode = INBOX_MODE if base is not None and d != base / "inbox" and d.is_relative_to(base / "inbox") else DIR_MODE
         try:
             d.mkdir(mode=mode)
         except FileExistsError:

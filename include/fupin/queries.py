@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from fupin.config import contracts
 from fupin.vocab import SUBMITTED, FindingState, ScoreStatus
@@ -232,6 +232,26 @@ def finding(conn: Connection, finding_id: str) -> dict | None:
     row = conn.execute(select(findings).where(findings.c.finding_id == finding_id)
                        .order_by(findings.c.month.desc()).limit(1)).first()
     return None if row is None else dict(row._mapping)
+
+
+def drops_without_receipt(conn: Connection) -> list[str]:
+    """The stored receipts (JSON) of recorded drops whose receipt is not in the outbox."""
+    from fupin.warehouse.schema import drops, outbox
+
+    q = (select(drops.c.receipt).select_from(drops.outerjoin(outbox, and_(outbox.c.kind == "receipt", outbox.c.period == drops.c.drop_id)))
+         .where(outbox.c.kind.is_(None)).order_by(drops.c.recorded_at))
+    return list(conn.execute(q).scalars())
+
+
+def findings_by_id(conn: Connection, finding_ids: Iterable[str]) -> dict[str, dict]:
+    """finding id → the latest month's row of that finding (the ids that are findings), a few hundred at a time."""
+    wanted = sorted({f for f in finding_ids if f})
+    out: dict[str, dict] = {}
+    for start in range(0, len(wanted), 500):
+        for row in conn.execute(select(findings).where(findings.c.finding_id.in_(wanted[start:start + 500]))
+                                .order_by(findings.c.month)):
+            out[row.finding_id] = dict(row._mapping)  # later months overwrite earlier ones
+    return out
 
 
 def latest_verifications(conn: Connection, finding_ids: Iterable[str] | None = None) -> dict[str, dict]:

@@ -16,7 +16,7 @@ from fupin.config import contracts
 from fupin.export import finish_sheet, set_cell
 from fupin.ingest.reader import RawSheet
 from fupin.validate.issues import Issue, amount
-from fupin.vocab import DropStatus
+from fupin.vocab import DropStatus, one_line
 
 STATUS_TEXT = {
     DropStatus.ACCEPTED: "已通过，数据已入库",
@@ -49,6 +49,7 @@ class Receipt:
     read_rows: dict[str, int] = field(default_factory=dict)  # of which per dataset
     error_rows: int = 0  # of which rows with an error
     error_threshold: float = 0.0  # the share of rows in error the unit may send
+    sender: str | None = None  # the unit whose folder it came from (a 核查结果 workbook's checking unit)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -128,7 +129,7 @@ def render_text(r: Receipt) -> str:
     c = contracts()
     source = source_label(r.source)
     head = [
-        f"【报送回执】{source} · {month_label(r.month)} · 文件“{r.file}”",
+        f"【报送回执】{source} · {month_label(r.month)} · 文件“{one_line(r.file)}”",
         f"结果：{STATUS_TEXT[r.status]}。",
         f"收到时间：{time_label(r.received_at)}　处理时间：{time_label(r.processed_at)}　回执编号：{r.drop_id}",
     ]

@@ -6,7 +6,18 @@ Values are stored in the warehouse as they are written here: changing one is a m
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+
+# every character after which str.splitlines() breaks a line, and the other C0/C1 controls: none
+# may stand in a mail header (EmailMessage refuses them), and a name shown in a sentence reads better without
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(value: object) -> object:
+    """A value as it may stand on one line (a file name in a subject or a sentence): any line
+    break or control character becomes a space."""
+    return _BREAKS.sub(" ", value).strip() if isinstance(value, str) else value
 
 
 class DropStatus(StrEnum):

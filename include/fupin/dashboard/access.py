@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fupin.ids import mask, mask_ids_in
+from fupin.reconcile.verify import may_check
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,7 @@ def viewer_of(name: str, roles: frozenset[str], cfg: Mapping) -> Viewer:
                   verify_any=bool(roles & {r.lower() for r in cfg.get("verify_any_roles", [])}))
 
 
-def units_of_rule(owner: str) -> tuple[str, ...]:
-    """The units that check a rule's findings (rules.RULES' owner): one, or both registries' offices."""
-    return ("civil_affairs", "poverty_office") if owner == "both" else (owner,)
-
-
 def may_verify(viewer: Viewer, finding: Mapping, owner: str, unit_names: Mapping[str, str]) -> bool:
     """Whether `viewer` may record the check of `finding`: any finding for the roles configured so;
-    a bureau the findings of its rules; a town those in the town (it visits the households)."""
-    if viewer.verify_any:
-        return True
-    if viewer.unit is None:
-        return False
-    return viewer.unit in units_of_rule(owner) or unit_names.get(viewer.unit) == finding.get("town")
+    otherwise the unit's own (`verify.may_check`, the rule a returned 核查 workbook obeys too)."""
+    return viewer.verify_any or may_check(viewer.unit, finding, owner, unit_names)

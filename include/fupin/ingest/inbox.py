@@ -86,6 +86,17 @@ class Claimed:
             return self.path.name.split("__", 1)[1]
 
     @property
+    def sender(self) -> str | None:
+        """The unit whose folder the file was dropped in: the source's own unit, or for a 核查结果
+        workbook the verifying unit's sub-folder (None: dropped where no unit is known)."""
+        try:
+            return self.path.with_name(f"{self.drop_id}.from").read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            from fupin.vocab import VERIFICATION_SOURCE
+
+            return None if self.source == VERIFICATION_SOURCE else self.source
+
+    @property
     def dropped_at(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.path.stat().st_mtime)
 
@@ -117,6 +128,62 @@ def safe_name(name: str, limit: int = NAME_BYTES) -> str:
     return head + "…" + tail + (f".{ext}" if ext else "")
 
 
+class NotTaken(OSError):
+    """An inbox entry the platform will not take: `why` says so in Chinese (for the engineers' alert)."""
+
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why
+
+
+def _kind_problem(st: os.stat_result) -> str | None:
+    """Why an entry (by its lstat) is not a file the platform takes, or None."""
+    mode = st.st_mode
+    if stat.S_ISLNK(mode):
+        return "是符号链接（平台从不跟随链接）"
+    if stat.S_ISDIR(mode):
+        return "是文件夹（只接收直接放在报送文件夹里的文件）"
+    if stat.S_ISFIFO(mode):
+        return "是管道（FIFO），不是文件"
+    if stat.S_ISSOCK(mode):
+        return "是套接字，不是文件"
+    if not stat.S_ISREG(mode):
+        return "是设备或其他特殊文件，不是普通文件"
+    if st.st_nlink > 1:
+        return f"是硬链接（同一文件有 {st.st_nlink} 个名字，可能指向报送文件夹以外的文件）"
+    return None
+
+
+def open_regular(path: Path | str, dir_fd: int | None = None) -> int:
+    """Open a plain file for reading, safely whatever the entry is by then: never following a
+    link, never blocking on a FIFO, and judged on the opened descriptor (a name checked before
+    can have been swapped). NotTaken says why not; PermissionError when it cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0), dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotTaken("是符号链接（平台从不跟随链接）") from None
+        if exc.errno in (errno.ENXIO, errno.EOPNOTSUPP):  # a socket, or a FIFO with no writer on some systems
+            raise NotTaken("是套接字或管道，不是文件") from None
+        raise
+    try:
+        problem = _kind_problem(os.fstat(fd))
+        if problem:
+            raise NotTaken(problem)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextmanager
+def regular_file(path: Path | str) -> Iterator:
+    """`open_regular` as a binary file object."""
+    with os.fdopen(open_regular(path), "rb") as fh:
+        yield fh
+
+
 def sources() -> list[str]:
     """Every inbox folder: each reporting source's, and the one for filled-in 核查结果 workbooks."""
     from fupin.vocab import VERIFICATION_SOURCE
@@ -128,6 +195,7 @@ def ensure_folders(root: Path | None = None) -> None:
     for source in sources():
         for kind in ("inbox", "work", "quarantine"):
             folder(kind, source, root=root)
+        inbox_folders(source, root)  # each verifying unit's own 核查结果 folder too
     folder("archive", "receipts", root=root)
 
 
@@ -135,20 +203,19 @@ def _last_change(st: os.stat_result) -> float:
     return max(st.st_mtime, st.st_ctime)
 
 
-def _zip_complete(path: Path) -> bool:
+def _zip_complete(fh) -> bool:  # noqa: ANN001 - a binary file object
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(fh) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
-    size = path.stat().st_size
+    size = os.fstat(fh.fileno()).st_size
     return all(i.header_offset + i.compress_size <= size for i in infos)
 
 
-def _ole_complete(path: Path) -> bool:
+def _ole_complete(fh) -> bool:  # noqa: ANN001 - a binary file object
     """An Excel 97 compound file whose header's FAT and directory sectors all lie in the file."""
-    with open(path, "rb") as fh:
-        head = fh.read(512)
+    head = fh.read(512)
     if len(head) < 512 or not head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return False
     sector = 1 << struct.unpack_from("<H", head, 30)[0]
@@ -157,7 +224,7 @@ def _ole_complete(path: Path) -> bool:
     n_fat, dir_start = struct.unpack_from("<I", head, 44)[0], struct.unpack_from("<I", head, 48)[0]
     fat = [s for s in struct.unpack_from("<109I", head, 76)[: min(n_fat, 109)] if s < 0xFFFFFFFA]
     # sector n starts at (n + 1) * sector (the header fills the first)
-    return (max([dir_start, *fat]) + 2) * sector <= path.stat().st_size
+    return (max([dir_start, *fat]) + 2) * sector <= os.fstat(fh.fileno()).st_size
 
 
 def looks_complete(path: Path) -> bool:
@@ -165,20 +232,22 @@ def looks_complete(path: Path) -> bool:
     file's sector tables, a CSV's last line break). Unknown kinds are taken as they are."""
     ext = path.suffix.lower()
     try:
-        if ext in (".xlsx", ".xlsm", ".ods"):
-            return _zip_complete(path)
-        if ext == ".xls":
-            with open(path, "rb") as fh:
+        with regular_file(path) as fh:
+            if ext in (".xlsx", ".xlsm", ".ods"):
+                return _zip_complete(fh)
+            if ext == ".xls":
                 if fh.read(8) != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
                     return True  # not a compound file at all (an HTML "xls"): judged at ingest
-            return _ole_complete(path)
-        if ext == ".csv":
-            with open(path, "rb") as fh:
+                fh.seek(0)
+                return _ole_complete(fh)
+            if ext == ".csv":
                 fh.seek(0, os.SEEK_END)
                 if fh.tell() == 0:
                     return False
                 fh.seek(-1, os.SEEK_END)
                 return fh.read(1) in (b"\n", b"\r")
+    except (NotTaken, PermissionError):  # judged (and refused) at once when it is claimed
+        return True
     except OSError:
         return False
     return True
@@ -195,58 +264,134 @@ def _settled(path: Path, st: os.stat_result, now: float, wait: float, grace: flo
     return True
 
 
-def scan(source: str, root: Path | None = None, now: float | None = None) -> list[Path]:
-    """Plain files in `inbox/<source>/` that are settled (see the module doc), oldest first."""
-    inbox = folder("inbox", source, root=root)
+@dataclass(frozen=True)
+class Entry:
+    """Something in an inbox folder: a file to claim (`why` None), or one the platform will not
+    take, with why. `sender` is the unit whose folder it is in (a 核查结果 workbook's sender)."""
+
+    source: str
+    path: Path
+    sender: str | None
+    why: str | None = None
+    is_folder: bool = False  # an inbox folder itself (a link): reported, never moved
+
+
+def inbox_folders(source: str, root: Path | None = None) -> list[tuple[Path, str | None]]:
+    """The folders drops of `source` come in, with the unit each belongs to: a reporting source's
+    one folder (the unit is the source); for 核查结果 each verifying unit's own sub-folder (its
+    sender is known by where it was dropped), and the top folder, whose sender is unknown."""
+    from fupin.vocab import VERIFICATION_SOURCE
+
+    top = folder("inbox", source, root=root)
+    if source != VERIFICATION_SOURCE:
+        return [(top, source)]
+    return [(top, None)] + [(folder("inbox", source, unit, root=root), unit) for unit in verifying_units()]
+
+
+def verifying_units() -> list[str]:
+    """Units that check findings (each with its own 核查结果 folder): the reporting bureaus and
+    offices (the owners of the rules) and the towns."""
+    from fupin.config import geography, units
+
+    towns = set(geography().towns)
+    return [u for u in units() if u in contracts().sources or u in towns]
+
+
+def _real_folder(path: Path) -> str | None:
+    """Why `path` (an inbox folder, or the inbox above it) may not be listed, or None: a folder
+    reached through a link could be another county's inbox."""
+    for p in (path.parent, path):
+        try:
+            st = os.lstat(p)
+        except FileNotFoundError:
+            return None
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+            return f"报送文件夹 {p.name} 是符号链接或不是文件夹，平台不读取其中的文件"
+    return None
+
+
+def entries(source: str, root: Path | None = None, now: float | None = None) -> tuple[list[Entry], list[Entry]]:
+    """(settled plain files to claim, oldest first; entries the platform will not take) in the
+    inbox folders of `source`. Reads only (the inbox watcher asks it)."""
     cfg = settings()["ingest"]
     wait = float(cfg["stable_seconds"])
     grace = float(cfg["claims"]["incomplete_grace_seconds"])
     now = time.time() if now is None else now
-    found: list[tuple[float, Path]] = []
-    with os.scandir(inbox) as entries:
-        for entry in entries:
-            if _IN_PROGRESS.search(entry.name):
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:  # taken meanwhile by another ingester
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                if stat.S_ISLNK(st.st_mode):
-                    log.warning("ignoring a symlink in inbox/%s (links are never followed)", source)
-                continue
-            if _settled(Path(entry.path), st, now, wait, grace):
-                found.append((st.st_mtime, Path(entry.path)))
-    return [p for _, p in sorted(found)]
+    found: list[tuple[float, Entry]] = []
+    refused: list[Entry] = []
+    for inbox, sender in inbox_folders(source, root):
+        bad = _real_folder(inbox)
+        if bad:
+            refused.append(Entry(source, inbox, sender, bad, is_folder=True))
+            continue
+        subfolders = {p.name for p, _ in inbox_folders(source, root)[1:]} if sender is None else set()
+        with os.scandir(inbox) as listing:
+            for entry in listing:
+                if _IN_PROGRESS.search(entry.name) or entry.name in subfolders:
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # taken meanwhile by another ingester
+                    continue
+                why = _kind_problem(st)
+                if why:
+                    if now - _last_change(st) >= wait:  # a link or folder being made: judged once it settles
+                        refused.append(Entry(source, Path(entry.path), sender, why))
+                elif _settled(Path(entry.path), st, now, wait, grace):
+                    found.append((st.st_mtime, Entry(source, Path(entry.path), sender)))
+    return [e for _, e in sorted(found, key=lambda x: x[0])], refused
+
+
+def scan(source: str, root: Path | None = None, now: float | None = None) -> list[Path]:
+    """Plain files in the inbox folders of `source` that are settled (see the module doc), oldest first."""
+    return [e.path for e in entries(source, root, now)[0]]
 
 
 def new_drop_id() -> str:
-    return dt.datetime.now().strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
 
 
-def _claim_path(source: str, path: Path, name: str, root: Path | None) -> Claimed:
-    """Rename `path` into the work area as a new drop named `name` (atomic: one file system)."""
-    work = folder("work", source, root=root)
-    drop_id = new_drop_id()
-    sidecar = work / f"{drop_id}.name"
-    sidecar.write_text(name, encoding="utf-8")  # first: a claim never exists without its name
-    target = work / f"{drop_id}__{safe_name(name)}"
+def _claim_path(source: str, path: Path, name: str, root: Path | None, sender: str | None = None) -> Claimed:
+    """Rename `path` into the work area as a new drop named `name` (atomic: one file system).
+
+    The file is opened first (never following a link, never blocking), judged on the opened
+    descriptor, and the renamed entry must be that same inode: anything swapped in between is
+    NotTaken, and set aside in quarantine instead of claimed."""
+    fd = open_regular(path)  # NotTaken, PermissionError: the caller refuses the entry
     try:
-        os.rename(path, target)
-    except FileNotFoundError:
-        sidecar.unlink(missing_ok=True)
-        raise
-    try:
-        os.chmod(target, 0o640)  # the clerk's file holds personal data: ours now, not the world's
-    except PermissionError:  # owned by the file-share's user: its folder is private anyway
-        pass
+        seen = os.fstat(fd)
+        work = folder("work", source, root=root)
+        drop_id = new_drop_id()
+        sidecar = work / f"{drop_id}.name"
+        sidecar.write_text(name, encoding="utf-8")  # first: a claim never exists without its name
+        if sender is not None:
+            work.joinpath(f"{drop_id}.from").write_text(sender, encoding="utf-8")
+        target = work / f"{drop_id}__{safe_name(name)}"
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            sidecar.unlink(missing_ok=True)
+            work.joinpath(f"{drop_id}.from").unlink(missing_ok=True)
+            raise
+        now = os.lstat(target)
+        if (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino):  # swapped between the open and the rename
+            set_aside_entry(Entry(source, target, sender, "在读取前被替换成了其他东西"), root)
+            sidecar.unlink(missing_ok=True)
+            work.joinpath(f"{drop_id}.from").unlink(missing_ok=True)
+            raise NotTaken(_kind_problem(now) or "在读取前被替换成了其他文件")
+        try:
+            os.fchmod(fd, 0o640)  # the clerk's file holds personal data: ours now, not the world's
+        except PermissionError:  # owned by the file-share's user: its folder is private anyway
+            pass
+    finally:
+        os.close(fd)
     return Claimed(source, target)
 
 
-def claim(source: str, path: Path, root: Path | None = None, name: str | None = None) -> Claimed:
+def claim(source: str, path: Path, root: Path | None = None, name: str | None = None, sender: str | None = None) -> Claimed:
     """Move a stable file (from the inbox, or a copy made in the work area) to a new claim;
-    `name` is the name the clerk gave it (default: its own)."""
-    return _claim_path(source, path, name or path.name, root)
+    `name` is the name the clerk gave it (default: its own), `sender` the unit it came from."""
+    return _claim_path(source, path, name or path.name, root, sender)
 
 
 def pending(root: Path | None = None, now: float | None = None) -> list[Claimed]:
@@ -258,30 +403,85 @@ def pending(root: Path | None = None, now: float | None = None) -> list[Claimed]
     for source in sources():
         work = folder("work", source, root=root)
         for p in sorted(work.iterdir()):
-            if "__" not in p.name or p.is_symlink() or not p.is_file():  # (a vanished file is neither)
+            if "__" not in p.name:
                 continue
             c = Claimed(source, p)
             try:
-                settled = now - _last_change(p.stat()) >= wait
+                st = os.lstat(p)
             except FileNotFoundError:  # finished meanwhile by its owner
                 continue
-            if settled and not is_owned(c):
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            if now - _last_change(st) >= wait and not is_owned(c):
                 out.append(c)
     return out
 
 
-def claim_new(root: Path | None = None, only: list[str] | None = None) -> list[Claimed]:
-    """Everything there is to ingest now: unfinished claims first, then files that changed
-    after they were ingested, then new stable drops (of every inbox, or `only` these)."""
-    claimed = pending(root)
-    claimed += sweep_done(root)
+def set_aside_entry(entry: Entry, root: Path | None = None) -> Path | None:
+    """Move an entry the platform will not take out of the inbox (a rename: nothing is opened or
+    followed) into `quarantine/<source>/refused/`, where the engineers find it; None if it went."""
+    target_dir = folder("quarantine", entry.source, "refused", root=root)
+    target = target_dir / f"{new_drop_id()}__{safe_name(entry.path.name)}"
+    try:
+        os.rename(entry.path, target)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # a folder we cannot move (another file system, a mount): left, but reported
+        log.warning("could not set aside an entry of inbox/%s (%s)", entry.source, type(exc).__name__)
+        return entry.path
+    return target
+
+
+@dataclass
+class Batch:
+    """What one claim step took (at most `limit`), what it refused, and whether more is waiting."""
+
+    claimed: list[Claimed]
+    refused: list[Entry]
+    more: bool = False
+
+
+def max_per_run() -> int:
+    """Claims per run: under Airflow's `max_map_length` (each is one mapped task)."""
+    n = int(settings()["ingest"]["claims"]["max_per_run"])
+    if not 0 < n <= 1000:
+        raise ValueError(f"ingest.claims.max_per_run is {n}: it must be 1–1000 (Airflow maps at most 1024 items)")
+    return n
+
+
+def claim_batch(root: Path | None = None, only: list[str] | None = None, limit: int | None = None) -> Batch:
+    """Everything there is to ingest now, at most `limit` (default `max_per_run`): unfinished
+    claims first, then files that changed after they were ingested, then new stable drops (of
+    every inbox, or `only` these). Entries the platform will not take are set aside and returned."""
+    limit = max_per_run() if limit is None else limit
+    batch = Batch(pending(root)[:limit], [])
+    batch.more = len(batch.claimed) >= limit
+    if not batch.more:
+        batch.claimed += sweep_done(root, limit=limit - len(batch.claimed))
     for source in only or sources():
-        for path in scan(source, root=root):
+        ready, refused = entries(source, root=root)
+        for e in refused:
+            moved = e.path if e.is_folder else set_aside_entry(e, root)
+            if moved is not None:
+                batch.refused.append(Entry(e.source, moved, e.sender, e.why, e.is_folder))
+        for e in ready:
+            if len(batch.claimed) >= limit:
+                batch.more = True
+                break
             try:
-                claimed.append(claim(source, path, root=root))
+                batch.claimed.append(claim(source, e.path, root=root, sender=e.sender))
             except FileNotFoundError:  # taken meanwhile by another scanner
                 continue
-    return claimed
+            except (NotTaken, PermissionError) as exc:
+                why = exc.why if isinstance(exc, NotTaken) else "平台无权读取该文件（文件权限或属主不对）"
+                moved = set_aside_entry(Entry(source, e.path, e.sender, why), root) if e.path.exists() or e.path.is_symlink() else None
+                batch.refused.append(Entry(source, moved or e.path, e.sender, why))
+    return batch
+
+
+def claim_new(root: Path | None = None, only: list[str] | None = None) -> list[Claimed]:
+    """`claim_batch`'s claims (see there)."""
+    return claim_batch(root, only).claimed
 
 
 # --- one owner per claim ------------------------------------------------------------------------
@@ -345,6 +545,8 @@ def is_owned(c: Claimed) -> bool:
 def release(c: Claimed) -> None:
     """The claim is finished: its side files go (the caller still holds the lock)."""
     c.sidecar.unlink(missing_ok=True)
+    c.path.with_name(f"{c.drop_id}.from").unlink(missing_ok=True)
+    c.path.with_name(f"{c.drop_id}.attempts").unlink(missing_ok=True)
     _lock_path(c).unlink(missing_ok=True)
 
 
@@ -360,7 +562,7 @@ def set_aside(c: Claimed, seen: os.stat_result, root: Path | None = None) -> Non
     its original name; `sweep_done` takes it again if a writer changes it later."""
     done = folder("watch", c.source, root=root)
     target = done / c.path.name
-    (done / f"{c.drop_id}.seen").write_text(json.dumps({**_stamp(seen), "name": c.original_name}, ensure_ascii=False), encoding="utf-8")
+    (done / f"{c.drop_id}.seen").write_text(json.dumps({**_stamp(seen), "name": c.original_name, "sender": c.sender}, ensure_ascii=False), encoding="utf-8")
     try:
         os.rename(c.path, target)
     except FileNotFoundError:
@@ -397,9 +599,9 @@ def changed_since_read(root: Path | None = None, now: float | None = None) -> li
     return [p for _, p, _, _, _, changed in _done(root, now) if changed]
 
 
-def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claimed]:
-    """Claim again every ingested file that has changed since it was read and is settled now;
-    forget those unchanged for `claims.keep_done_seconds`."""
+def sweep_done(root: Path | None = None, now: float | None = None, limit: int | None = None) -> list[Claimed]:
+    """Claim again every ingested file that has changed since it was read and is settled now (at
+    most `limit`); forget those unchanged for `claims.keep_done_seconds`."""
     keep = float(settings()["ingest"]["claims"]["keep_done_seconds"])
     now = time.time() if now is None else now
     again: list[Claimed] = []
@@ -410,11 +612,13 @@ def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claim
                 p.unlink(missing_ok=True)
                 seen_file.unlink(missing_ok=True)
             continue
+        if limit is not None and len(again) >= limit:
+            continue  # the next run takes it
         name = seen["name"] if seen else p.name.split("__", 1)[1]
         try:
-            again.append(_claim_path(source, p, name, root))
+            again.append(_claim_path(source, p, name, root, (seen or {}).get("sender")))
             log.warning("a file of %s changed after it was ingested; taken again as a new drop", source)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotTaken, PermissionError):
             continue
         seen_file.unlink(missing_ok=True)
     return again
@@ -425,7 +629,7 @@ def sweep_done(root: Path | None = None, now: float | None = None) -> list[Claim
 
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with regular_file(path) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -437,11 +641,15 @@ def archive(path: Path, sha: str, root: Path | None = None) -> Path:
     target = folder("archive", sha[:2], root=root) / f"{sha}{suffix}"
     if not target.exists():
         tmp = target.with_name(target.name + f".{secrets.token_hex(4)}.tmp")
-        with open(path, "rb") as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, target)
+        try:
+            with regular_file(path) as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.replace(tmp, target)
+        except BaseException:  # a full disk, a kill: never half a file left in the archive
+            tmp.unlink(missing_ok=True)
+            raise
     return target
 
 

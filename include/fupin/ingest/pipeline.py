@@ -24,17 +24,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from fupin import queries
 from fupin.calendar import month_end, month_label, time_label
 from fupin.config import Dataset, contracts, data_root, settings
+from fupin.faults import describe
 from fupin.ingest import inbox
 from fupin.ingest.inbox import Claimed
 from fupin.ingest.normalize import normalize_table
 from fupin.ingest.reader import FileRejected, RawSheet, read_workbook
 from fupin.ingest.sheets import SheetTable, build_table, match_sheet
 from fupin.ingest.templates import TEMPLATE_SHEETS
+from fupin.notify.notices import queue_engineer_alert, queue_receipt
 from fupin.receipts import Receipt, marked_copy_name, write_annotated
 from fupin.validate.gx import ValidationFault, run_suite
 from fupin.validate.issues import Issue, issue
 from fupin.validate.rules import run_rules
-from fupin.vocab import VERIFICATION_SOURCE, DropStatus
+from fupin.vocab import VERIFICATION_SOURCE, DropStatus, one_line
 from fupin.warehouse import load
 from fupin.warehouse.db import engine
 
@@ -64,10 +66,24 @@ class Evaluation:
 def _month(name: str) -> tuple[str | None, list[Issue]]:
     months = inbox.months_in_name(name)
     if not months:
-        return None, [issue("month_missing", detail=name)]
+        return None, [issue("month_missing", detail=one_line(name))]
     if len(months) > 1:
         return None, [issue("month_ambiguous", detail="、".join(sorted(months)))]
-    return months.pop(), []
+    month = months.pop()
+    first, latest = campaign_months()
+    if not first <= month <= latest:
+        return None, [issue("month_out_of_range", detail=f"{month_label(month)}（可报送 {month_label(first)} 至 {month_label(latest)}）")]
+    return month, []
+
+
+def campaign_months(now: dt.datetime | None = None) -> tuple[str, str]:
+    """The months a file may report: from the campaign's first January to this month (the
+    campaign's time zone); a name saying 2099年12月 or 2009年1月 is a typing slip."""
+    from fupin.calendar import current
+
+    cal = current()
+    today = cal.local(now or dt.datetime.now(dt.UTC))
+    return f"{cal.first_year}-01", f"{today.year}-{today.month:02d}"
 
 
 def _tables(source: str, sheets: list[RawSheet]) -> tuple[list[SheetTable], list[Issue]]:
@@ -303,6 +319,8 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
         stored = load.drop_receipt(conn, claimed.drop_id)
     if stored is not None:  # finished before a crash: only the clean-up was left
         receipt = Receipt.from_json(stored)
+        with eng.begin() as conn:  # queued with the record already: a no-op, unless recorded by an older version
+            queue_receipt(receipt, conn)
         _finish(claimed, receipt, root, claimed.path.stat() if claimed.path.exists() else None)
         return receipt
     sha, archived, seen = _archive_settled(claimed, root)
@@ -313,7 +331,7 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
         dropped_at=dt.datetime.fromtimestamp(seen.st_mtime),
     )
     receipt = Receipt(file=name, source=claimed.source, month=None, status=DropStatus.REJECTED, sha256=sha,
-                      drop_id=claimed.drop_id, received_at=rec.dropped_at.isoformat(timespec="seconds"))
+                      drop_id=claimed.drop_id, received_at=rec.dropped_at.isoformat(timespec="seconds"), sender=claimed.sender)
     if claimed.source == VERIFICATION_SOURCE:
         return _ingest_verification(claimed, eng, root, rec, receipt, seen)
     month, _ = _month(name)
@@ -355,10 +373,11 @@ def _conclude(claimed: Claimed, ev: Evaluation, rec: load.FileRecord, receipt: R
     receipt.processed_at = dt.datetime.now().isoformat(timespec="seconds")
     if receipt.status == DropStatus.REJECTED:
         _quarantine(claimed, ev, receipt, root)
-    with eng.begin() as conn:
+    with eng.begin() as conn:  # the data, the drop's record and its receipt's notice: all, or none
         if receipt.status == DropStatus.ACCEPTED:
             store(conn)
         load.record_file(conn, rec, receipt.status, receipt.to_json())
+        queue_receipt(receipt, conn)
     _finish(claimed, receipt, root, seen)
 
 
@@ -366,11 +385,14 @@ def _ingest_verification(claimed: Claimed, eng, root: Path, rec: load.FileRecord
                          seen: os.stat_result) -> Receipt:
     """A filled-in 核查结果 workbook: every answer stored, or (one bad row) none, with a receipt."""
     from fupin.calendar import current
+    from fupin.config import units
     from fupin.reconcile import verify, verify_file
 
     today = current().local(dt.datetime.now(dt.UTC)).date()
+    sender = claimed.sender
     with eng.connect() as conn:
-        ev, answers = verify_file.evaluate(claimed.path, claimed.original_name, conn, today)
+        ev, answers = verify_file.evaluate(claimed.path, claimed.original_name, conn, today, sender,
+                                           {k: u.name for k, u in units().items()})
     receipt.month, receipt.format = ev.month, ev.format
     receipt.status = DropStatus.REJECTED if ev.errors else DropStatus.ACCEPTED
     receipt.errors, receipt.warnings = [i.to_dict() for i in ev.errors], [i.to_dict() for i in ev.warnings]
@@ -382,7 +404,8 @@ def _ingest_verification(claimed: Claimed, eng, root: Path, rec: load.FileRecord
 
     def store_answers(conn: Connection) -> None:
         for finding, answer in answers:
-            verify.record(conn, finding, answer, user=f"报表：{claimed.original_name}"[:200], unit=None, via=f"file:{claimed.drop_id}")
+            verify.record(conn, finding, answer, user=f"报表：{one_line(claimed.original_name)}"[:200], unit=sender,
+                          via=f"file:{claimed.drop_id}")
 
     _conclude(claimed, ev, rec, receipt, eng, root, seen, store_answers)
     log.info("ingested verification file %s: status=%s answers=%d errors=%d", claimed.drop_id, receipt.status, len(answers),
@@ -402,14 +425,18 @@ def _infrastructure_down(url: str | None, root: Path) -> bool:
     the file, and is not counted against it."""
     from sqlalchemy import text
 
+    probe = inbox.folder("work", root=root) / f".probe-{os.getpid()}"
     try:
         with engine(url).connect() as conn:
             conn.execute(text("SELECT 1"))
-        probe = inbox.folder("work", root=root) / f".probe-{os.getpid()}"
-        probe.write_bytes(b"ok")
-        probe.unlink()
+        probe.write_bytes(b"ok" * 2048)  # a few blocks: a disk with no room left fails here
     except Exception:  # any failure to reach them is what we are asking about
         return True
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:
+            pass
     return False
 
 
@@ -424,7 +451,7 @@ def ingest_guarded(claimed: Claimed, url: str | None = None, root: Path | None =
     except Exception as exc:
         if _infrastructure_down(url, root) or not claimed.path.exists():
             raise
-        signature = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        signature = describe(exc)
         path = _attempts_file(claimed)
         try:
             seen = json.loads(path.read_text(encoding="utf-8"))
@@ -435,52 +462,66 @@ def ingest_guarded(claimed: Claimed, url: str | None = None, root: Path | None =
         if seen["count"] < int(settings()["ingest"]["claims"]["max_attempts"]):
             raise
         log.error("%s/%s failed %d times the same way (%s); quarantined for an engineer",
-                  claimed.source, claimed.drop_id, seen["count"], type(exc).__name__)
+                  claimed.source, claimed.drop_id, seen["count"], signature)
         return _give_up(claimed, url, root, seen)
 
 
 def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Receipt | None:
-    from fupin.notify.notices import queue_engineer_alert
-
+    """Quarantine a file that failed `max_attempts` times for reasons not its content: with its
+    receipt queued and the engineers alerted in the drop's transaction. A file that cannot even be
+    read is moved into quarantine as it is (nothing of it archived)."""
     with inbox.owned(claimed) as mine:
         if not mine:
             return None
-        sha = inbox.sha256_of(claimed.path)
+        size = os.lstat(claimed.path).st_size
+        try:
+            sha = inbox.sha256_of(claimed.path)
+        except (OSError, inbox.NotTaken):  # unreadable now: the ledger says so, the file is kept as it is
+            sha = ""
         receipt = Receipt(file=claimed.original_name, source=claimed.source, month=None, status=DropStatus.REJECTED, sha256=sha,
                           drop_id=claimed.drop_id, received_at=claimed.dropped_at.isoformat(timespec="seconds"),
-                          processed_at=dt.datetime.now().isoformat(timespec="seconds"))
+                          processed_at=dt.datetime.now().isoformat(timespec="seconds"), sender=claimed.sender)
         receipt.month, _ = _month(claimed.original_name)
         receipt.errors = [issue("system_failure").to_dict()]
-        _quarantine(claimed, Evaluation(), receipt, root)
+        if sha:
+            _quarantine(claimed, Evaluation(), receipt, root)
+            archived = str(inbox.archive(claimed.path, sha, root=root).relative_to(root))
+        else:
+            q = inbox.folder("quarantine", claimed.source, root=root) / claimed.path.name
+            os.rename(claimed.path, q)
+            q.with_name(q.name + ".回执.txt").write_text(receipt.text(), encoding="utf-8")
+            archived = str(q.relative_to(root))
         try:
             with engine(url).begin() as conn:
-                archived = inbox.archive(claimed.path, sha, root=root)
                 rec = load.FileRecord(sha, claimed.drop_id, claimed.source, claimed.original_name, receipt.month, None,
-                                      claimed.path.stat().st_size, str(archived.relative_to(root)), claimed.dropped_at)
+                                      size, archived, claimed.dropped_at)
                 load.record_file(conn, rec, receipt.status, receipt.to_json())
-            queue_engineer_alert("ingest_gave_up", claimed.drop_id, f"{claimed.source} 报送文件 {claimed.drop_id}", seen["error"], seen["count"])
+                queue_receipt(receipt, conn)
+                queue_engineer_alert("ingest_gave_up", claimed.drop_id, f"{claimed.source} 报送文件 {claimed.drop_id}", seen["error"],
+                                     seen["count"], conn=conn)
         except Exception:  # the quarantined copy and its receipt are on disk either way
             log.exception("could not record the quarantined drop %s", claimed.drop_id)
-        _attempts_file(claimed).unlink(missing_ok=True)
         _finish(claimed, receipt, root, None)
     return receipt
 
 
-def claim_copy(source: str, path: Path, root: Path | None = None) -> Claimed:
-    """A file given by hand (the CLI), copied in as a new drop of `source`."""
+def claim_copy(source: str, path: Path, root: Path | None = None, sender: str | None = None) -> Claimed:
+    """A file given by hand (the CLI), copied in as a new drop of `source` (for 核查结果, from `sender`)."""
     root = root or data_root()
     if source not in inbox.sources():
         raise ValueError(f"unknown source {source!r}; one of: {', '.join(inbox.sources())}")
     work = inbox.folder("work", source, root=root) / f".{inbox.new_drop_id()}.copy"
     shutil.copyfile(path, work)  # a hidden name: no scanner takes it before it is whole
-    return inbox.claim(source, work, root=root, name=path.name)
+    return inbox.claim(source, work, root=root, name=path.name, sender=sender)
 
 
-def ingest_files(source: str, paths: list[Path], url: str | None = None, root: Path | None = None) -> list[Receipt]:
-    """Ingest files given by hand: each is copied in as a new drop of `source`."""
+def ingest_files(source: str, paths: list[Path], url: str | None = None, root: Path | None = None,
+                 sender: str | None = None) -> list[Receipt]:
+    """Ingest files given by hand: each is copied in as a new drop of `source` (a 核查结果
+    workbook as sent by `sender`, the unit whose checks it holds)."""
     receipts = []
     for path in paths:
-        receipt = ingest_guarded(claim_copy(source, path, root), url=url, root=root)
+        receipt = ingest_guarded(claim_copy(source, path, root, sender), url=url, root=root)
         if receipt is not None:
             receipts.append(receipt)
     return receipts

@@ -67,6 +67,7 @@ class WorkbookRead:
     format: str
     sheets: list[RawSheet]
     notes: list[tuple[str, str]] = field(default_factory=list)  # (rule, detail): warnings
+    uncomputed: list[tuple[str, int, str]] = field(default_factory=list)  # formula cells saved without a value: (sheet, row, column)
 
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -152,12 +153,18 @@ def _check_size(path: Path, fmt: str) -> None:
         raise FileRejected("corrupt", "文件已损坏，无法打开。", "请用 Excel 打开确认无误后重新保存并报送。") from exc
     unpacked = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
-    if unpacked > cfg["max_uncompressed_bytes"] or unpacked / packed > cfg["max_compression_ratio"]:
+    # one part inflating far beyond the rest (a bomb padded with stored bytes to pass the whole's
+    # ratio): refused by its declared sizes, before anything is inflated and parsed
+    bomb = any(i.file_size > _BOMB_PART_BYTES and i.file_size / max(1, i.compress_size) > cfg["max_compression_ratio"] for i in infos)
+    if unpacked > cfg["max_uncompressed_bytes"] or unpacked / packed > cfg["max_compression_ratio"] or bomb:
         raise FileRejected(
             "too_large",
             f"工作簿解压后过大（{unpacked // 1048576} MB），可能已损坏或含有异常内容。",
             "请新建工作簿，只复制数据区域后重新报送。",
         )
+
+
+_BOMB_PART_BYTES = 8 << 20  # small parts (styles, a sheet of a few rows) may compress as well as they like
 
 
 def _decode_csv(data: bytes) -> str:
@@ -236,6 +243,41 @@ def _read(path: Path, fmt: str) -> list[RawSheet]:
     return _read_csv(path) if fmt == "csv" else _read_excel(path)
 
 
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
+
+
+def _uncomputed_formulas(path: Path) -> list[tuple[str, int, str]]:
+    """(sheet, row, column letters) of every formula cell of an .xlsx saved without its value:
+    calamine reads such a cell as empty. Streamed, in the reading child (its bounds hold)."""
+    import posixpath
+    import re
+    import xml.etree.ElementTree as ET  # noqa: N817 - the standard alias
+
+    out: list[tuple[str, int, str]] = []
+    with zipfile.ZipFile(path) as zf:
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        target = {r.get("Id"): r.get("Target", "") for r in rels.findall("p:Relationship", _NS)}
+        for sh in book.findall("m:sheets/m:sheet", _NS):
+            t = target.get(sh.get(f"{{{_NS['r']}}}id"), "")
+            member = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
+            if member not in zf.namelist():
+                continue
+            with zf.open(member) as fh:
+                for _, el in ET.iterparse(fh):
+                    if el.tag != f"{{{_NS['m']}}}c":
+                        continue
+                    f, v = el.find("m:f", _NS), el.find("m:v", _NS)
+                    if f is not None and (v is None or not (v.text or "").strip()) and el.find("m:is", _NS) is None:
+                        m = re.match(r"([A-Z]+)(\d+)$", el.get("r", ""))
+                        if m:
+                            out.append((sh.get("name", ""), int(m[2]), m[1]))
+                    el.clear()
+    return out
+
+
 def _vm_size() -> int:
     """This process's current address-space size in bytes (the child's limit is on top of it)."""
     with open("/proc/self/status", encoding="ascii") as fh:
@@ -245,7 +287,7 @@ def _vm_size() -> int:
     return 0
 
 
-def _child(path: Path, fmt: str, wfd: int) -> None:
+def _child(path: Path, fmt: str, wfd: int, formulas: bool = False) -> None:
     """In the forked child: read under the memory limit, stream the result, exit."""
     try:
         # a parser that aborts prints its backtrace (with cell text) to stderr: not to our logs
@@ -258,6 +300,8 @@ def _child(path: Path, fmt: str, wfd: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         try:
             result: object = _read(path, fmt)
+            if formulas:
+                result = (result, _uncomputed_formulas(path) if fmt == "xlsx" else [])
         except FileRejected as exc:
             result = exc
         except MemoryError:
@@ -287,7 +331,7 @@ def _receive(rfd: int, box: dict) -> None:
             gc.enable()
 
 
-def _run_bounded(path: Path, fmt: str) -> list[RawSheet]:
+def _run_bounded(path: Path, fmt: str, formulas: bool = False):  # noqa: ANN201 - the sheets, with (sheets, uncomputed) if formulas
     """Parse in a forked child under the configured bounds; every failure is the file's."""
     import python_calamine  # noqa: F401 - imported before the fork: the child never imports anything
 
@@ -296,7 +340,7 @@ def _run_bounded(path: Path, fmt: str) -> list[RawSheet]:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
         os.close(rfd)
-        _child(path, fmt, wfd)
+        _child(path, fmt, wfd, formulas)
     os.close(wfd)
     box: dict = {}
     receiver = threading.Thread(target=_receive, args=(rfd, box), daemon=True)
@@ -317,7 +361,12 @@ def _run_bounded(path: Path, fmt: str) -> list[RawSheet]:
     return box["result"]
 
 
-def read_workbook(path: Path, name: str | None = None) -> WorkbookRead:
-    """Every sheet of the file at `path`, which the clerk named `name` (default: its own name)."""
+def read_workbook(path: Path, name: str | None = None, formulas: bool = False) -> WorkbookRead:
+    """Every sheet of the file at `path`, which the clerk named `name` (default: its own name);
+    with `formulas`, also the formula cells saved without a value (`uncomputed`)."""
     fmt, notes = judge_format(path, name or path.name)
+    _check_size(path, fmt)  # by the declared sizes, in milliseconds: no child is started for a bomb
+    if formulas:
+        sheets, uncomputed = _run_bounded(path, fmt, True)
+        return WorkbookRead(fmt, sheets, notes, uncomputed)
     return WorkbookRead(fmt, _run_bounded(path, fmt), notes)

@@ -5,37 +5,73 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from fupin.config import data_root
+from fupin.faults import describe
 from fupin.ingest import inbox
 
 log = logging.getLogger(__name__)
 
 
 def claim_files() -> list[dict[str, str]]:
-    """Claim every stable new drop (and every unfinished claim) for ingest."""
+    """Claim every stable new drop (and every unfinished claim), at most `ingest.claims.max_per_run`
+    (the rest waits for the next run, which the inbox watcher starts); entries the platform will
+    not take are set aside and told to the engineers once; a recorded drop whose receipt was
+    never queued gets it now."""
+    from fupin.notify.notices import queue_refused_entries
     from fupin.warehouse import db
 
     db.require_current()
     inbox.ensure_folders()
-    claimed = inbox.claim_new()
-    log.info("claimed %d file(s) for ingest", len(claimed))
-    return [{"source": c.source, "path": str(c.path)} for c in claimed]
+    requeue_receipts()
+    batch = inbox.claim_batch()
+    if batch.refused:
+        root = data_root()
+        shown = [(_where(e.path.parent if not e.is_folder else e.path, root), e.path.name, e.why or "") for e in batch.refused]
+        queue_refused_entries(shown)
+        log.warning("set aside %d inbox entr(y/ies) the platform does not take; the engineers are told", len(batch.refused))
+    if batch.more:
+        log.info("more files are waiting than one run takes (%d); the next run takes the rest", inbox.max_per_run())
+    log.info("claimed %d file(s) for ingest", len(batch.claimed))
+    return [{"source": c.source, "path": str(c.path)} for c in batch.claimed]
+
+
+def _where(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def requeue_receipts() -> int:
+    """Queue the receipt of every recorded drop that has none in the outbox (a drop recorded by an
+    older version, whose process died before it queued the receipt): each drop gets one."""
+    from fupin import queries
+    from fupin.notify.notices import queue_receipt
+    from fupin.receipts import Receipt
+    from fupin.warehouse.db import engine
+
+    n = 0
+    with engine().begin() as conn:
+        for stored in queries.drops_without_receipt(conn):
+            n += queue_receipt(Receipt.from_json(stored), conn)
+    if n:
+        log.warning("queued %d receipt(s) that had not been queued", n)
+    return n
 
 
 def ingest_one(item: dict[str, str]) -> dict | None:
-    """Ingest one claimed file and queue its receipt; returns the receipt as a dict, or None
-    when another ingester (a CLI run, another worker) owns the claim or its writer is still
-    at work (it is taken again by a later run)."""
+    """Ingest one claimed file; returns its receipt as a dict, or None when another ingester (a
+    CLI run, another worker) owns the claim or its writer is still at work (it is taken again by
+    a later run)."""
     from fupin.ingest.pipeline import ingest_guarded
-    from fupin.notify.notices import queue_receipt
     from fupin.warehouse import db
 
     db.require_current()  # before the guard: a schema behind is the deployment's fault, never the file's
     claimed = inbox.Claimed(item["source"], Path(item["path"]))
-    receipt = ingest_guarded(claimed)
+    receipt = ingest_guarded(claimed)  # its receipt is queued with the drop's record, in one transaction
     if receipt is None:
         log.info("%s is being ingested elsewhere, or still changing; left for later", claimed.drop_id)
         return None
-    queue_receipt(receipt)  # keyed by the drop: a retried task queues it once
     return receipt.to_dict()
 
 
@@ -47,8 +83,8 @@ def ingest_inbox() -> list[dict]:
         try:
             receipt = ingest_one(item)
         except Exception as exc:  # this file's failure is retried next time; the rest go on
-            log.error("ingest of %s failed: %s", inbox.Claimed(item["source"], Path(item["path"])).drop_id, type(exc).__name__)
-            out.append({"path": item["path"], "source": item["source"], "status": "failed", "error": type(exc).__name__})
+            log.error("ingest of %s failed: %s", inbox.Claimed(item["source"], Path(item["path"])).drop_id, describe(exc))
+            out.append({"path": item["path"], "source": item["source"], "status": "failed", "error": describe(exc)})
             continue
         if receipt is not None:
             out.append(receipt)

@@ -120,16 +120,21 @@ WATCHER = "any_task_failed"
 
 
 def watch(dag) -> None:  # noqa: ANN001 - an airflow.sdk DAG
-    """Add a leaf that fails the run when any task failed.
+    """Bound every task's run time (`task_timeouts`), and add a leaf that fails the run when any task failed.
 
     Every DAG ends with `send_notices` (trigger rule all_done: receipts go out even when a file
     failed), and Airflow judges a run by its leaves, so without this a run whose reconciliation
     failed would show green. The watcher sends no alert of its own: the failed task did."""
     from airflow.sdk import task
 
+    from fupin.config import task_timeout
+
     others = list(dag.tasks)
+    for other in others:  # and no task may hang for ever (settings.yaml → task_timeouts)
+        if other.execution_timeout is None:
+            other.execution_timeout = task_timeout(other.task_id)
     with dag:
-        @task(task_id=WATCHER, trigger_rule="one_failed", retries=0, on_failure_callback=None)
+        @task(task_id=WATCHER, trigger_rule="one_failed", retries=0, on_failure_callback=None, execution_timeout=task_timeout(WATCHER))
         def any_task_failed() -> None:
             raise RuntimeError("a task of this run failed after its retries (see the alert mail and that task's log)")
 

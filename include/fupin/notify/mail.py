@@ -26,6 +26,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, parseaddr
 from pathlib import Path
 
+from fupin.vocab import one_line
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TYPES = {".xlsx": XLSX, ".xls": "application/vnd.ms-excel", ".html": "text/html", ".png": "image/png",
           ".pdf": "application/pdf", ".csv": "text/csv", ".txt": "text/plain"}
@@ -81,7 +83,7 @@ def build(*, key: str, sender: str, to: list[str], cc: list[str], subject: str, 
         msg["Cc"] = addresses(cc)
     if reply_to:
         msg["Reply-To"] = address(reply_to)
-    msg["Subject"] = subject
+    msg["Subject"] = one_line(subject)
     msg["Date"] = formatdate(date, localtime=True)
     msg["Message-ID"] = message_id(key, frm)
     msg["X-Fupin-Key"] = key
@@ -96,5 +98,5 @@ def build(*, key: str, sender: str, to: list[str], cc: list[str], subject: str, 
     for path in files:
         ctype = _TYPES.get(Path(path).suffix.lower()) or mimetypes.guess_type(path)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
-        msg.add_attachment(Path(path).read_bytes(), maintype=maintype, subtype=subtype, filename=Path(path).name)
+        msg.add_attachment(Path(path).read_bytes(), maintype=maintype, subtype=subtype, filename=one_line(Path(path).name))
     return msg

@@ -22,11 +22,11 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fupin.config import county_settings, outbox_settings, units
-from fupin.vocab import SENDABLE, NoticeStatus
+from fupin.vocab import SENDABLE, NoticeStatus, one_line
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import outbox
 
@@ -37,11 +37,13 @@ SMTP_CONN_ID = "smtp_default"
 
 
 @cache
-def _jinja():
+def _jinja(one_line_values: bool = False):
+    """The templates' environment; for subjects, every value shown is put on one line (a file name
+    may hold any line break: a header cannot, and a subject must not end at one)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, keep_trailing_newline=True,
-                       trim_blocks=True, lstrip_blocks=True)
+                       trim_blocks=True, lstrip_blocks=True, finalize=one_line if one_line_values else None)
 
 
 def footer() -> str:
@@ -61,8 +63,11 @@ def render(template: str, **context: object) -> tuple[str, str]:
     context.setdefault("office", units()["poverty_office"].name)  # the unit that leads the campaign
     context.setdefault("county_name", county["name"])
     context.setdefault("plan", county["plan"])
-    text = _jinja().get_template(f"{template}.j2").render(**context)
-    subject, _, body = text.partition("\n")
+    env = _jinja()
+    source, _, _ = env.loader.get_source(env, f"{template}.j2")
+    first, _, rest = source.partition("\n")
+    subject = _jinja(True).from_string(first).render(**context)
+    body = env.from_string(rest).render(**context)
     return subject.strip(), body.lstrip("\n")
 
 
@@ -78,8 +83,10 @@ class Notice:
 
 
 def enqueue(kind: str, period: str, unit: str, template: str, *, cc_units: tuple[str, ...] = (), cc_leaders_of: tuple[str, ...] = (),
-            attachments: tuple[str, ...] = (), address: str | None = None, url: str | None = None, **context: object) -> bool:
-    """Queue a notice about `unit` once (to `address`, another unit, if given); True if new."""
+            attachments: tuple[str, ...] = (), address: str | None = None, url: str | None = None,
+            conn: Connection | None = None, **context: object) -> bool:
+    """Queue a notice about `unit` once (to `address`, another unit, if given); True if new.
+    Given `conn`, it is queued in the caller's transaction (stored with what it tells of, or not at all)."""
     directory = units()
     target = directory[address or unit]
     subject, body = render(template, unit=target, **context)
@@ -88,12 +95,18 @@ def enqueue(kind: str, period: str, unit: str, template: str, *, cc_units: tuple
     row = dict(kind=kind, period=period, unit=unit, subject=subject, body=body,
                recipients=json.dumps({"to": list(target.to), "cc": cc}), attachments=json.dumps(list(attachments)),
                status=NoticeStatus.PENDING, attempts=0, created_at=now, next_attempt_at=now)
-    try:
-        with engine(url).begin() as conn:
-            if conn.execute(select(outbox.c.status).where(*_key(kind, period, unit))).first() is not None:
-                return False
-            conn.execute(insert(outbox).values(**row))
+
+    def add(c: Connection) -> bool:
+        if c.execute(select(outbox.c.status).where(*_key(kind, period, unit))).first() is not None:
+            return False
+        c.execute(insert(outbox).values(**row))
         return True
+
+    if conn is not None:
+        return add(conn)
+    try:
+        with engine(url).begin() as c:
+            return add(c)
     except IntegrityError:  # queued meanwhile by a concurrent task
         return False
 

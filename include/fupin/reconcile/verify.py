@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from fupin.calendar import month_end
+from fupin.calendar import date_label, month_end
 from fupin.vocab import ESCALATING, FindingState, Outcome
 
 FINGERPRINT_COLUMNS = ("rule", "key", "town", "household_id", "card_no", "person_id", "other_id", "detail")
@@ -60,6 +60,28 @@ def escalates(state: FindingState, persisted_months: int, after: int) -> bool:
     return persisted_months >= after and state in ESCALATING
 
 
+def units_of_rule(owner: str) -> tuple[str, ...]:
+    """The units that check a rule's findings (rules.RULES' owner): one, or both registries' offices."""
+    return ("civil_affairs", "poverty_office") if owner == "both" else (owner,)
+
+
+def may_check(unit: str | None, finding: Mapping, owner: str, unit_names: Mapping[str, str]) -> bool:
+    """Whether `unit` may record the check of `finding` (whose rule `owner` checks): a bureau the
+    findings of its rules, a town those in the town (it visits the households). The one rule for
+    the dashboard and for a returned 核查 workbook."""
+    if unit is None:
+        return False
+    return unit in units_of_rule(owner) or unit_names.get(unit) == finding.get("town")
+
+
+def max_due(today: dt.date) -> dt.date:
+    """The latest due date a 属实待整改 may be given (settings.yaml → verification.max_due_days):
+    a date years away would hold the finding back from escalation for ever."""
+    from fupin.config import settings
+
+    return today + dt.timedelta(days=int(settings()["verification"]["max_due_days"]))
+
+
 class Refused(ValueError):
     """A verification that cannot be recorded, with the reason in Chinese for the user."""
 
@@ -90,7 +112,9 @@ class Verification:
         if kind == Outcome.CONFIRMED and due is None:
             raise Refused("属实待整改须填写整改期限")
         if kind == Outcome.CONFIRMED and due < today:
-            raise Refused(f"整改期限 {due.isoformat()} 已经过去：请填写今天以后的日期")
+            raise Refused(f"整改期限 {date_label(due)} 已经过去：请填写今天以后的日期")
+        if kind == Outcome.CONFIRMED and due > max_due(today):
+            raise Refused(f"整改期限 {date_label(due)} 太远：最晚可填 {date_label(max_due(today))}，确需更长时间请分阶段整改并按期更新")
         if kind == Outcome.DISMISSED and not reason:
             raise Refused("不属实须说明理由（例如：经入户核实为两个不同的人）")
         return cls(kind, due if kind == Outcome.CONFIRMED else None, reason)

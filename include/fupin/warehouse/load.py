@@ -136,13 +136,14 @@ def record_file(conn: Connection, rec: FileRecord, status: str, receipt_json: st
     # the same bytes may be dropped twice at once (two months sent as one file, two ingesters):
     # whoever records them first wins, the other's insert is a no-op instead of a failed ingest
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
-        dialect_insert(files).values(
-            sha256=rec.sha256, source=rec.source, original_name=rec.original_name, month=rec.month,
-            format=rec.format, size=rec.size, status=status, archive_path=rec.archive_path,
-            processed_at=now,
-        ).on_conflict_do_nothing(index_elements=["sha256"])
-    )
+    if rec.sha256:  # empty: a file the platform could not read (quarantined as it was, no bytes known)
+        conn.execute(
+            dialect_insert(files).values(
+                sha256=rec.sha256, source=rec.source, original_name=rec.original_name, month=rec.month,
+                format=rec.format, size=rec.size, status=status, archive_path=rec.archive_path,
+                processed_at=now,
+            ).on_conflict_do_nothing(index_elements=["sha256"])
+        )
     conn.execute(
         insert(drops).values(
             drop_id=rec.drop_id, sha256=rec.sha256, source=rec.source, original_name=rec.original_name,
