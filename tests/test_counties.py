@@ -158,6 +158,46 @@ def test_a_second_county_loads_and_reconciles_by_its_own_configuration(province,
     assert not any("440224" in e["fix"] or "仁化" in e["fix"] for e in wrong.errors)
 
 
+def test_a_county_given_only_its_code_name_and_reference_is_judged_as_itself(tmp_path, monkeypatch):
+    """翁源县 listed by code and name with a config dir holding only reference/: its patterns, ID
+    prefixes and name come from counties.yaml, never from the project's (仁化县's) settings."""
+    import shutil
+
+    from fupin.config import clear_caches, contracts, county_settings
+    from fupin.ingest.inbox import ensure_folders
+    from fupin.ingest.pipeline import ingest_files
+    from fupin.warehouse import db
+
+    full = county_config(tmp_path / "full", WENGYUAN)
+    only_reference = tmp_path / "440229-reference-only"
+    shutil.copytree(full / "reference", only_reference / "reference")
+    root = tmp_path / "440229"
+    ensure_folders(root)
+    url = f"sqlite:///{root / 'warehouse.sqlite'}"
+    db.upgrade(url)
+    path = tmp_path / "counties.yaml"
+    path.write_text(yaml.safe_dump({"counties": [{"code": "440229", "name": "翁源县", "data_root": str(root), "warehouse_url": url,
+                                                  "config_dir": str(only_reference)}]}, allow_unicode=True))
+    monkeypatch.setenv("FUPIN_COUNTIES", str(path))
+    monkeypatch.delenv("FUPIN_WAREHOUSE_URL", raising=False)
+    clear_caches()
+    try:
+        theirs = _people_of("440229")
+        with _county("440229").active():
+            facts = county_settings()
+            assert (facts["code"], facts["name"], facts["id_prefixes"]) == ("440229", "翁源县", ("440229",))
+            assert "仁化" not in facts["plan"]
+            assert contracts().datasets["registry"].column("household_id").pattern.startswith("^440229")
+            got = ingest_files("poverty_office", [write(tmp_path / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", theirs)))])
+            got += ingest_files("civil_affairs", [write(tmp_path / "民政局_2017年6月.xlsx", sheet("dibao", rows("dibao", theirs)))])
+        assert [r.status for r in got] == ["accepted", "accepted"], [r.errors[:3] for r in got]
+        said = [i["message"] + i["fix"] for r in got for i in r.errors + r.warnings]
+        assert not any("地区码" in t or "440224" in t for t in said), said
+        assert count("registry", "2017-06", url) == len(rows("registry", theirs))
+    finally:
+        clear_caches()
+
+
 def test_two_counties_active_at_once_in_two_threads_do_not_mix(province):
     """The active county is a context variable: each thread sees its own config, data root and
     warehouse while the other is active, and the environment is never touched."""

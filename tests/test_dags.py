@@ -53,6 +53,23 @@ def test_a_new_dag_waits_for_its_next_scheduled_time(dagbag, monkeypatch):
             assert first is None or first.run_after >= now - dt.timedelta(seconds=1), (dag_id, ticked, first)
 
 
+def test_no_task_can_run_for_ever(dagbag):
+    """Every task of every DAG has an execution timeout (settings.yaml → task_timeouts): a hang
+    (a FIFO opened, a share that stops answering) fails the task instead of holding its DAG, whose
+    max_active_runs=1 would keep every later run waiting."""
+    from fupin.config import settings
+
+    limits = settings()["task_timeouts"]
+    seen = 0
+    for dag_id, dag in dagbag.dags.items():
+        for t in dag.tasks:
+            assert t.execution_timeout is not None, f"{dag_id}.{t.task_id} has no execution_timeout"
+            assert t.execution_timeout.total_seconds() == 60 * float(limits.get(t.task_id, limits["default"])), (dag_id, t.task_id)
+            seen += 1
+    assert seen >= 20
+    assert dagbag.dags["bureau_ingest"].get_task("claim_files").execution_timeout.total_seconds() == 60 * limits["claim_files"]
+
+
 def test_ingest_tasks_retry_with_back_off(dagbag):
     from fupin.notify.alerts import WATCHER
 

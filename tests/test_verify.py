@@ -214,3 +214,132 @@ def test_the_reconciliation_workbook_comes_back_with_its_checks_all_or_nothing(f
     shown = {ws.cell(r, keys.index("finding_id") + 1).value: ws.cell(r, keys.index("check_outcome") + 1).value
              for ws in load_workbook(book).worksheets[1:] for r in range(2, ws.max_row + 1)}
     assert shown.get(second) == "属实待整改" and first not in shown  # dismissed: not reported again
+
+
+def _workbook(url: str, ms: list[str], data_root):
+    """The reconciliation workbook of ms[2] (three months reconciled), opened, with the column of each key."""
+    from openpyxl import load_workbook
+
+    from fupin.reconcile.report import COLUMNS, write_workbook
+
+    for m in ms[:3]:
+        summary = reconcile_month(m, url=url)
+    book = write_workbook(summary, data_root / "reports" / f"比对结果_{ms[2]}.xlsx", url)
+    col = {k: i + 1 for i, (k, _, _) in enumerate(COLUMNS)}
+    wb = load_workbook(book)
+    rows = [(ws, r) for ws in wb.worksheets[1:] for r in range(2, ws.max_row + 1) if ws.cell(r, col["finding_id"]).value]
+    return wb, col, rows
+
+
+def _stored(url: str) -> list[dict]:
+    from sqlalchemy import select
+
+    from fupin.warehouse.schema import verifications
+
+    with engine(url).connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(verifications))]
+
+
+def test_a_returned_workbook_is_taken_only_for_what_its_sender_may_verify(first_months, data_root, monkeypatch):
+    """A town's clerk drops the workbook into the town's own folder: answers about another town's
+    findings refuse it whole, with a receipt naming them (to the town, copying the office that
+    collects the checks); its own are stored with the town as their sender; a workbook dropped
+    where no unit is known is refused. The dashboard's rule, the same for files."""
+    import json
+
+    from sqlalchemy import select
+
+    from fupin.config import units
+    from fupin.ingest.tasks import ingest_inbox
+    from fupin.vocab import DropStatus
+    from fupin.warehouse.schema import outbox
+
+    url, ms = first_months
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    wb, col, rows = _workbook(url, ms, data_root)
+    code = {u.name: k for k, u in units().items()}
+    by_town: dict[str, list] = {}
+    for ws, r in rows:
+        by_town.setdefault(ws.cell(r, col["town"]).value, []).append((ws, r))
+    mine, other = [t for t, found in sorted(by_town.items(), key=lambda kv: -len(kv[1])) if t in code][:2]
+    for town in (mine, other):
+        ws, r = by_town[town][0]
+        ws.cell(r, col["check_outcome"]).value = "不属实"
+        ws.cell(r, col["check_note"]).value = "经入户核实为两个不同的人"
+    drop = data_root / "inbox" / "verification" / code[mine] / f"比对结果_{ms[2]}_核查.xlsx"
+    wb.save(drop)
+    (refused,) = ingest_inbox()
+    assert refused["status"] == DropStatus.REJECTED and refused["sender"] == code[mine]
+    assert [e["rule"] for e in refused["errors"]] == ["verification_not_yours"] and other in refused["errors"][0]["message"]
+    assert _stored(url) == []  # nothing of it
+    with engine(url).connect() as conn:
+        (notice,) = conn.execute(select(outbox.c.unit, outbox.c.recipients).where(outbox.c.kind == "receipt")).all()
+    assert notice.unit == code[mine] and json.loads(notice.recipients)["cc"] == list(units()["poverty_office"].to)
+
+    ws, r = by_town[other][0]
+    ws.cell(r, col["check_outcome"]).value = None
+    wb.save(drop)
+    (taken,) = ingest_inbox()
+    assert taken["status"] == DropStatus.ACCEPTED, taken["errors"]
+    (stored,) = _stored(url)
+    assert stored["by_unit"] == code[mine] and stored["via"] == f"file:{taken['drop_id']}"
+
+    wb.save(data_root / "inbox" / "verification" / f"比对结果_{ms[2]}_核查.xlsx")  # no unit's folder
+    (nobody,) = ingest_inbox()
+    assert nobody["status"] == DropStatus.REJECTED and [e["rule"] for e in nobody["errors"]] == ["verification_no_sender"]
+    assert len(_stored(url)) == 1
+
+
+def _answer(ws, r, col, outcome="不属实", note="经入户核实为两个不同的人", due=None):
+    ws.cell(r, col["check_outcome"]).value = outcome
+    ws.cell(r, col["check_note"]).value = note
+    ws.cell(r, col["check_due"]).value = due
+
+
+def test_a_returned_workbook_with_answers_it_cannot_take_is_refused_in_bounded_time(first_months, data_root, monkeypatch):
+    """Two answers to one 编号, a due date decades away, a formula saved without its value, more
+    rows than a file may hold, thousands of unknown 编号: each refused whole, saying which, with at
+    most 200 problems listed; one answer given twice the same is taken once."""
+    from fupin.config import settings
+    from fupin.ingest.pipeline import ingest_files
+    from fupin.vocab import DropStatus
+
+    url, ms = first_months
+    monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
+    wb, col, rows = _workbook(url, ms, data_root)
+    (ws, r), (ws2, r2) = [(w, rr) for w, rr in rows if w.title[:2] != "R1"][:2]  # the rules 县扶贫办 checks
+    path = data_root.parent / "核查.xlsx"
+
+    def send(fill) -> dict:
+        for w, rr in rows:
+            _answer(w, rr, col, None, None)
+        extra = ws.max_row
+        fill()
+        wb.save(path)
+        ws.delete_rows(extra + 1, ws.max_row - extra)  # rows a case added go again
+        (receipt,) = ingest_files("verification", [path], url, data_root, sender="poverty_office")
+        return receipt
+
+    def again(value: str, outcome: str) -> None:
+        n = ws.max_row + 1
+        ws.cell(n, col["finding_id"]).value = value
+        _answer(ws, n, col, outcome, "经入户核实为两个不同的人" if outcome == "不属实" else "已整改")
+
+    fid = ws.cell(r, col["finding_id"]).value
+    twice = send(lambda: (_answer(ws, r, col), again(fid, "属实已整改")))
+    assert twice.status == DropStatus.REJECTED and [e["rule"] for e in twice.errors] == ["verification_conflict"]
+    far = send(lambda: _answer(ws, r, col, "属实待整改", "正在整改", dt.date(9999, 12, 31)))
+    assert far.status == DropStatus.REJECTED and "太远" in far.errors[0]["fix"]
+    formula = send(lambda: ws.cell(r, col["check_outcome"]).__setattr__("value", '="不属实"'))
+    assert formula.status == DropStatus.REJECTED and {e["rule"] for e in formula.errors} == {"verification_formula"}
+    monkeypatch.setitem(settings()["verification"], "max_rows", 1)
+    many = send(lambda: (_answer(ws, r, col), _answer(ws2, r2, col)))
+    assert many.status == DropStatus.REJECTED and [e["rule"] for e in many.errors] == ["verification_too_many"]
+    monkeypatch.setitem(settings()["verification"], "max_rows", 20000)
+    unknown = send(lambda: [again(f"{n:016x}", "不属实") for n in range(3000)])
+    assert unknown.status == DropStatus.REJECTED and len(unknown.errors) == 201
+    assert unknown.errors[-1]["rule"] == "verification_more" and "2,800" in unknown.errors[-1]["message"]
+    assert _stored(url) == []
+    same = send(lambda: (_answer(ws, r, col), again(fid, "不属实")))
+    assert same.status == DropStatus.ACCEPTED and same.rows == {"核查结果": 1}
+    assert [v["finding_id"] for v in _stored(url)] == [fid]

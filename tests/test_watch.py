@@ -72,7 +72,7 @@ def test_the_trigger_carries_no_secret_and_finds_its_county(tmp_path, monkeypatc
     monkeypatch.setenv("FUPIN_COUNTIES", str(tmp_path / "c.yaml"))
     monkeypatch.setenv("FUPIN_STABLE_SECONDS", "0")
     classpath, kwargs = InboxTrigger(county="440229", poke_interval=2.0).serialize()
-    assert classpath == "fupin.ingest.watch.InboxTrigger" and kwargs == {"county": "440229", "poke_interval": 2.0}
+    assert classpath == "fupin.ingest.watch.InboxTrigger" and kwargs == {"county": "440229", "poke_interval": 2.0, "reannounce": 60.0}
     (root / "inbox" / "water").mkdir(parents=True)
     (root / "inbox" / "water" / "水务局_2017年6月.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     assert [Path(p).name for p in settled_files("440229")] == ["水务局_2017年6月.csv"]

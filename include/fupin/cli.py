@@ -97,12 +97,9 @@ def _redact(url: str) -> str:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from fupin.faults import describe
-    from fupin.ingest.inbox import ensure_folders, sources
+    from fupin.ingest.inbox import ensure_folders, sources, verifying_units
     from fupin.ingest.pipeline import ingest_files
-    from fupin.vocab import DropStatus
-
-    from fupin.ingest.inbox import verifying_units
-    from fupin.vocab import VERIFICATION_SOURCE
+    from fupin.vocab import VERIFICATION_SOURCE, DropStatus
 
     if args.source not in sources():
         raise Refused(f"unknown source {args.source!r}: one of {', '.join(sources())}")

@@ -7,8 +7,8 @@ the only place that knows where those files live and how to read them.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import csv
+import datetime as dt
 import os
 import re
 import unicodedata
@@ -97,13 +97,26 @@ def task_timeout(task_id: str = "default") -> dt.timedelta:
 
 def county_settings() -> dict[str, Any]:
     """The active county's own facts (settings.yaml → county): code, name, its plan's title and
-    the region codes of its residents' ID numbers (default: its code)."""
-    return _county_facts(settings()["county"])
+    the region codes of its residents' ID numbers (default: its code). A county of FUPIN_COUNTIES
+    is what that file says it is, whatever else its config dir holds: its code and name there win,
+    and a settings.yaml not its own (the project's, for a county given only its `reference/`)
+    lends it nothing of another county's — not its ID prefixes, not its plan."""
+    return _county_facts(settings()["county"], *_listed())
 
 
-def _county_facts(raw: dict[str, Any]) -> dict[str, Any]:
+def _listed() -> tuple[str | None, str, bool]:
+    """(the active county's code in FUPIN_COUNTIES or None, its name there, whether the settings.yaml
+    in use is its own)."""
+    county = _county()
+    own = config_dir() is not None and county_file("config", "settings.yaml").parent.parent == config_dir()
+    return county.code, county.name, own
+
+
+def _county_facts(raw: dict[str, Any], listed_code: str | None = None, listed_name: str = "", own: bool = True) -> dict[str, Any]:
     code = str(raw["code"])
-    return {"code": code, "name": str(raw.get("name", "")), "plan": str(raw.get("plan", "")),
+    if listed_code and (listed_code != code or not own):  # another county's settings: take nothing that is its own
+        return {"code": listed_code, "name": listed_name or listed_code, "plan": "", "id_prefixes": (listed_code,)}
+    return {"code": code, "name": listed_name or str(raw.get("name", "")), "plan": str(raw.get("plan", "")),
             "id_prefixes": tuple(str(p) for p in (raw.get("id_prefixes") or [code]))}
 
 
@@ -226,13 +239,13 @@ def _column(raw: dict[str, Any], enums: dict[str, list[str]], text_limits: dict[
 
 def contracts() -> Contracts:
     """The data contracts of the active county (config/contracts.yaml), its code filled in."""
-    return _contracts(county_file("config", "contracts.yaml"), county_file("config", "settings.yaml"))
+    return _contracts(county_file("config", "contracts.yaml"), county_file("config", "settings.yaml"), *_listed())
 
 
 @cache
-def _contracts(path: Path, settings_yaml: Path) -> Contracts:
+def _contracts(path: Path, settings_yaml: Path, listed_code: str | None = None, listed_name: str = "", own: bool = True) -> Contracts:
     data = _read_yaml(path)
-    county = _county_facts(_read_yaml(settings_yaml)["county"])
+    county = _county_facts(_read_yaml(settings_yaml)["county"], listed_code, listed_name, own)
     enums = data.get("enums", {})
     limits = data.get("text_max_length", {})
     datasets = {

@@ -293,7 +293,7 @@ def verifying_units() -> list[str]:
     offices (the owners of the rules) and the towns."""
     from fupin.config import geography, units
 
-    towns = set(geography().towns)
+    towns = set(geography().towns.values())  # town name → its code, the units.yaml key of its office
     return [u for u in units() if u in contracts().sources or u in towns]
 
 

@@ -473,13 +473,13 @@ def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Recei
     with inbox.owned(claimed) as mine:
         if not mine:
             return None
-        size = os.lstat(claimed.path).st_size
+        size, dropped_at = os.lstat(claimed.path).st_size, claimed.dropped_at
         try:
             sha = inbox.sha256_of(claimed.path)
         except (OSError, inbox.NotTaken):  # unreadable now: the ledger says so, the file is kept as it is
             sha = ""
         receipt = Receipt(file=claimed.original_name, source=claimed.source, month=None, status=DropStatus.REJECTED, sha256=sha,
-                          drop_id=claimed.drop_id, received_at=claimed.dropped_at.isoformat(timespec="seconds"),
+                          drop_id=claimed.drop_id, received_at=dropped_at.isoformat(timespec="seconds"),
                           processed_at=dt.datetime.now().isoformat(timespec="seconds"), sender=claimed.sender)
         receipt.month, _ = _month(claimed.original_name)
         receipt.errors = [issue("system_failure").to_dict()]
@@ -494,7 +494,7 @@ def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Recei
         try:
             with engine(url).begin() as conn:
                 rec = load.FileRecord(sha, claimed.drop_id, claimed.source, claimed.original_name, receipt.month, None,
-                                      size, archived, claimed.dropped_at)
+                                      size, archived, dropped_at)
                 load.record_file(conn, rec, receipt.status, receipt.to_json())
                 queue_receipt(receipt, conn)
                 queue_engineer_alert("ingest_gave_up", claimed.drop_id, f"{claimed.source} 报送文件 {claimed.drop_id}", seen["error"],

@@ -11,7 +11,8 @@ live process holds (a worker died in the middle) and an ingested file that chang
 read (a slow writer that paused past `stable_seconds`), so those are taken within seconds too.
 
 What it has announced is remembered in memory, keyed by path, size and mtime: a file is
-announced once, again only if it changes. After a triggerer restart the files still waiting
+announced once, again if it changes or is still waiting `ingest.watch.reannounce_seconds` later
+(more files than one run takes: the next run follows at once). After a triggerer restart the files still waiting
 are announced once more — the run that follows finds them claimed or claims them, so nothing is
 taken twice (claims are exclusive) and nothing is lost. An hourly run of `bureau_ingest` sweeps
 up anything else and sends the notices waiting for a retry.
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -42,11 +45,15 @@ def settled_files(county_code: str | None) -> dict[str, tuple[int, int]]:
     county = find(county_code) if county_code else County()
     out: dict[str, tuple[int, int]] = {}
     with county.active():
-        paths = [p for source in inbox.sources() for p in inbox.scan(source)]
+        paths: list = []
+        for source in inbox.sources():
+            ready, refused = inbox.entries(source)
+            # entries the platform will not take too: the run sets them aside and tells the engineers
+            paths += [e.path for e in ready] + [e.path for e in refused if not e.is_folder]
         paths += [c.path for c in inbox.pending()] + inbox.changed_since_read()
         for path in paths:
             try:
-                st = path.stat()
+                st = os.lstat(path)  # never follows a link, never opens (a FIFO would block)
             except FileNotFoundError:  # claimed meanwhile
                 continue
             out[str(path)] = (st.st_size, st.st_mtime_ns)
@@ -59,19 +66,39 @@ def poke_seconds() -> float:
     return float(settings()["ingest"]["watch"]["poke_seconds"])
 
 
+def to_announce(now: dict[str, tuple[int, int]], announced: dict[str, tuple[tuple[int, int], float]], at: float,
+                again_after: float) -> tuple[list[str], dict[str, tuple[tuple[int, int], float]]]:
+    """(the paths to announce now, what is announced after that): a path new or changed, or still
+    waiting `again_after` seconds after it was last announced (a run takes at most
+    `claims.max_per_run` files: the rest must start the next run, not wait for the sweep)."""
+    new = sorted(p for p, stamp in now.items()
+                 if p not in announced or announced[p][0] != stamp or at - announced[p][1] >= again_after)
+    # forget what left (claimed): a path that comes back is new
+    kept = {p: (stamp, at if p in new else announced[p][1]) for p, stamp in now.items()}
+    return new, kept
+
+
+def reannounce_seconds() -> float:
+    from fupin.config import settings
+
+    return float(settings()["ingest"]["watch"]["reannounce_seconds"])
+
+
 class InboxTrigger(BaseEventTrigger):
     """Fires when settled files arrive in a county's inboxes (one event per batch)."""
 
-    def __init__(self, county: str | None = None, poke_interval: float = 2.0) -> None:
+    def __init__(self, county: str | None = None, poke_interval: float = 2.0, reannounce: float = 60.0) -> None:
         super().__init__()
         self.county = county
         self.poke_interval = poke_interval
+        self.reannounce = reannounce
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return ("fupin.ingest.watch.InboxTrigger", {"county": self.county, "poke_interval": self.poke_interval})
+        return ("fupin.ingest.watch.InboxTrigger", {"county": self.county, "poke_interval": self.poke_interval,
+                                                     "reannounce": self.reannounce})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        announced: dict[str, tuple[int, int]] = {}
+        announced: dict[str, tuple[tuple[int, int], float]] = {}
         while True:
             try:
                 # file-system calls off the event loop: the triggerer runs many triggers
@@ -80,8 +107,7 @@ class InboxTrigger(BaseEventTrigger):
                 log.warning("cannot list the inboxes of county %s (%s); retrying", self.county or "-", type(exc).__name__)
                 now = None
             if now is not None:
-                new = sorted(p for p, stamp in now.items() if announced.get(p) != stamp)
-                announced = now  # forget what was claimed: it left the inbox
+                new, announced = to_announce(now, announced, time.monotonic(), self.reannounce)
                 if new:
                     yield TriggerEvent({"county": self.county, "files": [p.rsplit("/", 1)[-1] for p in new]})
             await asyncio.sleep(self.poke_interval)
@@ -92,6 +118,6 @@ def inbox_asset(county: str | None = None):  # noqa: ANN201 - an airflow.sdk Ass
     from airflow.sdk import Asset, AssetWatcher
 
     name = "fupin/inbox" if county is None else f"fupin/{county}/inbox"
-    trigger = InboxTrigger(county=county, poke_interval=poke_seconds())
+    trigger = InboxTrigger(county=county, poke_interval=poke_seconds(), reannounce=reannounce_seconds())
     return Asset(name=name, uri=f"fupin://inbox/{county or 'county'}",
                  watchers=[AssetWatcher(name=f"inbox_{county or 'county'}", trigger=trigger)])
