@@ -100,6 +100,20 @@ def test_an_alert_never_carries_an_id_number():
     assert "440224********1234" in line and "DETAIL" not in line
 
 
+def test_an_alert_names_the_cause_of_a_fault():
+    import errno
+
+    from sqlalchemy.exc import OperationalError
+
+    from fupin.notify.alerts import first_line
+
+    full = first_line(OSError(errno.ENOSPC, "No space left on device", "/data/archive/ab/x.tmp"))
+    assert full.startswith("磁盘已满") and "/data/archive" in full
+    assert first_line(PermissionError(errno.EACCES, "Permission denied", "/data/inbox/x.xlsx")).startswith("无权访问")
+    lost = first_line(OperationalError("SELECT 1", {}, ConnectionRefusedError("connection to server at 127.0.0.1 refused")))
+    assert lost.startswith("数据库无法连接") and "refused" in lost and "\n" not in lost
+
+
 @pytest.mark.airflow
 def test_a_warehouse_not_migrated_fails_the_task_with_what_to_run(dagbag, airflow_db, data_root, mailbox, monkeypatch):
     """Tasks never migrate (workers need no DDL rights): on a warehouse behind the code they stop

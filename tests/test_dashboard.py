@@ -55,7 +55,8 @@ def server(tmp_path_factory):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
     env.update(local_airflow_env(port), AIRFLOW_HOME=str(home / "airflow"), FUPIN_WAREHOUSE_URL=url,
-               AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin,huangkeng:viewer", AIRFLOW__CORE__LAZY_LOAD_PLUGINS="False")
+               AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin,fpb:user,mzj:user,huangkeng:viewer,rsj:viewer,guest:viewer,probe:viewer",
+               AIRFLOW__CORE__LAZY_LOAD_PLUGINS="False")
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     log = open(home / "api.log", "wb")  # noqa: SIM115 - open for the server's life
@@ -126,15 +127,18 @@ def test_the_json_is_the_warehouse_and_ids_are_masked_by_role(server):
     _, f, _ = _get(f"{base}/fupin/api/findings?month=2017-06", admin)
     assert {r: v["found"] for r, v in f["rules"].items()} == {r: sum(s["rule"] == r for s in stored) for r in f["rules"]}
     assert sorted(x["id"] for x in f["findings"]) == sorted(s["finding_id"] for s in stored)
-    with_id = next(s for s in stored if s["person_id"])
-    _, seen, _ = _get(f"{base}/fupin/api/findings?month=2017-06", town)
+    with engine(url).connect() as conn:
+        late = queries.findings_of(conn, "2017-11")  # the month with findings in 黄坑镇
+    with_id = next(s for s in late if s["person_id"] and s["town"] == "黄坑镇")  # the town sees its own findings
+    _, seen, _ = _get(f"{base}/fupin/api/findings?month=2017-11", town)
     masked = {x["id"]: x["person_id"] for x in seen["findings"]}[with_id["finding_id"]]
     assert masked != with_id["person_id"] and masked.startswith(with_id["person_id"][:6]) and "*" in masked
-    assert {x["id"]: x["person_id"] for x in f["findings"]}[with_id["finding_id"]] == with_id["person_id"]
+    _, f11, _ = _get(f"{base}/fupin/api/findings?month=2017-11", admin)
+    assert {x["id"]: x["person_id"] for x in f11["findings"]}[with_id["finding_id"]] == with_id["person_id"]
     _, card, _ = _get(f"{base}/fupin/api/scorecard?period=2017H1", admin)
     assert len(card["scores"]) == len(scores)
     assert {(s["unit"], s["indicator"]): s["status"] for s in card["scores"]} == {(s.unit, s.indicator): s.status for s in scores}
-    hid = next(s["household_id"] for s in stored if s["household_id"])
+    hid = with_id["household_id"] or next(s["household_id"] for s in late if s["household_id"] and s["town"] == "黄坑镇")
     _, file_, _ = _get(f"{base}/fupin/api/households/{hid}", town)
     assert file_["household_id"] == hid and file_["members"] and all("*" in m["id"] for m in file_["members"])
     assert {t["dataset"] for t in file_["timeline"]} >= {"registry"}
@@ -142,10 +146,164 @@ def test_the_json_is_the_warehouse_and_ids_are_masked_by_role(server):
     from urllib.parse import quote
 
     member = file_["members"][0]
-    _, by_name, _ = _get(f"{base}/fupin/api/households?q={quote(member['name'])}&village={quote(member['village'])}", town)
+    _, by_name, _ = _get(f"{base}/fupin/api/households?q={quote(member['name'])}&village={quote(file_['village'])}", town)
     assert hid in [r["household_id"] for r in by_name["results"]]
     _, by_id, _ = _get(f"{base}/fupin/api/households?q={quote(member['id'])}", town)
     assert hid in [r["household_id"] for r in by_id["results"]]
+
+
+def _post(url: str, body: bytes, headers: dict) -> int:
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_each_role_sees_only_what_its_unit_may_on_every_route(server):
+    """The access policy, route by route, for a county office (县扶贫办, 县民政局), the admin, a town
+    (黄坑镇), a bureau (县人社局) and a user with no unit: the board, receipts, findings, the list to
+    check, scores, the household file and the search. Outside its scope a thing answers as if it
+    did not exist."""
+    from urllib.parse import quote
+
+    from fupin.warehouse.schema import drops
+
+    base, passwords, url, _ = server
+    tok = {u: _token(base, u, passwords[u]) for u in ("admin", "fpb", "mzj", "huangkeng", "rsj", "guest")}
+    with engine(url).connect() as conn:
+        stored = queries.findings_of(conn, "2017-11")  # the month with findings in 黄坑镇
+        from sqlalchemy import select
+
+        drop_of = {src: d for src, d in conn.execute(select(drops.c.source, drops.c.drop_id))}
+        reg = queries.snapshot(conn, "registry", "2017-06", ["household_id", "town", "id_number", "name", "village"])
+        hrss_ids = set(queries.snapshot(conn, "employment", "2017-06", ["id_number"])["id_number"])
+    mine = {s["finding_id"] for s in stored if s["town"] == "黄坑镇"}
+    assert mine and len(mine) < len(stored)
+    board = {u: {x["unit"] for x in _get(f"{base}/fupin/api/submissions?year=2017", t)[1]["units"]} for u, t in tok.items()}
+    assert board["admin"] == board["fpb"] == board["mzj"] == {"poverty_office", "civil_affairs", "agriculture", "hrss", "health",
+                                                               "education", "water"}
+    assert board["rsj"] == {"hrss"} and board["huangkeng"] == set() and board["guest"] == set()
+    for user, own, other in (("rsj", "hrss", "health"), ("fpb", "health", None), ("huangkeng", None, "hrss")):
+        if own:
+            assert _get(f"{base}/fupin/api/receipts/{drop_of[own]}", tok[user])[0] == 200, user
+        if other:
+            assert _get(f"{base}/fupin/api/receipts/{drop_of[other]}", tok[user])[0] == 404, user
+    seen = {u: {x["id"] for x in _get(f"{base}/fupin/api/findings?month=2017-11", t)[1]["findings"]} for u, t in tok.items()}
+    assert seen["admin"] == seen["fpb"] == seen["mzj"] == {s["finding_id"] for s in stored}
+    assert seen["huangkeng"] == mine and seen["rsj"] == set() and seen["guest"] == set()
+    _, todo, _ = _get(f"{base}/fupin/api/verify", tok["huangkeng"])
+    assert todo["findings"] and {f["town"] for f in todo["findings"]} == {"黄坑镇"}
+    cards = {u: {x["unit"] for x in _get(f"{base}/fupin/api/scorecard?period=2017H1", t)[1]["scores"]} for u, t in tok.items()}
+    assert len(cards["admin"]) > 5 and cards["fpb"] == cards["admin"]
+    assert cards["rsj"] <= {"hrss"} and cards["huangkeng"] <= {"440224109"} and cards["guest"] == set()
+    ours = reg[reg["town"] == "黄坑镇"].iloc[0]
+    working = set(reg[reg["id_number"].isin(hrss_ids)]["household_id"])  # households with a member in 县人社局's file
+    theirs = reg[(reg["town"] != "黄坑镇") & ~reg["household_id"].isin(working)].iloc[0]
+    worker = reg[reg["id_number"].isin(hrss_ids) & (reg["town"] != "黄坑镇")].iloc[0]
+    for user, hid, status in (("huangkeng", ours.household_id, 200), ("huangkeng", theirs.household_id, 404),
+                              ("rsj", worker.household_id, 200), ("rsj", theirs.household_id, 404),
+                              ("guest", ours.household_id, 404), ("mzj", theirs.household_id, 200)):
+        assert _get(f"{base}/fupin/api/households/{hid}", tok[user])[0] == status, (user, hid)
+    _, bureau_file, _ = _get(f"{base}/fupin/api/households/{worker.household_id}", tok["rsj"])
+    assert {t["dataset"] for t in bureau_file["timeline"]} <= {"registry", "employment"}
+    name_q = f"{base}/fupin/api/households?q={quote(theirs['name'])}&village={quote(theirs['village'])}"
+    assert _get(name_q, tok["huangkeng"])[1]["results"] == [] and _get(name_q, tok["admin"])[1]["results"]
+    full = theirs["id_number"]
+    assert _get(f"{base}/fupin/api/households?q={full}", tok["admin"])[1]["results"][0]["household_id"] == theirs["household_id"]
+    status, body, _ = _get(f"{base}/fupin/api/households?q={full}", tok["huangkeng"])
+    assert status == 422 and "脱敏" in body
+
+
+def test_a_masked_id_search_is_no_oracle(server):
+    """Only the exact masked shape is taken (a prefix of any length is refused, so an ID cannot be
+    recovered digit by digit); searches are rate-limited per user and every one is audited."""
+    from urllib.parse import quote
+
+    from sqlalchemy import select
+
+    from fupin.warehouse.schema import access_log
+
+    base, passwords, url, _ = server
+    town = _token(base, "huangkeng", passwords["huangkeng"])
+    with engine(url).connect() as conn:
+        reg = queries.snapshot(conn, "registry", "2017-06", ["household_id", "town", "id_number"])
+    person = reg[reg["town"] == "黄坑镇"].iloc[0]["id_number"]
+    masked = person[:6] + "*" * 8 + person[-4:]
+    assert _get(f"{base}/fupin/api/households?q={masked}", town)[1]["results"]
+    for probe in (person[:7] + "*" + person[-4:], person[:8] + "*" + person[-4:], person[:17] + "*", person[:6] + "*" + person[-4:]):
+        status, body, _ = _get(f"{base}/fupin/api/households?q={probe}", town)
+        assert status == 422 and "脱敏格式" in body, probe
+    probe = _token(base, "probe", passwords["probe"])
+    answers = [_get(f"{base}/fupin/api/households?q={quote('张三')}", probe)[0] for _ in range(31)]
+    assert answers[:30] == [200] * 30 and answers[30] == 429
+    with engine(url).connect() as conn:
+        logged = conn.execute(select(access_log.c.by_user, access_log.c.target, access_log.c.results)).all()
+    assert sum(r.by_user == "probe" for r in logged) == 30
+    assert any(r.by_user == "huangkeng" and r.target == masked and r.results for r in logged)
+    assert not any(person in r.target for r in logged)  # a full ID typed is stored masked
+    assert _get(f"{base}/fupin/api/openapi.json")[0] == 404
+    status, body, _ = _get(f"{base}/fupin/api/submissions?year=abc", town)
+    assert status == 422 and "格式不对" in body
+
+
+def test_no_state_change_without_proof_of_intent(server):
+    """A verification is taken only as JSON; from a browser session only from the site's own pages
+    with the page's token; a script's bearer token needs no page."""
+    base, passwords, url, _ = server
+    admin = _token(base, "admin", passwords["admin"])
+    with engine(url).connect() as conn:
+        target = queries.findings_of(conn, "2017-06")[0]["finding_id"]
+    post = f"{base}/fupin/api/findings/{target}/verification"
+    body = json.dumps({"outcome": "dismissed", "reason": "测试"}).encode()
+    assert _post(post, body, {"Authorization": f"Bearer {admin}", "Content-Type": "text/plain"}) == 415
+    cookie = {"Cookie": f"_token={admin}", "Content-Type": "application/json"}
+    assert _post(post, body, cookie | {"Origin": "http://127.0.0.1:1"}) == 403  # another site
+    assert _post(post, body, cookie | {"Origin": base}) == 403  # no page token
+    with engine(url).connect() as conn:
+        assert queries.verification_history(conn, target) == []
+
+
+ATTACK = """<!doctype html><html><body>
+<form id="f" method="POST" enctype="text/plain" action="{post}"><input name='{{"outcome":"dismissed","reason":"x","pad":"' value='"}}'></form>
+<script>
+fetch("{post}", {{method: "POST", mode: "no-cors", credentials: "include", headers: {{"Content-Type": "text/plain"}},
+  body: JSON.stringify({{outcome: "dismissed", reason: "forged"}})}}).finally(() => document.getElementById("f").submit());
+</script></body></html>"""
+
+
+def test_a_page_on_another_site_cannot_record_a_check_in_a_real_browser(server, tmp_path):
+    """A logged-in official opens a page served from another port: its auto-submitting
+    text/plain form and its no-cors fetch reach the server with the session cookie, and are refused."""
+    import http.server
+    import threading
+
+    from fupin.ops.cluster import free_port
+
+    skip_or_fail = __import__("tests.conftest", fromlist=["skip_or_fail"]).skip_or_fail
+    skip_or_fail(_browser_missing(), "the browser tests")
+    base, passwords, url, _ = server
+    with engine(url).connect() as conn:
+        target = queries.findings_of(conn, "2017-11")[0]["finding_id"]
+    (tmp_path / "index.html").write_text(ATTACK.format(post=f"{base}/fupin/api/findings/{target}/verification"), encoding="utf-8")
+    port = free_port()
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    evil = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    d = _chrome(1280, 900)
+    try:
+        _login(d, base, "admin", passwords["admin"], "verify")
+        d.get(f"http://127.0.0.1:{port}/index.html")
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(d, 30).until(lambda drv: drv.current_url.startswith(f"{base}/fupin/api/"))  # the form went
+        assert "JSON" in d.page_source or "本站" in d.page_source
+    finally:
+        d.quit()
+        evil.shutdown()
+    with engine(url).connect() as conn:
+        assert queries.verification_history(conn, target) == []
 
 
 def _chrome(width: int, height: int):  # noqa: ANN202
@@ -213,7 +371,9 @@ def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_brows
         d.save_screenshot(str(shots / "scorecard_1280.png"))
         hid = next(s["household_id"] for s in stored if s["household_id"])
         d.get(f"{base}/fupin/household?q={hid}")
-        assert hid in _wait(d, "#members").find_element(By.XPATH, "preceding::h2[1]").text
+        assert hid in _wait(d, "#summary").find_element(By.XPATH, "preceding::h2[1]").text
+        assert d.find_element(By.CSS_SELECTOR, "details.timeline[data-dataset=registry][open]")
+        assert "true" not in d.find_element(By.ID, "app").text and "false" not in d.find_element(By.ID, "app").text
         d.save_screenshot(str(shots / "household_1280.png"))
     finally:
         d.quit()

@@ -39,10 +39,19 @@ def _alerts(url: str | None = None) -> list:
 def _in_time(fn, seconds: float = 60):
     """Run `fn` in a thread; fail (instead of hanging the suite) if it blocks."""
     box: dict = {}
-    t = threading.Thread(target=lambda: box.update(out=fn()), daemon=True)
+
+    def run() -> None:
+        try:
+            box["out"] = fn()
+        except BaseException as exc:  # raised again in the test's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     t.join(seconds)
     assert not t.is_alive(), f"{fn} blocked for {seconds} s"
+    if "error" in box:
+        raise box["error"]
     return box["out"]
 
 

@@ -139,14 +139,18 @@ def household_months(conn: Connection, household_id: str) -> list[str]:
                              .order_by(table.c.month)).scalars())
 
 
-def rows_about(conn: Connection, dataset: str, *, ids: Iterable[str] = (), household_id: str | None = None) -> pd.DataFrame:
-    """Every month's rows of `dataset` about these persons (or this household), oldest first."""
+def rows_about(conn: Connection, dataset: str, *, ids: Iterable[str] = (), household_id: str | None = None,
+               village: tuple[str, str] | None = None) -> pd.DataFrame:
+    """Every month's rows of `dataset` about these persons (or this household; for a dataset kept
+    by village, about its (town, village)), oldest first."""
     table = dataset_tables[dataset]
     cond = []
     if ids and "id_number" in table.c:
         cond.append(table.c.id_number.in_(sorted(set(ids))))
     if household_id is not None and "household_id" in table.c:
         cond.append(table.c.household_id == household_id)
+    if village is not None and not cond and "id_number" not in table.c and "household_id" not in table.c and "village" in table.c:
+        cond.append(and_(table.c.town == village[0], table.c.village == village[1]))
     if not cond:
         return pd.DataFrame()
     from sqlalchemy import or_
@@ -155,12 +159,18 @@ def rows_about(conn: Connection, dataset: str, *, ids: Iterable[str] = (), house
 
 
 def find_people(conn: Connection, *, name: str | None = None, village: str | None = None, id_head: str | None = None,
-                id_tail: str | None = None, limit: int = 50) -> pd.DataFrame:
-    """Persons of the latest registry by name (and village), or by the visible parts of a masked
-    ID: household_id, name, town, village, id_number. (Exited persons stay on the registry.)"""
+                id_tail: str | None = None, id_number: str | None = None, household_id: str | None = None,
+                limit: int = 50) -> pd.DataFrame:
+    """Persons of the latest registry by name (and village), by the visible parts of a masked ID,
+    by their ID or by their household: household_id, name, town, village, id_number. (Exited
+    persons stay on the registry.)"""
     table = dataset_tables["registry"]
     month = conn.execute(select(func.max(dataset_versions.c.month)).where(dataset_versions.c.dataset == "registry")).scalar()
     q = select(table.c.household_id, table.c.name, table.c.town, table.c.village, table.c.id_number).where(table.c.month == month)
+    if id_number:
+        q = q.where(table.c.id_number == id_number)
+    if household_id:
+        q = q.where(table.c.household_id == household_id)
     if name:
         q = q.where(table.c.name == name)
     if village:
@@ -170,6 +180,35 @@ def find_people(conn: Connection, *, name: str | None = None, village: str | Non
     if id_tail:
         q = q.where(table.c.id_number.endswith(id_tail, autoescape=True))
     return pd.read_sql(q.order_by(table.c.household_id).limit(limit), conn)
+
+
+def households_in_files(conn: Connection, households: list[str], datasets: Iterable[str]) -> set[str]:
+    """Of these households, those whose persons (or the household itself) appear in any month of
+    these datasets: what a bureau's own files concern."""
+    from sqlalchemy import or_
+
+    if not households:
+        return set()
+    reg = dataset_tables["registry"]
+    members = select(reg.c.id_number).where(reg.c.household_id.in_(households)).distinct()
+    found: set[str] = set()
+    for name in datasets:
+        t = dataset_tables[name]
+        cond = []
+        if "id_number" in t.c:
+            cond.append(t.c.id_number.in_(members))
+        if "household_id" in t.c:
+            cond.append(t.c.household_id.in_(households))
+        if not cond:
+            continue
+        if "household_id" in t.c and "id_number" not in t.c:
+            found |= set(conn.execute(select(t.c.household_id).where(or_(*cond)).distinct()).scalars())
+        else:
+            ids = set(conn.execute(select(t.c.id_number).where(or_(*cond)).distinct()).scalars())
+            if ids:
+                found |= set(conn.execute(select(reg.c.household_id).where(reg.c.household_id.in_(households),
+                                                                              reg.c.id_number.in_(ids)).distinct()).scalars())
+    return found
 
 
 def findings_about(conn: Connection, *, household_id: str, ids: Iterable[str]) -> list[dict]:
@@ -210,10 +249,18 @@ def findings_frame(conn: Connection, month: str) -> pd.DataFrame:
                        .order_by(findings.c.rule, findings.c.town, findings.c.key), conn)
 
 
-def all_findings(conn: Connection, month: str) -> list[dict]:
-    """Every finding of `month`, the dismissed ones too (the dashboard shows what was left out)."""
-    return [dict(r._mapping) for r in conn.execute(select(findings).where(findings.c.month == month)
-                                                   .order_by(findings.c.rule, findings.c.town, findings.c.key))]
+def all_findings(conn: Connection, month: str | None = None) -> list[dict]:
+    """Every finding of `month` (of every month, oldest first, when None), the dismissed ones too
+    (the dashboard shows what was left out)."""
+    q = select(findings) if month is None else select(findings).where(findings.c.month == month)
+    return [dict(r._mapping) for r in conn.execute(q.order_by(findings.c.month, findings.c.rule, findings.c.town, findings.c.key))]
+
+
+def finding_counts(conn: Connection) -> dict[tuple[str, str, str | None], int]:
+    """(month, rule, town) → the reported findings."""
+    q = (select(findings.c.month, findings.c.rule, findings.c.town, func.count()).where(REPORTED)
+         .group_by(findings.c.month, findings.c.rule, findings.c.town))
+    return {(m, r, t): n for m, r, t, n in conn.execute(q)}
 
 
 def persistence(conn: Connection, month: str) -> dict[tuple[str, str], int]:

@@ -1,6 +1,25 @@
-"""Who is looking (访问控制): an Airflow user as the dashboard sees them — the unit they act for,
-whether they see full ID numbers, which findings they may verify. Pure: the Airflow user comes in
-as a name and roles; the rules come from `settings.yaml → dashboard`.
+"""Who is looking, and what they may see (访问控制): an Airflow user as the dashboard sees them —
+the unit they act for, whether they see full ID numbers, which findings they may verify — and the
+one access policy every route and export applies on the server. Pure: the Airflow user comes in as
+a name and roles; the rules come from `settings.yaml → dashboard` and the unit directory.
+
+The policy (need-to-know), by the viewer's unit:
+
+| what                        | county office¹          | a town                         | a bureau                            | no unit |
+| --------------------------- | ----------------------- | ------------------------------ | ----------------------------------- | ------- |
+| 报送情况 (board), receipts   | every unit's            | its own receipts only          | its own row and receipts            | nothing |
+| 比对结果 (findings), trend   | the county's            | its town's                     | its rules' (none for most bureaus)  | nothing |
+| 核查 (to verify), verifying  | its rules' (admin: any) | its town's                     | its rules'                          | nothing |
+| 考核 (scores, actions)       | every unit's            | its own                        | its own                             | nothing |
+| 一户一档 search and file     | the county's            | households of its town         | households in its own files: the     | nothing |
+|                             |                         |                                | registry's members and its own data |         |
+| full ID numbers             | only roles in `full_id_roles`; everyone else sees 440224********123X  |  |  |  |
+
+¹ the units in `dashboard.county_units` (县扶贫办, 县民政局, the leadership), and the roles in
+`verify_any_roles`. A masked-ID search takes exactly the masked shape (440224********123X), a full
+ID only from a role that sees full IDs; every search and household file is counted against
+`dashboard.search_limit` per minute and written to the audit table. Something outside a viewer's
+scope answers as if it did not exist (404), so no search confirms more than it shows.
 """
 
 from __future__ import annotations
@@ -9,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fupin.ids import mask, mask_ids_in
-from fupin.reconcile.verify import may_check
+from fupin.reconcile.verify import may_check, units_of_rule
 
 
 @dataclass(frozen=True)
@@ -19,6 +38,8 @@ class Viewer:
     unit: str | None  # a units.yaml key, or None: reads only
     full_ids: bool
     verify_any: bool
+    county_wide: bool = False  # a county office (dashboard.county_units) or a verify_any role: the whole county
+    town: str | None = None  # the town's name, when the unit is a town's office
 
     def id(self, value: object) -> str | None:
         """An ID number as this viewer may see it."""
@@ -41,12 +62,46 @@ def roles_of(user: object) -> frozenset[str]:
     return frozenset(str(n).lower() for n in names if n)
 
 
-def viewer_of(name: str, roles: frozenset[str], cfg: Mapping) -> Viewer:
+def viewer_of(name: str, roles: frozenset[str], cfg: Mapping, town_units: Mapping[str, str] | None = None) -> Viewer:
+    """The viewer of an Airflow user: `cfg` is settings.yaml → dashboard, `town_units` each town
+    office's unit key → the town's name."""
     entry = (cfg.get("users") or {}).get(name) or {}
-    unit = entry.get("unit")
-    return Viewer(name=name, roles=roles, unit=None if unit is None else str(unit),
-                  full_ids=bool(roles & {r.lower() for r in cfg.get("full_id_roles", [])}),
-                  verify_any=bool(roles & {r.lower() for r in cfg.get("verify_any_roles", [])}))
+    unit = None if entry.get("unit") is None else str(entry["unit"])
+    verify_any = bool(roles & {r.lower() for r in cfg.get("verify_any_roles", [])})
+    county_units = set(cfg.get("county_units", ["poverty_office", "civil_affairs", "leadership"]))
+    return Viewer(name=name, roles=roles, unit=unit, full_ids=bool(roles & {r.lower() for r in cfg.get("full_id_roles", [])}),
+                  verify_any=verify_any, county_wide=verify_any or unit in county_units,
+                  town=(town_units or {}).get(unit) if unit else None)
+
+
+def sees_unit(viewer: Viewer, unit: str | None) -> bool:
+    """A unit's rows of the board, its receipts, its scores and actions."""
+    return viewer.county_wide or (viewer.unit is not None and viewer.unit == unit)
+
+
+def sees_finding(viewer: Viewer, finding: Mapping, owner: str) -> bool:
+    """A finding (R1–R6): the county's for a county office, a town's own, a bureau its rules'."""
+    if viewer.county_wide:
+        return True
+    if viewer.town is not None:
+        return finding.get("town") == viewer.town
+    return viewer.unit is not None and viewer.unit in units_of_rule(owner)
+
+
+def sees_household(viewer: Viewer, town: str | None, sources: set[str]) -> bool:
+    """A household whose latest registry town is `town` and whose persons are in the files of
+    `sources`: the county's for a county office, a town's own, a bureau those in its own files."""
+    if viewer.county_wide:
+        return True
+    if viewer.town is not None:
+        return town == viewer.town
+    return viewer.unit is not None and viewer.unit in sources
+
+
+def sees_source(viewer: Viewer, source: str) -> bool:
+    """In a household's file, a source's months: all for the county and the household's town, a
+    bureau its own (and the registry's members, which it found the household by)."""
+    return viewer.county_wide or viewer.town is not None or viewer.unit == source
 
 
 def may_verify(viewer: Viewer, finding: Mapping, owner: str, unit_names: Mapping[str, str]) -> bool:

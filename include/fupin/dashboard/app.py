@@ -70,12 +70,14 @@ def _county(code: str | None):  # noqa: ANN202 - a County
 
 async def viewer(request: Request, county: Annotated[str | None, Query()] = None) -> Viewer:
     """The logged-in viewer of a request (401/403 without a login), as the county's config sees them."""
-    from fupin.config import settings
+    from fupin.config import geography, settings, units
 
     user = await request.app.state.resolve_user(request)
     with _county(county).active():
         cfg = settings().get("dashboard", {})
-    return viewer_of(user.get_name(), roles_of(user), cfg)
+        towns = set(geography().towns.values())
+        town_units = {k: u.name for k, u in units().items() if k in towns}
+    return viewer_of(user.get_name(), roles_of(user), cfg, town_units)
 
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]
@@ -93,10 +95,94 @@ def _read(county: str | None, fn: Callable, *, write: bool = False) -> Any:  # n
 
 
 def _now() -> dt.datetime:
-    """Now on the campaign's clock (local, naive)."""
+    """Now on the campaign's clock (local, naive: what the calendar's deadlines are written in)."""
     from fupin.calendar import current
 
     return current().local(dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+
+
+# --- proof of intent (no cross-site writes) --------------------------------------------------------
+
+
+def csrf_token(request: Request) -> str:
+    """The token a page of this login carries (a keyed hash of the login's own session cookie):
+    another site can make the browser send the cookie, never read this."""
+    import hashlib
+    import hmac
+
+    from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
+
+    session = request.cookies.get(COOKIE_NAME_JWT_TOKEN, "")
+    return hmac.new(session.encode(), b"fupin-csrf", hashlib.sha256).hexdigest()[:32] if session else ""
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether the request comes from this site's own pages (Origin, else Referer), or from an
+    origin configured as the site's own (`dashboard.allowed_origins`: a reverse proxy's)."""
+    from urllib.parse import urlsplit
+
+    from fupin.config import settings
+
+    own = {f"{request.url.scheme}://{request.url.netloc}".lower()}
+    own |= {o.rstrip("/").lower() for o in settings().get("dashboard", {}).get("allowed_origins", [])}
+    said = request.headers.get("origin") or ""
+    if not said and request.headers.get("referer"):
+        parts = urlsplit(request.headers["referer"])
+        said = f"{parts.scheme}://{parts.netloc}"
+    return said.lower() in own
+
+
+def require_intent(request: Request) -> None:
+    """A state change only as JSON, from this site's own pages, with the page's token (a login by
+    bearer token, which no other site can make a browser send, needs no page token)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise HTTPException(415, "请求须为 JSON（Content-Type: application/json）")
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return  # a script's own token: no browser sends one for another site (this app answers no CORS preflight)
+    if not _same_origin(request):
+        raise HTTPException(403, "请求不是来自本站的页面，已拒绝")
+    expected = csrf_token(request)
+    if not expected or request.headers.get("x-csrf-token") != expected:
+        raise HTTPException(403, "页面已过期或请求来源不明：请刷新页面后重试")
+
+
+# --- searches: rate-limited and audited ----------------------------------------------------------
+
+
+class SearchLimit:
+    """At most `dashboard.search_limit` searches and household files a minute per user (per
+    api-server process): probing ID after ID is slowed to a trickle, and each try is audited."""
+
+    def __init__(self) -> None:
+        import threading
+        from collections import defaultdict, deque
+
+        self._seen: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def take(self, who: str, limit: int, now: float | None = None) -> bool:
+        import time
+
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            seen = self._seen[who]
+            while seen and now - seen[0] >= 60:
+                seen.popleft()
+            if len(seen) >= limit:
+                return False
+            seen.append(now)
+            return True
+
+
+def _limited(request: Request, v: Viewer, county: str | None) -> None:
+    from fupin.config import settings
+
+    with _county(county).active():
+        limit = int(settings().get("dashboard", {}).get("search_limit", 30))
+    if not request.app.state.search_limit.take(v.name, limit):
+        log.warning("search limit reached by %s", v.name)
+        raise HTTPException(429, f"查询过于频繁（每分钟最多 {limit} 次），请稍后再试")
 
 
 @api.get("/submissions")
@@ -107,7 +193,7 @@ def submissions(v: ViewerDep, year: int | None = None, county: str | None = None
     def go(conn, c):  # noqa: ANN001
         now = _now()
         years = _years(conn) or [now.year]
-        return data.submissions(conn, year or years[-1], current(), now) | {"years": years}
+        return data.submissions(conn, year or years[-1], current(), now, v) | {"years": years}
     return _read(county, go)
 
 
@@ -130,8 +216,8 @@ def findings(v: ViewerDep, month: str | None = None, rule: str | None = None, to
     def go(conn, c):  # noqa: ANN001
         m = month or (queries.reconciled_months(conn) or [None])[-1]
         if m is None:
-            return {"month": None, "reconciled": False, "findings": [], "rules": {}, "towns": [], "trend": data.trend(conn)}
-        return data.findings(conn, _month(m), v, _now().date(), rule=rule, town=town, state=state) | {"trend": data.trend(conn)}
+            return {"month": None, "reconciled": False, "findings": [], "rules": {}, "towns": [], "trend": data.trend(conn, v)}
+        return data.findings(conn, _month(m), v, _now().date(), rule=rule, town=town, state=state) | {"trend": data.trend(conn, v)}
     return _read(county, go)
 
 
@@ -149,6 +235,7 @@ async def verification(finding_id: str, request: Request, v: ViewerDep, county: 
     from fupin.dashboard import data
     from fupin.reconcile.verify import Refused
 
+    require_intent(request)
     try:
         body = await request.json()
     except ValueError:
@@ -182,24 +269,40 @@ def scorecard(v: ViewerDep, period: str | None = None, county: str | None = None
             current().check_period(p)
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        return data.scorecard(conn, p)
+        return data.scorecard(conn, p, v)
     return _read(county, go)
 
 
 @api.get("/households")
-def search(v: ViewerDep, q: str = "", village: str | None = None, county: str | None = None) -> dict:
+def search(request: Request, v: ViewerDep, q: str = "", village: str | None = None, county: str | None = None) -> dict:
     from fupin.dashboard import data
 
-    return {"results": _read(county, lambda conn, c: data.search(conn, q, village))}
+    _limited(request, v, county)
+
+    def go(conn, c):  # noqa: ANN001
+        try:
+            found = data.search(conn, q, v, village)
+        except data.BadQuery as exc:
+            data.audit(conn, v, "search", q, None)
+            raise HTTPException(422, str(exc)) from None
+        data.audit(conn, v, "search", q, len(found))
+        return found
+    return {"results": _read(county, go, write=True)}
 
 
 @api.get("/households/{household_id}")
-def household(household_id: str, v: ViewerDep, county: str | None = None) -> dict:
+def household(request: Request, household_id: str, v: ViewerDep, county: str | None = None) -> dict:
     from fupin.dashboard import data
 
-    got = _read(county, lambda conn, c: data.household(conn, household_id, v, _now().date()))
+    _limited(request, v, county)
+
+    def go(conn, c):  # noqa: ANN001
+        got = data.household(conn, household_id, v, _now().date())
+        data.audit(conn, v, "household", household_id, None if got is None else 1)
+        return got
+    got = _read(county, go, write=True)
     if got is None:
-        raise HTTPException(404, f"没有户编号为 {household_id} 的建档立卡户")
+        raise HTTPException(404, f"没有您可以查看的户编号为 {household_id} 的建档立卡户")
     return got
 
 
@@ -220,17 +323,26 @@ def _page(app: FastAPI, path: str) -> None:
             county_name = county_settings().get("name", "")
         html = request.app.state.pages.get_template(f"{template}.html").render(
             title=title, pages=PAGES, current=path, viewer=v, county=county or "", county_name=county_name,
-            unit_name=names.get(v.unit) if v.unit else None)
+            unit_name=names.get(v.unit) if v.unit else None, csrf=csrf_token(request))
         return HTMLResponse(html)
 
     app.add_api_route(f"/{path}", show, methods=["GET"], response_class=HTMLResponse, name=f"page_{template}")
 
 
 def create_app(resolve_user: UserResolver = airflow_user, login: Callable[[str], str] = login_url) -> FastAPI:
+    from fastapi.exceptions import RequestValidationError
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    app = FastAPI(title="扶贫数据", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    # no OpenAPI document: it would answer without a login (Airflow protects none of a plugin's routes)
+    app = FastAPI(title="扶贫数据", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.resolve_user, app.state.login = resolve_user, login
+    app.state.search_limit = SearchLimit()
+
+    @app.exception_handler(RequestValidationError)
+    async def in_chinese(request: Request, exc: RequestValidationError) -> JSONResponse:
+        names = "、".join(str(e.get("loc", ["", "?"])[-1]) for e in exc.errors())
+        return JSONResponse({"detail": f"参数 {names} 的格式不对：请检查后重试"}, status_code=422)
+
     app.state.pages = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api)

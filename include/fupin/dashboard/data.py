@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -14,7 +15,7 @@ from sqlalchemy import Connection
 from fupin import queries
 from fupin.calendar import Calendar, add_months, month_label, months
 from fupin.config import contracts
-from fupin.dashboard.access import Viewer, may_verify
+from fupin.dashboard.access import Viewer, may_verify, sees_finding, sees_household, sees_source, sees_unit
 from fupin.reconcile import verify
 from fupin.reconcile.rules import RULES
 from fupin.reconcile.run import month_changes
@@ -38,7 +39,7 @@ def cell_status(month: str, dropped: pd.DataFrame, cal: Calendar, now: dt.dateti
     return "missing" if now > cal.report_deadline(month) else "not_due"
 
 
-def submissions(conn: Connection, year: int, cal: Calendar, now: dt.datetime) -> dict:
+def submissions(conn: Connection, year: int, cal: Calendar, now: dt.datetime, viewer: Viewer) -> dict:
     """Unit × month of `year`: status, first and last drop, rows loaded, the latest receipt; per
     unit and period the reporting rate (有效报送/应报) and the on-time rate (按时/应报), as DHIS2
     counts them: a month is expected once its deadline has passed."""
@@ -48,6 +49,8 @@ def submissions(conn: Connection, year: int, cal: Calendar, now: dt.datetime) ->
     sources = contracts().sources
     units = []
     for key, src in sources.items():
+        if not sees_unit(viewer, key):
+            continue
         mine = drops[drops["source"] == key]
         cells = []
         for m in ms:
@@ -80,6 +83,8 @@ def receipt(conn: Connection, drop_id: str, viewer: Viewer) -> dict | None:
     if raw is None:
         return None
     r = Receipt.from_json(raw)
+    if not (sees_unit(viewer, r.source) or (r.sender is not None and sees_unit(viewer, r.sender))):
+        return None  # as if there were none: a receipt id confirms nothing to another unit
     return {"drop_id": drop_id, "file": r.file, "status": r.status, "month": r.month, "text": viewer.text(render_text(r))}
 
 
@@ -112,9 +117,10 @@ def findings(conn: Connection, month: str, viewer: Viewer, today: dt.date, *, ru
              town: str | None = None, state: str | None = None) -> dict:
     """A month's findings: per rule new / persisting / resolved / dismissed, the list (with each
     one's check), per town the open and escalated."""
-    rows = queries.all_findings(conn, month)
+    rows = [r for r in queries.all_findings(conn, month) if sees_finding(viewer, r, RULES[r["rule"]][1])]
     latest = queries.latest_verifications(conn, [r["finding_id"] for r in rows if r["finding_id"]])
-    before = queries.persistence(conn, add_months(month, -1))
+    before = [(r["rule"], r["key"]) for r in queries.all_findings(conn, add_months(month, -1))
+              if r["state"] != FindingState.DISMISSED and sees_finding(viewer, r, RULES[r["rule"]][1])]
     names = unit_names()
     shown = [_finding_out(r, latest.get(r["finding_id"]), viewer, today, names) for r in rows]
     changes = month_changes(((s["rule"], r["key"], s["state"]) for r, s in zip(rows, shown, strict=True)), before)
@@ -137,24 +143,36 @@ def findings(conn: Connection, month: str, viewer: Viewer, today: dt.date, *, ru
             "findings": listed, "states": {str(k): v for k, v in STATE_LABELS.items()}}
 
 
-def trend(conn: Connection) -> dict:
-    """Every reconciled month's findings per rule (the chart over the months)."""
+def trend(conn: Connection, viewer: Viewer) -> dict:
+    """Every reconciled month's findings per rule (the chart over the months), of what the viewer sees."""
     runs = queries.reconciliation_runs_by_month(conn)
     ms = sorted(runs)
-    return {"months": ms, "rules": {r: [json.loads(runs[m].counts).get(r, 0) for m in ms] for r in RULES},
-            "names": {r: v[0] for r, v in RULES.items()}}
+    if viewer.county_wide:
+        counts = {r: [json.loads(runs[m].counts).get(r, 0) for m in ms] for r in RULES}
+    else:
+        per = queries.finding_counts(conn)  # (month, rule, town) → reported findings
+        counts = {r: [sum(n for (m2, r2, t), n in per.items() if m2 == m and r2 == r
+                          and sees_finding(viewer, {"town": t}, RULES[r][1])) for m in ms] for r in RULES}
+    return {"months": ms, "rules": counts, "names": {r: v[0] for r, v in RULES.items()}}
 
 
 def to_verify(conn: Connection, viewer: Viewer, today: dt.date) -> dict:
-    """The latest reconciled month's findings this viewer's unit may check and has not closed."""
+    """Every finding this viewer's unit may check and has not closed, each at its latest month:
+    overdue first, then the longest-standing."""
     ms = queries.reconciled_months(conn)
     if not ms:
         return {"month": None, "findings": []}
-    out = findings(conn, ms[-1], viewer, today)
+    names = unit_names()
+    latest_rows: dict[str, dict] = {}
+    for r in queries.all_findings(conn):  # oldest month first: a later month's row replaces an earlier
+        if r["finding_id"] and may_verify(viewer, r, RULES[r["rule"]][1], names):
+            latest_rows[r["finding_id"]] = r
+    checks = queries.latest_verifications(conn, list(latest_rows))
     waiting = (FindingState.OPEN, FindingState.OVERDUE, FindingState.REOPENED, FindingState.CONFIRMED)
-    mine = [f for f in out["findings"] if f["may_verify"] and f["state"] in waiting]
-    mine.sort(key=lambda f: (not f["escalated"], -f["persisted_months"], f["rule"], f["town"] or ""))
-    return {"month": out["month"], "label": out["label"], "findings": mine, "states": out["states"]}
+    shown = [_finding_out(r, checks.get(fid), viewer, today, names) for fid, r in latest_rows.items()]
+    mine = [f for f in shown if f["state"] in waiting]
+    mine.sort(key=lambda f: (f["state"] != FindingState.OVERDUE, f["month"], -f["persisted_months"], f["rule"], f["town"] or ""))
+    return {"month": ms[-1], "label": month_label(ms[-1]), "findings": mine, "states": {str(k): v for k, v in STATE_LABELS.items()}}
 
 
 def record_verification(conn: Connection, finding_id: str, body: dict, viewer: Viewer, today: dt.date) -> dict:
@@ -175,12 +193,12 @@ def record_verification(conn: Connection, finding_id: str, body: dict, viewer: V
 # --- 考核 ----------------------------------------------------------------------------------------
 
 
-def scorecard(conn: Connection, period: str) -> dict:
-    """Every unit × indicator of `period`: value, target, gap, status, and each unit's actions."""
+def scorecard(conn: Connection, period: str, viewer: Viewer) -> dict:
+    """Every unit × indicator of `period` the viewer sees: value, target, gap, status, and each unit's actions."""
     from fupin.notify.notices import gap, indicator_name, period_label, show, unit_name
 
-    scores = queries.scores_of(conn, period)
-    actions = queries.actions_of(conn, period)
+    scores = [s for s in queries.scores_of(conn, period) if sees_unit(viewer, s.unit)]
+    actions = [a for a in queries.actions_of(conn, period) if sees_unit(viewer, a["unit"])]
     rows = [{"indicator": s.indicator, "indicator_name": indicator_name(s.indicator), "unit": s.unit, "unit_name": unit_name(s.unit),
              "value": s.value, "value_text": show(s.indicator, s.value), "target": s.target,
              "target_text": show(s.indicator, s.target), "gap": gap(s.indicator, s.value, s.target, s.compare),
@@ -192,6 +210,8 @@ def scorecard(conn: Connection, period: str) -> dict:
              "due": a["due"].isoformat() if a["due"] else None, "reason": a["reason"]} for a in actions]
     history = {}
     for s in queries.all_scores(conn):
+        if not sees_unit(viewer, s.unit):
+            continue
         history.setdefault(f"{s.unit}|{s.indicator}", {})[s.period] = s.value
     return {"period": period, "label": period_label(period), "assessed": queries.assessment_run(conn, period) is not None,
             "periods": (ps := queries.assessed_periods(conn)), "period_labels": {q: period_label(q) for q in ps}, "scores": rows, "actions": acts,
@@ -200,64 +220,148 @@ def scorecard(conn: Connection, period: str) -> dict:
 
 # --- 一户一档 -----------------------------------------------------------------------------------
 
-# the person-level datasets, and what the file shows of each month's row
-PERSON_FACTS = {
-    "registry": ["name", "relation", "village", "labor_capacity", "income_per_capita", "exit_status"],
-    "dibao": ["dibao_card_no", "name", "village", "income_per_capita", "status"],
-    "employment": None, "medical": None, "student_aid": None,
-}
+def audit(conn: Connection, viewer: Viewer, action: str, target: str, results: int | None) -> None:
+    """访问记录: who looked for what, and how much they were shown (ID numbers masked)."""
+    from sqlalchemy import insert
+
+    from fupin.ids import mask_ids_in
+    from fupin.warehouse.schema import access_log
+
+    conn.execute(insert(access_log).values(at=dt.datetime.now(dt.UTC), by_user=viewer.name, by_unit=viewer.unit, action=action,
+                                           target=mask_ids_in((target or "").strip())[:200], results=results))
 
 
-def search(conn: Connection, q: str, village: str | None = None) -> list[dict]:
-    """Households by household number, by name (and village), or by a masked ID's visible parts."""
-    q = (q or "").strip()
+MASKED_ID = re.compile(r"^(\d{6})\*{8}(\d{3}[\dX])$")
+FULL_ID = re.compile(r"^\d{17}[\dX]$")
+HOUSEHOLD_NO = re.compile(r"^\d{16}$")
+
+
+class BadQuery(ValueError):
+    """A search the platform does not take, with what to type instead (Chinese)."""
+
+
+def search(conn: Connection, q: str, viewer: Viewer, village: str | None = None) -> list[dict]:
+    """Households the viewer may see, by household number, by a full ID (roles that see full
+    IDs), by a masked ID in exactly its masked shape (440224********123X), or by name (and
+    village). Nothing outside the viewer's scope is ever listed or hinted at."""
+    q = (q or "").strip().upper()
     if not q:
         return []
-    if q.isdigit() and len(q) >= 10 and queries.household_months(conn, q):
-        return [{"household_id": q, "name": None, "town": None, "village": None}]
-    if "*" in q:
-        head, tail = q.split("*", 1)[0], q.rsplit("*", 1)[-1]
-        people = queries.find_people(conn, id_head=head or None, id_tail=tail or None)
+    if HOUSEHOLD_NO.match(q):
+        people = queries.find_people(conn, household_id=q)
+    elif FULL_ID.match(q):
+        if not viewer.full_ids:
+            raise BadQuery("您的账号不能按完整身份证号查询：请按脱敏格式输入（如 440224********123X），或输入户编号、姓名")
+        people = queries.find_people(conn, id_number=q)
+    elif m := MASKED_ID.match(q):
+        people = queries.find_people(conn, id_head=m[1], id_tail=m[2])
+    elif re.search(r"[\d*]", q):
+        raise BadQuery("请输入 16 位户编号、姓名，或按脱敏格式输入身份证号（前 6 位、8 个 *、后 4 位，如 440224********123X）")
     else:
         people = queries.find_people(conn, name=q, village=village or None)
+    people = people.drop_duplicates("household_id")
+    seen = _visible_households(conn, viewer, list(people["household_id"]), dict(zip(people["household_id"], people["town"], strict=True)))
     return [{"household_id": p.household_id, "name": p.name, "town": p.town, "village": p.village}
-            for p in people.drop_duplicates("household_id").itertuples(index=False)]
+            for p in people.itertuples(index=False) if p.household_id in seen]
+
+
+def _visible_households(conn: Connection, viewer: Viewer, households: list[str], towns: dict[str, str | None]) -> set[str]:
+    """Of these households (with their latest registry town), those the viewer may see."""
+    if viewer.county_wide or viewer.town is not None:
+        return {h for h in households if sees_household(viewer, towns.get(h), set())}
+    if viewer.unit is None or viewer.unit not in contracts().sources:
+        return set()
+    found = queries.households_in_files(conn, households, contracts().sources[viewer.unit].datasets)
+    return {h for h in households if h in found}
 
 
 def household(conn: Connection, household_id: str, viewer: Viewer, today: dt.date) -> dict | None:
-    """一户一档: the household's members (its latest registry month) and, month by month, what each
-    source said about each of them, with the household's findings and their checks."""
+    """一户一档: the household at a glance (members, status, this month across the sources, open
+    findings and their checks, income against the year's threshold), then month by month what
+    each source the viewer may see said about it. None when there is no such household — or none
+    the viewer may see (the same answer: a file never confirms what it does not show)."""
     ms = queries.household_months(conn, household_id)
     if not ms:
         return None
     reg = queries.rows_about(conn, "registry", household_id=household_id)
-    ids = sorted(set(reg["id_number"].dropna()))
     latest = reg[reg["month"] == ms[-1]]
+    if household_id not in _visible_households(conn, viewer, [household_id], {household_id: latest["town"].iloc[0]}):
+        return None
+    ids = sorted(set(reg["id_number"].dropna()))
     ds = contracts().datasets
-    members = [{"id": viewer.id(r.id_number), "name": r.name, "relation": getattr(r, "relation", None),
-                "town": r.town, "village": r.village} for r in latest.itertuples(index=False)]
-    timeline = []
-    for dataset, facts in PERSON_FACTS.items():
-        if dataset not in ds:
+    timeline, this_month = [], []
+    for name, dataset in ds.items():
+        if not sees_source(viewer, dataset.source) and name != "registry":
             continue
-        rows = reg if dataset == "registry" else queries.rows_about(conn, dataset, ids=ids)
+        rows = reg if name == "registry" else queries.rows_about(conn, name, ids=ids, household_id=household_id,
+                                                                 village=(latest["town"].iloc[0], latest["village"].iloc[0]))
+        this_month.append({"source": _source_name(name), "dataset": dataset.title,
+                           "months": sorted(set(rows["month"])) if not rows.empty else [],
+                           "latest": month_label(rows["month"].max()) if not rows.empty else None})
         if rows.empty:
             continue
-        cols = facts or [c.key for c in ds[dataset].columns if c.key not in ("id_number", "town", "month")]
-        labels = {c.key: c.header for c in ds[dataset].columns}
+        cols = [c for c in dataset.columns if c.key not in ("id_number", "town", "month", "household_id", "name")]
         per_month = []
         for m, g in rows.groupby("month", sort=True):
-            per_month.append({"month": m, "label": month_label(m), "people": [
-                {"id": viewer.id(r["id_number"]), "name": r.get("name"),
-                 "facts": {labels.get(c, c): _plain(r.get(c)) for c in cols if c in r and c != "name"}}
+            per_month.append({"month": m, "label": month_label(m), "rows": [
+                {"id": viewer.id(r.get("id_number")), "name": r.get("name"),
+                 "facts": [[c.header, _shown(r.get(c.key))] for c in cols if c.key in r and _shown(r.get(c.key)) is not None]}
                 for r in g.to_dict("records")]})
-        timeline.append({"dataset": dataset, "name": ds[dataset].title, "source": _source_name(dataset), "months": per_month})
-    found = queries.findings_about(conn, household_id=household_id, ids=ids)
+        timeline.append({"dataset": name, "name": dataset.title, "source": _source_name(name), "months": per_month,
+                         "span": _span(sorted(set(rows["month"])))})
+    found = [f for f in queries.findings_about(conn, household_id=household_id, ids=ids) if sees_finding(viewer, f, RULES[f["rule"]][1])]
     checks = queries.latest_verifications(conn, [f["finding_id"] for f in found if f["finding_id"]])
     names = unit_names()
+    shown_findings = [_finding_out(f, checks.get(f["finding_id"]), viewer, today, names) for f in found]
+    members = [{"id": viewer.id(r.id_number), "name": r.name, "relation": getattr(r, "relation", None),
+                "labor": _shown(getattr(r, "labor_capacity", None)), "status": _shown(getattr(r, "exit_status", None))}
+               for r in latest.itertuples(index=False)]
     return {"household_id": household_id, "town": latest["town"].iloc[0], "village": latest["village"].iloc[0],
-            "months": ms, "members": members, "timeline": timeline,
-            "findings": [_finding_out(f, checks.get(f["finding_id"]), viewer, today, names) for f in found]}
+            "months": ms, "span": _span(ms), "members": members, "summary": _summary(latest, ms[-1], this_month, shown_findings),
+            "timeline": timeline, "findings": shown_findings}
+
+
+def _summary(latest: pd.DataFrame, month: str, sources: list[dict], found: list[dict]) -> dict:
+    """What the person at the counter reads first."""
+    from fupin.config import settings
+    from fupin.validate.issues import amount
+
+    year = int(month[:4])
+    threshold = settings()["reconciliation"]["exit_threshold"].get(year)
+    income = latest["income_per_capita"].dropna()
+    value = float(income.iloc[0]) if len(income) else None
+    status = latest["exit_status"].dropna()
+    open_ = [f for f in found if f["state"] not in (FindingState.DISMISSED, FindingState.RECTIFIED)]
+    latest_found = {}
+    for f in open_:
+        latest_found[f["id"]] = f  # the latest month of each
+    return {"month": month, "month_label": month_label(month), "members": len(latest),
+            "status": str(status.iloc[0]) if len(status) else None,
+            "income": None if value is None else amount(value, "元"), "threshold": None if threshold is None else amount(threshold, "元"),
+            "below_threshold": None if value is None or threshold is None else value < threshold,
+            "below_label": None if value is None or threshold is None else ("低于" if value < threshold else "不低于"),
+            "sources": [{"source": s["source"], "dataset": s["dataset"], "this_month": month in s["months"],
+                         "mark": "有" if month in s["months"] else "无", "latest": s["latest"]} for s in sources],
+            "open_findings": len(latest_found)}
+
+
+def _span(ms: list[str]) -> str:
+    """在册月份 as officials write them: 2016年1月至2018年12月."""
+    if not ms:
+        return "—"
+    return month_label(ms[0]) if len(ms) == 1 else f"{month_label(ms[0])}至{month_label(ms[-1])}"
+
+
+def _shown(v: object) -> object:
+    """A value as an official reads it: dates 2018年1月30日, yes/no 是/否, numbers as they are."""
+    from fupin.calendar import date_label
+
+    v = _plain(v)
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        return date_label(v)
+    return v
 
 
 def _plain(v: object) -> object:

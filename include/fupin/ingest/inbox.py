@@ -274,6 +274,7 @@ class Entry:
     sender: str | None
     why: str | None = None
     is_folder: bool = False  # an inbox folder itself (a link): reported, never moved
+    moved_to: Path | None = None  # where a refused entry was set aside
 
 
 def inbox_folders(source: str, root: Path | None = None) -> list[tuple[Path, str | None]]:
@@ -461,9 +462,9 @@ def claim_batch(root: Path | None = None, only: list[str] | None = None, limit: 
     for source in only or sources():
         ready, refused = entries(source, root=root)
         for e in refused:
-            moved = e.path if e.is_folder else set_aside_entry(e, root)
-            if moved is not None:
-                batch.refused.append(Entry(e.source, moved, e.sender, e.why, e.is_folder))
+            moved = None if e.is_folder else set_aside_entry(e, root)
+            if e.is_folder or moved is not None:
+                batch.refused.append(Entry(e.source, e.path, e.sender, e.why, e.is_folder, moved))
         for e in ready:
             if len(batch.claimed) >= limit:
                 batch.more = True
@@ -475,7 +476,7 @@ def claim_batch(root: Path | None = None, only: list[str] | None = None, limit: 
             except (NotTaken, PermissionError) as exc:
                 why = exc.why if isinstance(exc, NotTaken) else "平台无权读取该文件（文件权限或属主不对）"
                 moved = set_aside_entry(Entry(source, e.path, e.sender, why), root) if e.path.exists() or e.path.is_symlink() else None
-                batch.refused.append(Entry(source, moved or e.path, e.sender, why))
+                batch.refused.append(Entry(source, e.path, e.sender, why, moved_to=moved))
     return batch
 
 

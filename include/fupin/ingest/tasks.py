@@ -26,7 +26,8 @@ def claim_files() -> list[dict[str, str]]:
     batch = inbox.claim_batch()
     if batch.refused:
         root = data_root()
-        shown = [(_where(e.path.parent if not e.is_folder else e.path, root), e.path.name, e.why or "") for e in batch.refused]
+        shown = [(_where(e.path if e.is_folder else e.path.parent, root), e.path.name, e.why or "",
+                  _where(e.moved_to, root) if e.moved_to else "") for e in batch.refused]
         queue_refused_entries(shown)
         log.warning("set aside %d inbox entr(y/ies) the platform does not take; the engineers are told", len(batch.refused))
     if batch.more:

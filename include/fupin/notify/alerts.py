@@ -47,8 +47,11 @@ def first_line(error: BaseException | str | None) -> str:
 
     if error is None:
         return "（未记录错误信息：见日志）"
-    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    line = next((part.strip() for part in text.splitlines() if part.strip()), text)
+    if isinstance(error, BaseException):  # named by its cause: a full disk, a lost database
+        from fupin.faults import describe
+
+        return describe(error)
+    line = next((part.strip() for part in error.splitlines() if part.strip()), error)
     return mask_ids_in(line)[:300]
 
 

@@ -31,14 +31,15 @@ def queue_receipt(receipt: Receipt, conn: Connection | None = None) -> bool:
     )
 
 
-def queue_refused_entries(entries: list[tuple[str, str, str]], conn: Connection | None = None) -> bool:
+def queue_refused_entries(entries: list[tuple[str, str, str, str]], conn: Connection | None = None) -> bool:
     """One alert to the engineers (unit `ops`) for the inbox entries a claim step would not take
-    — (folder, name, why) each — keyed by what they are, so the same entries are told once."""
+    — (folder, name, why, where it was set aside) each — keyed by what they are, so the same
+    entries are told once."""
     import hashlib
 
     from fupin.ids import mask_ids_in
 
-    shown = [(folder, mask_ids_in(one_line(name)), why) for folder, name, why in entries]
+    shown = [(folder, mask_ids_in(one_line(name)), why, moved) for folder, name, why, moved in entries]
     key = hashlib.sha1("\n".join("|".join(e) for e in sorted(entries)).encode()).hexdigest()[:16]
     return enqueue("alert:inbox_entries", key, "ops", "inbox_refused", conn=conn, entries=shown[:50], more=max(0, len(shown) - 50))
 

@@ -187,6 +187,18 @@ assessment_actions = Table(
 
 # --- notices (the outbox) -------------------------------------------------------------------------
 
+access_log = Table(
+    "access_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("by_user", Text, nullable=False),
+    Column("by_unit", String(32)),
+    Column("action", String(16), nullable=False),  # search | household
+    Column("target", Text, nullable=False),  # the query or household number, ID numbers masked
+    Column("results", Integer),  # households shown (None: refused, or nothing the viewer may see)
+    Index("ix_access_log_at", "at"),
+)
+
 outbox = Table(
     "outbox", metadata,
     Column("kind", String(32), primary_key=True),  # receipt, reconciliation, reminder, assessment, ...

@@ -116,7 +116,7 @@ function verifyForm(id, after) {
     ev.preventDefault();
     const fd = new FormData(ev.target);
     const r = await fetch(api(`findings/${encodeURIComponent(id)}/verification`), {method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json"}, body: JSON.stringify(Object.fromEntries(fd.entries()))});
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content}, body: JSON.stringify(Object.fromEntries(fd.entries()))});
     const body = await r.json().catch(() => ({}));
     if (!r.ok) { $("#verr").textContent = body.detail || ("提交失败（" + r.status + "）"); return; }
     $("#dialog").hidden = true;
@@ -201,31 +201,44 @@ async function scorecard(period) {
 
 // --- 一户一档 ----------------------------------------------------------------------------------
 async function household(q, village) {
-  if (!q) { app.innerHTML = "<p class=\"muted\">输入户编号、姓名（可加村名）或脱敏身份证号（如 440224********1234）查询。</p>"; return; }
+  if (!q) { app.innerHTML = "<p class=\"muted\">输入 16 位户编号、姓名（可加村名）或脱敏身份证号（前 6 位、8 个 *、后 4 位）查询。</p>"; return; }
+  const url = new URL(location.href);  // the search lives in the address: a reload or a shared link shows the same household
+  url.searchParams.set("q", q);
+  if (village) url.searchParams.set("village", village); else url.searchParams.delete("village");
+  history.replaceState(null, "", url);
   const found = await getJSON("households", {q, village});
   if (found.results.length !== 1) {
-    app.innerHTML = found.results.length ? `<p>找到 ${found.results.length} 户：</p><ul>${found.results.map(r => `<li><a href="#" data-h="${esc(r.household_id)}">${esc(r.household_id)}</a> ${esc(r.name)} ${esc(r.town)}${esc(r.village)}</li>`).join("")}</ul>` : "<p>没有找到。</p>";
+    app.innerHTML = found.results.length ? `<p>找到 ${found.results.length} 户：</p><ul>${found.results.map(r => `<li><a href="#" data-h="${esc(r.household_id)}">${esc(r.household_id)}</a> ${esc(r.name)} ${esc(r.town)}${esc(r.village)}</li>`).join("")}</ul>` : "<p>没有找到您可以查看的建档立卡户。</p>";
     app.querySelectorAll("a[data-h]").forEach(a => a.onclick = ev => { ev.preventDefault(); $("#q").value = a.dataset.h; household(a.dataset.h).catch(fail); });
     return;
   }
   const d = await getJSON("households/" + encodeURIComponent(found.results[0].household_id));
-  let html = `<h2>户编号 ${esc(d.household_id)} · ${esc(d.town)}${esc(d.village)}</h2><p class="muted">在册月份：${esc(d.months[0])} 至 ${esc(d.months[d.months.length - 1])}（共 ${d.months.length} 个月）</p>`;
-  html += `<div class="scroll"><table id="members"><thead><tr><th>姓名</th><th>与户主关系</th><th>身份证号</th><th>村</th></tr></thead><tbody>`
-    + d.members.map(m => `<tr><th>${esc(m.name)}</th><td>${esc(m.relation)}</td><td>${esc(m.id)}</td><td>${esc(m.village)}</td></tr>`).join("") + "</tbody></table></div>";
+  const s = d.summary;
+  let html = `<h2>户编号 ${esc(d.household_id)} · ${esc(d.town)}${esc(d.village)}</h2>`;
+  html += `<section class="summary" id="summary"><dl>
+    <div><dt>在册月份</dt><dd>${esc(d.span)}（共 ${d.months.length} 个月）</dd></div>
+    <div><dt>家庭人口</dt><dd>${s.members} 人</dd></div>
+    <div><dt>脱贫状态</dt><dd>${esc(s.status || "—")}</dd></div>
+    <div><dt>人均纯收入（${esc(s.month_label)}）</dt><dd>${esc(s.income || "—")}${s.threshold ? `，${esc(s.below_label)}当年脱贫标准 ${esc(s.threshold)}` : ""}</dd></div>
+    <div><dt>未结比对问题</dt><dd>${s.open_findings ? `<a href="#findings">${s.open_findings} 条</a>` : "无"}</dd></div>
+  </dl>
+  <p class="muted">${esc(s.month_label)}各单位数据：</p><ul class="sources">${s.sources.map(x => `<li class="${x.this_month ? "good" : "none"}">${esc(x.source)} · ${esc(x.dataset)}：${x.this_month ? "有" : "无"}${!x.this_month && x.latest ? `（最近 ${esc(x.latest)}）` : ""}</li>`).join("")}</ul></section>`;
+  html += `<h2>家庭成员</h2><div class="scroll"><table id="members"><thead><tr><th>姓名</th><th>与户主关系</th><th>身份证号</th><th>劳动能力</th><th>脱贫状态</th></tr></thead><tbody>`
+    + d.members.map(m => `<tr><th>${esc(m.name)}</th><td>${esc(m.relation)}</td><td>${esc(m.id)}</td><td>${esc(m.labor)}</td><td>${esc(m.status)}</td></tr>`).join("") + "</tbody></table></div>";
   if (d.findings.length) {
-    html += `<h2>比对问题</h2><div class="scroll"><table id="list" class="cards-sm"><thead><tr><th>月份</th>${FINDING_HEAD}</tr></thead><tbody>` + d.findings.map((f, i) => findingRow(f, true, !d.findings.slice(i + 1).some(g => g.id === f.id))).join("") + "</tbody></table></div>";
+    html += `<h2 id="findings">比对问题及核查</h2><div class="scroll"><table id="list" class="cards-sm"><thead><tr><th>月份</th>${FINDING_HEAD}</tr></thead><tbody>` + d.findings.map((f, i) => findingRow(f, true, !d.findings.slice(i + 1).some(g => g.id === f.id))).join("") + "</tbody></table></div>";
   }
+  html += "<h2>逐月记录（按来源，点开查看）</h2>";
   for (const t of d.timeline) {
-    const keys = [...new Set(t.months.flatMap(m => m.people.flatMap(p => Object.keys(p.facts))))];
-    html += `<h2>${esc(t.name)}（${esc(t.source)}）</h2><div class="scroll"><table class="timeline" data-dataset="${esc(t.dataset)}"><thead><tr><th>月份</th><th>姓名</th>${keys.map(k => `<th>${esc(k)}</th>`).join("")}</tr></thead><tbody>`;
-    let prev = {};
+    const keys = [...new Set(t.months.flatMap(m => m.rows.flatMap(p => p.facts.map(f => f[0]))))];
+    html += `<details class="timeline" data-dataset="${esc(t.dataset)}"${t.dataset === "registry" ? " open" : ""}><summary>${esc(t.name)}（${esc(t.source)}）· ${esc(t.span)}</summary><div class="scroll"><table><thead><tr><th>月份</th><th>姓名</th>${keys.map(k => `<th>${esc(k)}</th>`).join("")}</tr></thead><tbody>`;
     for (const m of t.months.slice().reverse()) {
-      for (const p of m.people) {
-        html += `<tr><td>${esc(m.label)}</td><th>${esc(p.name)}</th>${keys.map(k => `<td>${esc(p.facts[k])}</td>`).join("")}</tr>`;
+      for (const p of m.rows) {
+        const facts = Object.fromEntries(p.facts);
+        html += `<tr><td>${esc(m.label)}</td><th>${esc(p.name || "—")}</th>${keys.map(k => `<td>${esc(facts[k])}</td>`).join("")}</tr>`;
       }
-      prev = m;
     }
-    html += "</tbody></table></div>";
+    html += "</tbody></table></div></details>";
   }
   app.innerHTML = html;
   bindVerify(() => household(q, village).catch(fail));
@@ -239,8 +252,9 @@ const start = {
   household: () => {
     const params = new URLSearchParams(location.search);
     $("#q").value = params.get("q") || "";
+    $("#village").value = params.get("village") || "";
     $("#search").onsubmit = ev => { ev.preventDefault(); household($("#q").value.trim(), $("#village").value.trim()).catch(fail); };
-    return household(params.get("q"));
+    return household(params.get("q"), params.get("village"));
   },
 }[document.body.dataset.page];
 start().catch(fail);
