@@ -110,3 +110,34 @@ def test_the_reminder_mail_states_the_configured_deadline(moved_deadlines, sqlit
         send_pending()
     body = mailbox.messages[0].get_body(("plain",)).get_content()
     assert "每月数据应于次月12日前报送" in body and "2017年7月" in body
+
+
+def test_one_clock_moments_are_stored_with_their_zone_and_shown_in_beijing_time(warehouse):
+    """A check made at 20:12 Beijing time on a server whose clock is UTC is stored as that moment
+    (timestamptz on PostgreSQL, UTC on SQLite), read back aware, and shown 20:12 — not 12:12."""
+    from sqlalchemy import insert, select
+
+    from fupin.calendar import time_label
+    from fupin.dashboard.data import _iso
+    from fupin.warehouse.db import engine
+    from fupin.warehouse.schema import verifications
+
+    at = dt.datetime(2026, 12, 6, 12, 12, tzinfo=dt.UTC)  # 20:12 in Beijing
+    with engine(warehouse).begin() as conn:
+        conn.execute(insert(verifications).values(finding_id="f" * 16, rule="R1", month="2018-10", fingerprint="x" * 16, outcome="dismissed",
+                                                  reason="r", by_user="u", by_unit=None, via="web", at=at))
+        stored = conn.execute(select(verifications.c.at)).scalar_one()
+    assert stored == at and stored.tzinfo is not None
+    assert time_label(stored) == "2026年12月6日 20:12" == _iso(stored)
+    assert time_label(at.isoformat()) == "2026年12月6日 20:12" and time_label(at.replace(tzinfo=None)) == "2026年12月6日 20:12"
+
+
+def test_a_file_is_on_time_by_the_campaigns_clock():
+    """Due by the 10th on Beijing time: 23:00 Beijing (15:00 UTC) is on time, 04:00 the next
+    morning (20:00 UTC on the 10th) is late — whichever zone the moment is given in."""
+    cal = current()
+    on_time = dt.datetime(2017, 7, 10, 15, 0, tzinfo=dt.UTC)
+    late = dt.datetime(2017, 7, 10, 20, 0, tzinfo=dt.UTC)
+    assert cal.on_time("2017-06", [on_time]) and not cal.on_time("2017-06", [late])
+    assert not cal.on_time("2017-06", pd.Series([late.replace(tzinfo=None)]))  # a naive moment is UTC
+    assert cal.on_time("2017-06", [dt.datetime(2017, 7, 10, 23, 0, tzinfo=cal.tz)])  # given in Beijing time

@@ -62,7 +62,7 @@ def province(tmp_path, monkeypatch):
     listed = []
     for code, name, conf in (("440224", "仁化县", None), ("440229", "翁源县", str(own))):
         root = tmp_path / code
-        ensure_folders(root)
+        root.mkdir()
         url = f"sqlite:///{root / 'warehouse.sqlite'}"
         db.upgrade(url)
         listed.append({"code": code, "name": name, "data_root": str(root), "warehouse_url": url, **({"config_dir": conf} if conf else {})})
@@ -70,6 +70,9 @@ def province(tmp_path, monkeypatch):
     path.write_text(yaml.safe_dump({"counties": listed}, allow_unicode=True))
     monkeypatch.setenv("FUPIN_COUNTIES", str(path))
     monkeypatch.delenv("FUPIN_WAREHOUSE_URL", raising=False)
+    for c in listed:  # each county's own folders (its units' 核查结果 folders among them)
+        with _county(c["code"]).active():
+            ensure_folders(Path(c["data_root"]))
     yield {c["code"]: c for c in listed}
     clear_caches()
 

@@ -152,3 +152,18 @@ def test_two_first_loads_of_one_month_at_once_take_turns_on_postgresql(people):
     assert errors == []
     with db.engine(url).connect() as conn:
         assert conn.execute(select(dataset_versions.c.sha256)).scalars().all() == [record(2).sha256]
+
+
+@pytest.mark.postgres
+def test_every_moment_is_a_timestamptz_on_postgresql():
+    from sqlalchemy import text
+
+    from fupin.warehouse import db
+    from tests.conftest import empty_pg_warehouse
+
+    url = empty_pg_warehouse()
+    db.upgrade(url)
+    with db.engine(url).connect() as conn:
+        kinds = set(conn.execute(text("select data_type from information_schema.columns where table_schema = 'public' "
+                                      "and data_type like 'timestamp%'")).scalars())
+    assert kinds == {"timestamp with time zone"}

@@ -74,12 +74,23 @@ def date_label(day: dt.date | str | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def pd_moment(value) -> dt.datetime:  # noqa: ANN001 - a datetime or a pandas Timestamp
+    """A plain datetime of a pandas Timestamp (or a datetime as it is)."""
+    return value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A moment, aware, in UTC: a naive one is taken as UTC (the servers' clocks, Airflow's)."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 def time_label(when: dt.datetime | str | None) -> str:
-    """A moment as a clerk reads it: 2017年6月5日 09:06."""
-    if when is None or when == "":
+    """A moment as a clerk reads it, on the campaign's clock (Beijing time): 2017年6月5日 09:06."""
+    if when is None or when == "" or (not isinstance(when, str) and when != when):  # None, NaT
         return "—"
     if isinstance(when, str):
         when = dt.datetime.fromisoformat(when)
+    when = current().local(when)
     return f"{date_label(when.date())} {when:%H:%M}"
 
 
@@ -188,10 +199,10 @@ class Calendar:
         return dt.datetime.fromisoformat(f"{next_month(month)}-{self.report_day:02d}T23:59:59")
 
     def on_time(self, month: str, arrived) -> bool:  # noqa: ANN001 - datetimes, a Series of them
-        """Whether any of the valid files of `month`, by when they arrived (local, naive), came by
-        its deadline (I19 and the reporting board count alike)."""
+        """Whether any of the valid files of `month`, by when they arrived (moments: naive ones are
+        UTC), came by its deadline on the campaign's clock (I19 and the reporting board count alike)."""
         deadline = self.report_deadline(month)
-        return any(a <= deadline for a in arrived)
+        return any(self.local(pd_moment(a)).replace(tzinfo=None) <= deadline for a in arrived)
 
     def report_due_label(self) -> str:
         return f"次月{self.report_day}日"

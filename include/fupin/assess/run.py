@@ -86,7 +86,9 @@ def _assessed_on(conn, period: str, rectification_days: int) -> dt.date | None: 
     if run.assessed_on is not None:
         return run.assessed_on
     due = queries.earliest_due(conn, period)
-    return (due - dt.timedelta(days=rectification_days)) if due else run.ran_at.date()
+    from fupin.calendar import current
+
+    return (due - dt.timedelta(days=rectification_days)) if due else current().local(run.ran_at).date()
 
 
 def assess_period(period: str, run_date: dt.date | None = None, url: str | None = None) -> Assessment:
@@ -109,7 +111,7 @@ def assess_period(period: str, run_date: dt.date | None = None, url: str | None 
             conn.execute(insert(assessment_actions), [
                 {"period": period, "unit": a.unit, "action": a.action, "indicators": json.dumps(a.indicators), "due": a.due, "reason": a.reason}
                 for a in actions])
-        conn.execute(insert(assessment_runs).values(period=period, data_months=json.dumps(inputs.months_used), ran_at=dt.datetime.now(),
+        conn.execute(insert(assessment_runs).values(period=period, data_months=json.dumps(inputs.months_used), ran_at=dt.datetime.now(dt.UTC),
                                                     assessed_on=on))
     result = Assessment(period, inputs.months_used, scores, actions)
     log.info("assessed %s: %d scores, lagging units %s", period, len(scores), result.lagging)

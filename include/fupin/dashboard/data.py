@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from fupin import queries
-from fupin.calendar import Calendar, add_months, month_label, months
+from fupin.calendar import Calendar, add_months, date_label, month_label, months
 from fupin.config import contracts
 from fupin.dashboard.access import Viewer, may_verify, sees_finding, sees_household, sees_source, sees_unit
 from fupin.reconcile import verify
@@ -26,7 +26,10 @@ CELL_LABELS = {"on_time": "按时", "late": "逾期", "rejected": "未通过", "
 
 
 def _iso(value: object) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat(sep=" ", timespec="minutes")
+    """A stored moment as officials read it, in Beijing time: 2017年6月5日 09:06."""
+    from fupin.calendar import time_label
+
+    return None if value is None or pd.isna(value) else time_label(pd.Timestamp(value).to_pydatetime())
 
 
 def cell_status(month: str, dropped: pd.DataFrame, cal: Calendar, now: dt.datetime) -> str:
@@ -98,7 +101,7 @@ def _finding_out(f: dict, latest: dict | None, viewer: Viewer, today: dt.date, n
     owner = RULES[f["rule"]][1]
     state = verify.state_of(latest, f["fingerprint"], f["month"], today) if f.get("fingerprint") else FindingState(f["state"])
     shown = {
-        "id": f["finding_id"], "month": f["month"], "rule": f["rule"], "rule_name": RULES[f["rule"]][0],
+        "id": f["finding_id"], "month": f["month"], "month_label": month_label(f["month"]), "rule": f["rule"], "rule_name": RULES[f["rule"]][0],
         "town": f["town"], "household_id": f["household_id"], "card_no": f["card_no"],
         "person_id": viewer.id(f["person_id"]), "other_id": viewer.id(f["other_id"]), "detail": viewer.text(f["detail"]),
         "persisted_months": f["persisted_months"], "escalated": bool(f["escalated"]),
@@ -107,7 +110,7 @@ def _finding_out(f: dict, latest: dict | None, viewer: Viewer, today: dt.date, n
     }
     if latest:
         shown["verification"] = {"outcome": latest["outcome"], "label": OUTCOME_LABELS[Outcome(latest["outcome"])],
-                                 "due": latest["due"].isoformat() if latest["due"] else None, "reason": viewer.text(latest["reason"]),
+                                 "due": date_label(latest["due"]) if latest["due"] else None, "reason": viewer.text(latest["reason"]),
                                  "by": latest["by_user"], "unit": names.get(latest["by_unit"] or "", latest["by_unit"]),
                                  "at": _iso(latest["at"]), "via": "报表" if str(latest["via"]).startswith("file:") else "网页"}
     return shown
@@ -207,7 +210,7 @@ def scorecard(conn: Connection, period: str, viewer: Viewer) -> dict:
             for s in scores]
     acts = [{"unit": a["unit"], "unit_name": unit_name(a["unit"]), "action": a["action"],
              "indicators": [indicator_name(i) for i in json.loads(a["indicators"])],
-             "due": a["due"].isoformat() if a["due"] else None, "reason": a["reason"]} for a in actions]
+             "due": date_label(a["due"]) if a["due"] else None, "reason": a["reason"]} for a in actions]
     history = {}
     for s in queries.all_scores(conn):
         if not sees_unit(viewer, s.unit):

@@ -86,9 +86,12 @@ def _with_errors(sheets: list[SheetSpec]) -> list[SheetSpec]:
 
 
 def _drop_time(rng: random.Random, source: str, month: str) -> dt.datetime:
+    """When a bureau drops its file: a working hour on the campaign's clock (Beijing time)."""
+    from fupin.calendar import current
+
     day = LATE.get((source, month), rng.randrange(2, 10))
     nxt = next_month(month)
-    return dt.datetime(int(nxt[:4]), int(nxt[5:]), day, rng.randrange(8, 18), rng.randrange(60))
+    return dt.datetime(int(nxt[:4]), int(nxt[5:]), day, rng.randrange(8, 18), rng.randrange(60), tzinfo=current().tz)
 
 
 def write_month(population: Population, month: str, root: Path, rng: random.Random) -> list[Drop]:

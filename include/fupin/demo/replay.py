@@ -128,7 +128,7 @@ def _month_of_drops(dags: dict, root: Path, month: str, log_path: Path):
 
     nxt = add_months(month, 1)
     days = (current().report_day, current().final_day)
-    cut = {d: dt.datetime.fromisoformat(f"{nxt}-{d:02d}T00:00:00").timestamp() for d in days}
+    cut = {d: dt.datetime.fromisoformat(f"{nxt}-{d:02d}T00:00:00").replace(tzinfo=current().tz).timestamp() for d in days}
     reminded: list[str] = []
     ingest = None
     windows = [(None, cut[days[0]]), (cut[days[0]], cut[days[1]]), (cut[days[1]], None)]

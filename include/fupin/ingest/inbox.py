@@ -98,7 +98,7 @@ class Claimed:
 
     @property
     def dropped_at(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.path.stat().st_mtime)
+        return dt.datetime.fromtimestamp(self.path.stat().st_mtime, dt.UTC)
 
 
 def folder(kind: str, *parts: str, root: Path | None = None) -> Path:
@@ -318,6 +318,8 @@ def entries(source: str, root: Path | None = None, now: float | None = None) -> 
     wait = float(cfg["stable_seconds"])
     grace = float(cfg["claims"]["incomplete_grace_seconds"])
     now = time.time() if now is None else now
+    from fupin.vocab import VERIFICATION_SOURCE
+
     found: list[tuple[float, Entry]] = []
     refused: list[Entry] = []
     for inbox, sender in inbox_folders(source, root):
@@ -335,12 +337,24 @@ def entries(source: str, root: Path | None = None, now: float | None = None) -> 
                 except FileNotFoundError:  # taken meanwhile by another ingester
                     continue
                 why = _kind_problem(st)
+                if why and sender is None and source == VERIFICATION_SOURCE and _empty_dir(entry, st):
+                    continue  # an empty folder beside the units' own (a unit no longer configured): it holds nothing
                 if why:
                     if now - _last_change(st) >= wait:  # a link or folder being made: judged once it settles
                         refused.append(Entry(source, Path(entry.path), sender, why))
                 elif _settled(Path(entry.path), st, now, wait, grace):
                     found.append((st.st_mtime, Entry(source, Path(entry.path), sender)))
     return [e for _, e in sorted(found, key=lambda x: x[0])], refused
+
+
+def _empty_dir(entry: os.DirEntry, st: os.stat_result) -> bool:
+    if not stat.S_ISDIR(st.st_mode):
+        return False
+    try:
+        with os.scandir(entry.path) as inside:
+            return next(inside, None) is None
+    except OSError:
+        return False
 
 
 def scan(source: str, root: Path | None = None, now: float | None = None) -> list[Path]:

@@ -328,7 +328,7 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
     rec = load.FileRecord(
         sha256=sha, drop_id=claimed.drop_id, source=claimed.source, original_name=name,
         month=None, format=None, size=seen.st_size, archive_path=str(archived.relative_to(root)),
-        dropped_at=dt.datetime.fromtimestamp(seen.st_mtime),
+        dropped_at=dt.datetime.fromtimestamp(seen.st_mtime, dt.UTC),
     )
     receipt = Receipt(file=name, source=claimed.source, month=None, status=DropStatus.REJECTED, sha256=sha,
                       drop_id=claimed.drop_id, received_at=rec.dropped_at.isoformat(timespec="seconds"), sender=claimed.sender)
@@ -370,7 +370,7 @@ def _conclude(claimed: Claimed, ev: Evaluation, rec: load.FileRecord, receipt: R
     """The decided drop: a rejected one quarantined; in one transaction an accepted one's `store`
     and the drop's record with its receipt; then the claim let go."""
     rec.month, rec.format = receipt.month, receipt.format
-    receipt.processed_at = dt.datetime.now().isoformat(timespec="seconds")
+    receipt.processed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     if receipt.status == DropStatus.REJECTED:
         _quarantine(claimed, ev, receipt, root)
     with eng.begin() as conn:  # the data, the drop's record and its receipt's notice: all, or none
@@ -480,7 +480,7 @@ def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Recei
             sha = ""
         receipt = Receipt(file=claimed.original_name, source=claimed.source, month=None, status=DropStatus.REJECTED, sha256=sha,
                           drop_id=claimed.drop_id, received_at=dropped_at.isoformat(timespec="seconds"),
-                          processed_at=dt.datetime.now().isoformat(timespec="seconds"), sender=claimed.sender)
+                          processed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), sender=claimed.sender)
         receipt.month, _ = _month(claimed.original_name)
         receipt.errors = [issue("system_failure").to_dict()]
         if sha:

@@ -91,7 +91,7 @@ def enqueue(kind: str, period: str, unit: str, template: str, *, cc_units: tuple
     target = directory[address or unit]
     subject, body = render(template, unit=target, **context)
     cc = [a for u in cc_units for a in directory[u].to] + [a for u in cc_leaders_of for a in directory[u].leaders]
-    now = dt.datetime.now()
+    now = dt.datetime.now(dt.UTC)
     row = dict(kind=kind, period=period, unit=unit, subject=subject, body=body,
                recipients=json.dumps({"to": list(target.to), "cc": cc}), attachments=json.dumps(list(attachments)),
                status=NoticeStatus.PENDING, attempts=0, created_at=now, next_attempt_at=now)
@@ -161,7 +161,7 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
     that do not have it yet; returns counts."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    now = now or dt.datetime.now()
+    now = now or dt.datetime.now(dt.UTC)
     cfg = outbox_settings()
     eng = engine(url)
     with eng.connect() as conn:
@@ -240,7 +240,7 @@ def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str | None:  # n
         values |= {"status": NoticeStatus.FAILED, "last_error": "refused: " + "; ".join(f"{a} {e}" for a, e in refused.items())[:500],
                    "next_attempt_at": now + _backoff(row.attempts + 1)}
     else:
-        values |= {"status": NoticeStatus.SENT, "sent_at": dt.datetime.now(), "last_error": None}
+        values |= {"status": NoticeStatus.SENT, "sent_at": dt.datetime.now(dt.UTC), "last_error": None}
     with eng.begin() as conn:
         conn.execute(update(outbox).where(*_key(row.kind, row.period, row.unit)).values(**values))
     return "failed" if refused else "sent"
@@ -262,7 +262,7 @@ def resend(key: str, url: str | None = None) -> bool:
     with engine(url).begin() as conn:
         return bool(conn.execute(
             update(outbox).where(*_key(kind, period, unit), outbox.c.status.in_([NoticeStatus.SENDING, NoticeStatus.FAILED]))
-            .values(status=NoticeStatus.PENDING, attempts=0, next_attempt_at=dt.datetime.now())
+            .values(status=NoticeStatus.PENDING, attempts=0, next_attempt_at=dt.datetime.now(dt.UTC))
         ).rowcount)
 
 

@@ -169,7 +169,7 @@ def crosscheck_month(month: str, counties: Sequence[County], province: County) -
             if len(found):
                 conn.execute(crosscheck_findings.insert(), [{**r, "month": month} for r in found.to_dict("records")])
             conn.execute(crosscheck_runs.insert().values(month=month, snapshots=json.dumps(summary["snapshots"]),
-                                                         counts=json.dumps(summary["counts"]), ran_at=dt.datetime.now()))
+                                                         counts=json.dumps(summary["counts"]), ran_at=dt.datetime.now(dt.UTC)))
     log.info("cross-checked %s over %d counties: %s", month, len(counties), summary["counts"])
     return summary
 

@@ -104,7 +104,7 @@ def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = 
             conn.execute(insert(reconciliation_rates), [{**r, "month": month} for r in rates])
         conn.execute(insert(reconciliation_runs).values(
             month=month, registry_month=reg_month, dibao_month=dib_month, note=note,
-            counts=json.dumps(summary.counts), dismissed=json.dumps(summary.dismissed), ran_at=dt.datetime.now()))
+            counts=json.dumps(summary.counts), dismissed=json.dumps(summary.dismissed), ran_at=dt.datetime.now(dt.UTC)))
     log.info("reconciled %s (registry %s, dibao %s): %s", month, reg_month, dib_month, summary.counts)
     return summary
 

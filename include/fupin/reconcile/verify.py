@@ -129,5 +129,5 @@ def record(conn, finding: Mapping, answer: Verification, *, user: str, unit: str
 
     row = dict(finding_id=finding["finding_id"], rule=finding["rule"], month=finding["month"],
                fingerprint=finding["fingerprint"], outcome=str(answer.outcome), due=answer.due, reason=answer.reason,
-               by_user=user, by_unit=unit, via=via, at=at or dt.datetime.now())
+               by_user=user, by_unit=unit, via=via, at=at or dt.datetime.now(dt.UTC))
     return conn.execute(insert(verifications).values(**row)).inserted_primary_key[0]

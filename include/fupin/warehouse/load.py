@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Integer, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from fupin.calendar import as_utc
 from fupin.vocab import DropStatus
 from fupin.warehouse.schema import dataset_tables, dataset_versions, drops, files
 
@@ -115,14 +116,14 @@ def replace_month(conn: Connection, dataset: str, source: str, month: str, frame
         .where(dataset_versions.c.dataset == dataset, dataset_versions.c.month == month)
         .with_for_update()
     ).first()
-    if current is not None and current.dropped_at > rec.dropped_at:
+    if current is not None and as_utc(current.dropped_at) > as_utc(rec.dropped_at):
         return DropStatus.SUPERSEDED
     table = dataset_tables[dataset]
     conn.execute(delete(table).where(table.c.month == month))
     keys = [c.name for c in table.columns if c.name not in ("month", "sha256", "sheet", "row_no")]
     cols, rows = _rows(frame, month, rec.sha256, keys)
     _insert_rows(conn, table, cols, rows)
-    values = dict(source=source, sha256=rec.sha256, dropped_at=rec.dropped_at, rows=len(frame), loaded_at=dt.datetime.now())
+    values = dict(source=source, sha256=rec.sha256, dropped_at=rec.dropped_at, rows=len(frame), loaded_at=dt.datetime.now(dt.UTC))
     if current is None:
         conn.execute(insert(dataset_versions).values(dataset=dataset, month=month, **values))
     else:
@@ -132,7 +133,7 @@ def replace_month(conn: Connection, dataset: str, source: str, month: str, frame
 
 def record_file(conn: Connection, rec: FileRecord, status: str, receipt_json: str) -> None:
     """Ledger rows for a processed drop: the file (first time its bytes are seen) and the drop."""
-    now = dt.datetime.now()
+    now = dt.datetime.now(dt.UTC)
     # the same bytes may be dropped twice at once (two months sent as one file, two ingesters):
     # whoever records them first wins, the other's insert is a no-op instead of a failed ingest
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert

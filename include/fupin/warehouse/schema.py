@@ -22,10 +22,35 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.types import TypeDecorator
 
 from fupin.config import contracts
 
 metadata = MetaData()
+
+
+class Moment(TypeDecorator):
+    """A moment in time, stored with its zone (PostgreSQL `timestamptz`; SQLite, which keeps no
+    zone, as UTC) and always read back aware, in UTC. A naive value given is taken as UTC (what
+    the servers' clocks and Airflow use); shown to officials in the campaign's time zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        import datetime as dt
+
+        if value is None:
+            return None
+        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        import datetime as dt
+
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 files = Table(
     "files", metadata,
@@ -37,7 +62,7 @@ files = Table(
     Column("size", Integer, nullable=False),
     Column("status", String(16), nullable=False),  # accepted | rejected | superseded
     Column("archive_path", Text, nullable=False),
-    Column("processed_at", DateTime, nullable=False),
+    Column("processed_at", Moment, nullable=False),
 )
 
 drops = Table(
@@ -47,10 +72,10 @@ drops = Table(
     Column("source", String(32), nullable=False),
     Column("original_name", Text, nullable=False),
     Column("month", String(7)),
-    Column("dropped_at", DateTime, nullable=False),  # the file's mtime in the inbox
+    Column("dropped_at", Moment, nullable=False),  # the file's mtime in the inbox
     Column("status", String(16), nullable=False),  # accepted | rejected | duplicate | superseded
     Column("receipt", Text, nullable=False),  # the receipt JSON
-    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_at", Moment, nullable=False),
     Index("ix_drops_source_month", "source", "month"),
 )
 
@@ -60,9 +85,9 @@ dataset_versions = Table(
     Column("month", String(7), primary_key=True),
     Column("source", String(32), nullable=False),
     Column("sha256", String(64), nullable=False),
-    Column("dropped_at", DateTime, nullable=False),
+    Column("dropped_at", Moment, nullable=False),
     Column("rows", Integer, nullable=False),
-    Column("loaded_at", DateTime, nullable=False),
+    Column("loaded_at", Moment, nullable=False),
 )
 
 # --- reconciliation (两项制度衔接) -------------------------------------------------------------
@@ -75,7 +100,7 @@ reconciliation_runs = Table(
     Column("note", Text, nullable=False),
     Column("counts", Text, nullable=False),  # JSON: findings per rule
     Column("dismissed", Text),  # JSON: per rule, findings left out as verified 不属实 with unchanged data
-    Column("ran_at", DateTime, nullable=False),
+    Column("ran_at", Moment, nullable=False),
 )
 
 findings = Table(
@@ -103,7 +128,7 @@ crosscheck_runs = Table(
     Column("month", String(7), primary_key=True),
     Column("snapshots", Text, nullable=False),  # JSON: county -> {"registry": month, "dibao": month} (null: none loaded)
     Column("counts", Text, nullable=False),  # JSON: findings per rule
-    Column("ran_at", DateTime, nullable=False),
+    Column("ran_at", Moment, nullable=False),
 )
 
 crosscheck_findings = Table(
@@ -138,7 +163,7 @@ verifications = Table(
     Column("by_user", Text, nullable=False),
     Column("by_unit", String(32)),
     Column("via", Text, nullable=False),  # web | file:<drop id>
-    Column("at", DateTime, nullable=False),
+    Column("at", Moment, nullable=False),
     Index("ix_verifications_finding", "finding_id", "id"),
 )
 
@@ -157,7 +182,7 @@ assessment_runs = Table(
     "assessment_runs", metadata,
     Column("period", String(8), primary_key=True),
     Column("data_months", Text, nullable=False),  # JSON: dataset -> month used (null: no data)
-    Column("ran_at", DateTime, nullable=False),
+    Column("ran_at", Moment, nullable=False),
     Column("assessed_on", Date),  # the assessment date (deadlines count from it); kept on re-runs
 )
 
@@ -190,7 +215,7 @@ assessment_actions = Table(
 access_log = Table(
     "access_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Moment, nullable=False),
     Column("by_user", Text, nullable=False),
     Column("by_unit", String(32)),
     Column("action", String(16), nullable=False),  # search | household
@@ -211,9 +236,9 @@ outbox = Table(
     Column("status", String(8), nullable=False),  # pending | sending (interrupted: a person checks) | sent | failed
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
-    Column("created_at", DateTime, nullable=False),
-    Column("next_attempt_at", DateTime, nullable=False),
-    Column("sent_at", DateTime),
+    Column("created_at", Moment, nullable=False),
+    Column("next_attempt_at", Moment, nullable=False),
+    Column("sent_at", Moment),
     Column("delivered", Text),  # JSON [address, ...]: recipients the server accepted it for
     Index("ix_outbox_status", "status"),
 )

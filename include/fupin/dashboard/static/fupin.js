@@ -7,6 +7,14 @@ const app = $("#app");
 function esc(v) {
   return v === null || v === undefined ? "" : String(v).replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 }
+function ml(m) { return m ? `${m.slice(0, 4)}年${parseInt(m.slice(5), 10)}月` : "—"; }  // 2018-10 → 2018年10月
+// the page's filters live in its address: a reload or a shared link shows the same view
+function remember(params) {
+  const url = new URL(location.href);
+  for (const [k, v] of Object.entries(params)) { if (v) url.searchParams.set(k, v); else url.searchParams.delete(k); }
+  history.replaceState(null, "", url);
+}
+function asked(...keys) { const p = new URLSearchParams(location.search); return Object.fromEntries(keys.map(k => [k, p.get(k) || ""])); }
 function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
 function api(path, params = {}) {
   const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== ""));
@@ -61,6 +69,7 @@ function lineChart(labels, series, {height = 220, title = ""} = {}) {
 // --- 报送情况 ----------------------------------------------------------------------------------
 async function submissions(year) {
   const d = await getJSON("submissions", {year});
+  remember({year: year ? String(d.year) : ""});
   const sel = $("#year");
   options(sel, d.years.map(String), d.years.map(y => y + "年"), String(d.year));
   sel.onchange = () => submissions(sel.value).catch(fail);
@@ -97,7 +106,7 @@ async function submissions(year) {
 function findingRow(f, withMonth = false, canVerify = true) {
   const v = f.verification;
   const check = v ? `${esc(v.label)}${v.due ? "（期限 " + esc(v.due) + "）" : ""}${v.reason ? "：" + esc(v.reason) : ""}<br><span class="muted">${esc(v.unit || "")} ${esc(v.by)} ${esc(v.at)}·${esc(v.via)}</span>` : "";
-  return `<tr data-id="${esc(f.id)}">${withMonth ? `<td>${esc(f.month)}</td>` : ""}<td>${esc(f.rule)} ${esc(f.rule_name)}</td><td>${esc(f.town)}</td>
+  return `<tr data-id="${esc(f.id)}">${withMonth ? `<td>${esc(f.month_label)}</td>` : ""}<td>${esc(f.rule)} ${esc(f.rule_name)}</td><td>${esc(f.town)}</td>
     <td>${f.household_id ? `<a href="./household?q=${encodeURIComponent(f.household_id)}${county ? "&county=" + county : ""}">${esc(f.household_id)}</a>` : ""}${f.card_no ? "<br>低保证 " + esc(f.card_no) : ""}</td>
     <td data-label="身份证号">${esc(f.person_id)}${f.other_id ? "<br>疑似 " + esc(f.other_id) : ""}</td><td class="wrap">${esc(f.detail)}</td>
     <td class="num" data-label="连续月数">${f.persisted_months}</td><td>${tag(f.state, f.state_label)}${f.escalated ? " " + tag("esc", "已上报领导") : ""}</td>
@@ -129,24 +138,27 @@ function bindVerify(reload) {
 
 async function findings(params = {}) {
   const d = await getJSON("findings", params);
+  remember(params);
   if (!d.month) { app.innerHTML = "<p>尚未进行比对。</p>"; return; }
   const ms = d.trend.months;
-  options($("#month"), ms.slice().reverse(), ms.slice().reverse().map(m => m.replace("-", "年") + "月"), d.month);
+  options($("#month"), ms.slice().reverse(), ms.slice().reverse().map(ml), d.month);
   const rules = Object.keys(d.rules);
   const ruleSel = $("#rule"), townSel = $("#town"), stateSel = $("#state");
   if (ruleSel.options.length <= 1) {
     ruleSel.innerHTML += rules.map(r => `<option value="${r}">${r} ${esc(d.rules[r].name)}</option>`).join("");
     stateSel.innerHTML += Object.entries(d.states).map(([k, v]) => `<option value="${k}">${esc(v)}</option>`).join("");
   }
-  const towns = d.towns.map(t => t.town).sort();
-  const keep = townSel.value;
+  if (params.rule) ruleSel.value = params.rule;
+  if (params.state) stateSel.value = params.state;
+  const towns = [...new Set([...d.towns.map(t => t.town), ...(params.town ? [params.town] : [])])].sort();
+  const keep = params.town || townSel.value;
   townSel.innerHTML = `<option value="">全部</option>` + towns.map(t => `<option${t === keep ? " selected" : ""}>${esc(t)}</option>`).join("");
   const reload = () => findings({month: $("#month").value, rule: ruleSel.value, town: townSel.value, state: stateSel.value}).catch(fail);
   [$("#month"), ruleSel, townSel, stateSel].forEach(s => s.onchange = reload);
   const series = {};
   rules.forEach(r => { series[`${r} ${d.trend.names[r]}`] = d.trend.rules[r]; });
   let html = lineChart(ms.map(m => m.slice(2).replace("-", ".")), series, {title: "各规则问题数（按月）"});
-  html += `<h2>${esc(d.label)}</h2><p class="muted">比对数据：建档立卡 ${esc(d.basis.registry)}，低保 ${esc(d.basis.dibao)}。${esc(d.basis.note)}</p>`;
+  html += `<h2>${esc(d.label)}</h2><p class="muted">比对数据：建档立卡 ${esc(ml(d.basis.registry))}，低保 ${esc(ml(d.basis.dibao))}。${esc(d.basis.note)}</p>`;
   html += `<div class="scroll"><table id="rules"><thead><tr><th>规则</th><th class="num">本月</th><th class="num">新增</th><th class="num">持续</th><th class="num">已整改</th><th class="num">核实不属实</th><th class="num">上报领导</th></tr></thead><tbody>`;
   html += rules.map(r => { const x = d.rules[r]; return `<tr data-rule="${r}"><th>${r} ${esc(x.name)}</th><td class="num">${x.found}</td><td class="num">${x.new}</td><td class="num">${x.persisting}</td><td class="num">${x.resolved}</td><td class="num">${x.dismissed}</td><td class="num">${x.escalated}</td></tr>`; }).join("");
   html += `</tbody></table></div><h2>各镇（街）待处理</h2><div class="scroll"><table id="towns"><thead><tr><th>镇（街）</th><th class="num">未核查</th><th class="num">已核查</th><th class="num">上报领导</th></tr></thead><tbody>`;
@@ -161,9 +173,10 @@ async function findings(params = {}) {
 async function verifyPage() {
   const d = await getJSON("verify");
   if (!d.month) { app.innerHTML = "<p>尚未进行比对。</p>"; return; }
-  if (!d.findings.length) { app.innerHTML = `<p>${esc(d.label)}：本单位没有待核查的比对结果。</p>`; return; }
-  app.innerHTML = `<h2>${esc(d.label)}：待核查 ${d.findings.length} 条</h2><div class="scroll"><table id="list" class="cards-sm"><thead><tr>${FINDING_HEAD}</tr></thead><tbody>`
-    + d.findings.map(f => findingRow(f)).join("") + "</tbody></table></div>";
+  if (!d.findings.length) { app.innerHTML = `<p>截至${esc(d.label)}的比对，本单位没有待核查的比对结果。</p>`; return; }
+  app.innerHTML = `<h2>待核查 ${d.findings.length} 条（逾期的在前，其次按月份从早到晚）</h2><div class="scroll"><table id="list" class="cards-sm"><thead><tr>${FINDING_HEAD}</tr></thead><tbody>`
+    + d.findings.map(f => findingRow(f, true)).join("") + "</tbody></table></div>";
+  app.querySelector("thead tr").insertAdjacentHTML("afterbegin", "<th>月份</th>");
   bindVerify(() => verifyPage().catch(fail));
 }
 
@@ -177,6 +190,7 @@ function spark(values) {
 }
 async function scorecard(period) {
   const d = await getJSON("scorecard", {period});
+  remember({period: period || ""});
   if (!d.period) { app.innerHTML = "<p>尚未进行考核。</p>"; return; }
   options($("#period"), d.periods.slice().reverse(), d.periods.slice().reverse().map(p => d.period_labels[p]), d.period);
   $("#period").onchange = () => scorecard($("#period").value).catch(fail);
@@ -245,9 +259,10 @@ async function household(q, village) {
 }
 
 const start = {
-  submissions: () => submissions(),
-  findings: () => findings(),
-  scorecard: () => scorecard(),
+  submissions: () => submissions(asked("year").year),
+  // a town's clerk starts on their own town
+  findings: () => { const p = asked("month", "rule", "town", "state"); if (!location.search.includes("town=") && document.body.dataset.town) p.town = document.body.dataset.town; return findings(p); },
+  scorecard: () => scorecard(asked("period").period),
   verify: () => verifyPage(),
   household: () => {
     const params = new URLSearchParams(location.search);
