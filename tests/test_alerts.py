@@ -89,7 +89,7 @@ def test_with_the_warehouse_down_the_alert_goes_straight_to_the_mail_server(dagb
     assert sorted(alerts) == ["【平台告警】仁化县催报：任务 queue_reminders 失败（共尝试 3 次）",
                               "【平台告警】仁化县催报：任务 send_notices 失败（共尝试 3 次）"]
     body = alerts["【平台告警】仁化县催报：任务 queue_reminders 失败（共尝试 3 次）"].get_body(("plain",)).get_content()
-    assert "OperationalError" in body and "Connection refused" in body and '{"date": "YYYY-MM-DD"}' in body
+    assert "数据库无法连接" in body and "Connection refused" in body and '{"date": "YYYY-MM-DD"}' in body
 
 
 def test_an_alert_never_carries_an_id_number():

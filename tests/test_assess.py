@@ -101,12 +101,13 @@ def test_i02_exit_quality_counts_r6_uninsured_and_dropouts_by_household():
 
 def test_i19_months_whose_file_came_by_the_tenth():
     drops = pd.DataFrame([
-        {"source": "water", "month": "2017-01", "dropped_at": "2017-02-10 18:00", "status": "accepted"},
-        {"source": "water", "month": "2017-02", "dropped_at": "2017-03-11 09:00", "status": "accepted"},
-        {"source": "water", "month": "2017-03", "dropped_at": "2017-04-02 09:00", "status": "rejected"},
-        {"source": "water", "month": "2017-03", "dropped_at": "2017-04-05 09:00", "status": "accepted"},
-        {"source": "water", "month": "2017-04", "dropped_at": "2017-05-05 09:00", "status": "accepted"},
-        {"source": "water", "month": "2017-05", "dropped_at": "2017-06-05 09:00", "status": "accepted"},
+        # moments as stored (UTC): 2017-02-10 15:59 UTC is 23:59 in Beijing, on the 10th: on time
+        {"source": "water", "month": "2017-01", "dropped_at": "2017-02-10 15:59+00:00", "status": "accepted"},
+        {"source": "water", "month": "2017-02", "dropped_at": "2017-03-10 17:00+00:00", "status": "accepted"},  # 01:00 on the 11th
+        {"source": "water", "month": "2017-03", "dropped_at": "2017-04-02 01:00+00:00", "status": "rejected"},
+        {"source": "water", "month": "2017-03", "dropped_at": "2017-04-05 01:00+00:00", "status": "accepted"},
+        {"source": "water", "month": "2017-04", "dropped_at": "2017-05-05 01:00+00:00", "status": "accepted"},
+        {"source": "water", "month": "2017-05", "dropped_at": "2017-06-05 01:00+00:00", "status": "accepted"},
     ])
     i = Inputs("2017H1", {}, {}, drops=drops)
     m = ind.timeliness(i)

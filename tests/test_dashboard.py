@@ -315,7 +315,13 @@ def _chrome(width: int, height: int):  # noqa: ANN202
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={width},{height}",
               "--lang=zh-CN", "--no-first-run", "--disable-background-networking", "--disable-component-update"):
         opts.add_argument(a)
+    if width < 500:  # a headless window is at least 500 px wide: a phone is emulated instead
+        opts.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1}})
     return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+
+
+def _no_sideways_scroll(d) -> bool:  # noqa: ANN001
+    return d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def _login(d, base: str, user: str, password: str, page: str) -> None:  # noqa: ANN001
@@ -382,10 +388,25 @@ def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_brows
     assert mine, "the demo plants findings in 黄坑镇"
     d = _chrome(390, 844)
     try:
+        # every page at phone width, without the page scrolling sideways (wide tables scroll in their box)
+        _login(d, base, "admin", passwords["admin"], "")
+        hid = next(s["household_id"] for s in stored if s["household_id"])
+        for page in ("", "findings", "scorecard", f"household?q={hid}", "verify"):
+            d.get(f"{base}/fupin/{page}")
+            _wait(d, "#app table, #app .summary, #app p")
+            from selenium.webdriver.support.ui import WebDriverWait
+
+            WebDriverWait(d, 30).until(lambda drv: "正在读取" not in drv.find_element(By.ID, "app").text)
+            assert _no_sideways_scroll(d), page
+            d.save_screenshot(str(shots / f"{page.split('?')[0] or 'submissions'}_390.png"))
+    finally:
+        d.quit()
+    d = _chrome(390, 844)
+    try:
         _login(d, base, "huangkeng", passwords["huangkeng"], "verify")
         listed = _wait(d, "#list").find_elements(By.CSS_SELECTOR, "tbody tr")
         assert sorted(r.get_attribute("data-id") for r in listed) == sorted(s["finding_id"] for s in mine)
-        assert all("*" in c.text for r in listed for c in r.find_elements(By.CSS_SELECTOR, "td:nth-child(4)") if c.text)
+        assert all("*" in c.text for r in listed for c in r.find_elements(By.CSS_SELECTOR, "td:nth-child(5)") if c.text)  # 月份 first
         d.save_screenshot(str(shots / "verify_390.png"))
         target = mine[0]["finding_id"]
         d.find_element(By.CSS_SELECTOR, f"button.verify[data-id='{target}']").click()

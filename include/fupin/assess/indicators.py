@@ -14,7 +14,7 @@ import pandas as pd
 
 from fupin.assess.targets import h1_target, largest_remainder
 from fupin.calendar import current as calendar
-from fupin.calendar import month_label
+from fupin.calendar import month_label, pd_moment
 from fupin.config import geography
 from fupin.vocab import COUNTY_TOTAL, LABOR_CAPABLE, SUBMITTED
 
@@ -320,7 +320,7 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
             if cal.on_time(month, arrived):
                 on_time += 1
             else:
-                first = arrived.min() if len(arrived) else None
+                first = cal.local(pd_moment(arrived.min())) if len(arrived) else None  # the day on the campaign's clock
                 late.append(f"{month_label(month)}（{f'{first.month}月{first.day}日报送' if first is not None else '未报送'}）")
         m = _ratio(on_time, len(assessed))
         out[source] = Measure(m.numerator, m.denominator, m.value, f"逾期：{'、'.join(late)}；期限为{cal.report_due_label()}" if late else "")

@@ -59,7 +59,7 @@ def failure_of(context: dict) -> Failure:
     """What an Airflow callback's context says about the failed task instance."""
     import datetime as dt
 
-    from fupin.calendar import current, time_label
+    from fupin.calendar import time_label
 
     ti = context["ti"]
     index = getattr(ti, "map_index", -1)
@@ -71,7 +71,7 @@ def failure_of(context: dict) -> Failure:
     label = getattr(ti, "rendered_map_index", None) or ""
     return Failure(context["dag"].dag_id if context.get("dag") else ti.dag_id, ti.task_id, ti.run_id, index, str(label),
                    int(getattr(ti, "try_number", 1) or 1), first_line(context.get("exception")), url,
-                   time_label(current().local(dt.datetime.now(dt.UTC)).replace(tzinfo=None)))
+                   time_label(dt.datetime.now(dt.UTC)))
 
 
 def send_alert(failure: Failure, county: County, title: str, hint: str) -> str:
