@@ -63,6 +63,13 @@ def test_serve_runs_the_platform_locally_and_stops_cleanly(tmp_path, people):
         staged = write(tmp_path / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
         staged.rename(root / "inbox" / "poverty_office" / staged.name)
         _until("the receipt", lambda: any((root / "mail").glob("*_receipt_*poverty_office.eml")), 150, proc, log)
+        # nothing of it listens beyond this machine: no log server on every interface
+        import psutil
+
+        ours = set(_processes_with_home(tmp_path / "airflow"))
+        wide = [(c.laddr.ip, c.laddr.port) for c in psutil.net_connections("tcp")
+                if c.status == psutil.CONN_LISTEN and c.pid in ours and c.laddr.ip not in ("127.0.0.1", "::1")]
+        assert wide == [], wide
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGTERM)

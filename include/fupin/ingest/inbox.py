@@ -322,12 +322,13 @@ def entries(source: str, root: Path | None = None, now: float | None = None) -> 
 
     found: list[tuple[float, Entry]] = []
     refused: list[Entry] = []
-    for inbox, sender in inbox_folders(source, root):
+    folders = inbox_folders(source, root)
+    for inbox, sender in folders:
         bad = _real_folder(inbox)
         if bad:
             refused.append(Entry(source, inbox, sender, bad, is_folder=True))
             continue
-        subfolders = {p.name for p, _ in inbox_folders(source, root)[1:]} if sender is None else set()
+        subfolders = {p.name for p, _ in folders[1:]} if sender is None else set()
         with os.scandir(inbox) as listing:
             for entry in listing:
                 if _IN_PROGRESS.search(entry.name) or entry.name in subfolders:

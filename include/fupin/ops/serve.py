@@ -27,10 +27,25 @@ def serve_environment(data_root: Path, smtp_conn: str, port: int) -> dict[str, s
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="10",
         AIRFLOW_CONN_SMTP_DEFAULT=smtp_conn,
         FUPIN_DATA_ROOT=str(data_root),
-        # standalone starts its components as `airflow ...` from PATH: the venv's own
-        PATH=str(Path(airflow_bin()).parent) + os.pathsep + env.get("PATH", ""),
+        # standalone starts its components as `airflow ...` from PATH: the venv's own, through a shim
+        # that keeps the scheduler and the triggerer from starting their log servers
+        PATH=str(_shim(Path(env["AIRFLOW_HOME"]))) + os.pathsep + str(Path(airflow_bin()).parent) + os.pathsep + env.get("PATH", ""),
     )
     return env
+
+
+def _shim(home: Path) -> Path:
+    """A folder with an `airflow` that runs the venv's, adding `--skip-serve-logs` to the scheduler
+    and the triggerer: Airflow 3.3.2 binds their log servers (8793, 8794) to every interface, with
+    no setting to change it; on one machine the api-server reads the task logs from the files."""
+    folder = home / "fupin-bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    shim = folder / "airflow"
+    shim.write_text("#!/bin/sh\n# written by `fupin serve`: no log servers listening on every interface\n"
+                    f'case "$1" in scheduler|triggerer) exec "{airflow_bin()}" "$@" --skip-serve-logs ;; esac\n'
+                    f'exec "{airflow_bin()}" "$@"\n', encoding="utf-8")
+    shim.chmod(0o750)
+    return folder
 
 
 def simple_auth_users() -> str:
