@@ -74,6 +74,40 @@ def first_months(loaded, tmp_path):
     return f"sqlite:///{tmp_path / 'w.sqlite'}", MONTHS
 
 
+@pytest.fixture(scope="module")
+def loaded_pg():
+    """The same months in a PostgreSQL template database (copied per test)."""
+    from fupin.demo.population import build_population
+    from fupin.ops.cluster import recreate_database
+    from fupin.warehouse import db
+    from tests.conftest import PG_ADMIN_DSN, _pg_available, skip_or_fail
+
+    skip_or_fail([r for r in [_pg_available()] if r], "the PostgreSQL tests")
+    url = recreate_database(PG_ADMIN_DSN, "fupin_verify_template")
+    db.upgrade(url)
+    fill_demo_warehouse(url, build_population(2016), {(d, m) for m in MONTHS for d in ("registry", "dibao")}, [])
+    db.engine(url).dispose()
+    return "fupin_verify_template"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def either_months(request, tmp_path):
+    """`first_months` on SQLite, or a fresh copy of the template on PostgreSQL: (url, months)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("first_months")
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import PG_ADMIN_DSN
+
+    template = request.getfixturevalue("loaded_pg")
+    eng = create_engine(PG_ADMIN_DSN, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.execute(text('drop database if exists "fupin_verify_test" with (force)'))
+        conn.execute(text(f'create database "fupin_verify_test" template "{template}"'))
+    eng.dispose()
+    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/fupin_verify_test", MONTHS
+
+
 def _persisting(url: str, ms: list[str]) -> tuple[str, dict]:
     """Reconcile `ms` in order; a finding found in all of them (the longest-lived)."""
     for m in ms:
@@ -240,7 +274,7 @@ def _stored(url: str) -> list[dict]:
         return [dict(r._mapping) for r in conn.execute(select(verifications))]
 
 
-def test_a_returned_workbook_is_taken_only_for_what_its_sender_may_verify(first_months, data_root, monkeypatch):
+def test_a_returned_workbook_is_taken_only_for_what_its_sender_may_verify(either_months, data_root, monkeypatch):
     """A town's clerk drops the workbook into the town's own folder: answers about another town's
     findings refuse it whole, with a receipt naming them (to the town, copying the office that
     collects the checks); its own are stored with the town as their sender; a workbook dropped
@@ -254,7 +288,7 @@ def test_a_returned_workbook_is_taken_only_for_what_its_sender_may_verify(first_
     from fupin.vocab import DropStatus
     from fupin.warehouse.schema import outbox
 
-    url, ms = first_months
+    url, ms = either_months
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
     wb, col, rows = _workbook(url, ms, data_root)
     code = {u.name: k for k, u in units().items()}
@@ -296,7 +330,7 @@ def _answer(ws, r, col, outcome="不属实", note="经入户核实为两个不�
     ws.cell(r, col["check_due"]).value = due
 
 
-def test_a_returned_workbook_with_answers_it_cannot_take_is_refused_in_bounded_time(first_months, data_root, monkeypatch):
+def test_a_returned_workbook_with_answers_it_cannot_take_is_refused_in_bounded_time(either_months, data_root, monkeypatch):
     """Two answers to one 编号, a due date decades away, a formula saved without its value, more
     rows than a file may hold, thousands of unknown 编号: each refused whole, saying which, with at
     most 200 problems listed; one answer given twice the same is taken once."""
@@ -304,7 +338,7 @@ def test_a_returned_workbook_with_answers_it_cannot_take_is_refused_in_bounded_t
     from fupin.ingest.pipeline import ingest_files
     from fupin.vocab import DropStatus
 
-    url, ms = first_months
+    url, ms = either_months
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
     wb, col, rows = _workbook(url, ms, data_root)
     (ws, r), (ws2, r2) = [(w, rr) for w, rr in rows if w.title[:2] != "R1"][:2]  # the rules 县扶贫办 checks
