@@ -152,7 +152,7 @@ def run_once(listing: str, month: str) -> None:
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def brute_force(read: dict, one_digit_apart) -> dict[str, set]:  # noqa: ANN001
+def brute_force(read: dict, one_digit_apart) -> dict[str, set]:
     """R7–R9 by their definitions, over every person of every county, in plain Python."""
     where_reg, where_dib, by_name_birth = {}, {}, {}
     for code, (_, reg, dib) in read.items():

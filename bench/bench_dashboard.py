@@ -70,14 +70,14 @@ class _User:
         return self.name
 
 
-def serve(url: str, port: int):  # noqa: ANN201 - a uvicorn Server
+def serve(url: str, port: int):  # a uvicorn Server
     import uvicorn
 
     from fupin.dashboard.app import create_app
 
     os.environ["FUPIN_WAREHOUSE_URL"] = url
 
-    async def admin(_request):  # noqa: ANN001, ANN202
+    async def admin(_request):
         return _User("admin", "admin")
 
     server = uvicorn.Server(uvicorn.Config(create_app(admin, lambda n: n), host="127.0.0.1", port=port, log_level="warning"))

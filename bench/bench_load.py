@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_reconcile import _fresh_pg, make_frames  # noqa: E402
+from bench_reconcile import _fresh_pg, make_frames
 
 
 def main() -> int:

@@ -53,7 +53,7 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def _counts(eng) -> tuple[int, int]:  # noqa: ANN001
+def _counts(eng) -> tuple[int, int]:
     from sqlalchemy import text
 
     with eng.connect() as conn:
@@ -61,7 +61,7 @@ def _counts(eng) -> tuple[int, int]:  # noqa: ANN001
                 conn.execute(text("select count(*) from task_instance")).scalar_one())
 
 
-def _settle(eng, counties: int, patience: float = 180, timeout: float = 900) -> bool:  # noqa: ANN001
+def _settle(eng, counties: int, patience: float = 180, timeout: float = 900) -> bool:
     """Until every county's DAGs are parsed and no run is queued or running — or, parsed, for
     `patience` seconds (a per-minute schedule at many counties never gets there); whether it settled."""
     from sqlalchemy import text
@@ -135,7 +135,7 @@ def one_cluster(mode: str, counties: int, idle_minutes: float, drops: int, work:
     return out
 
 
-def _latencies(root: Path, mail: Path, drops: int, cluster) -> list[float]:  # noqa: ANN001
+def _latencies(root: Path, mail: Path, drops: int, cluster) -> list[float]:
     """Write `drops` small files into the inbox spread over a minute; seconds to each receipt."""
     from fupin.config import contracts
     from fupin.demo.samples import make_population, sample_rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 
 
-def _app():  # noqa: ANN202 - built when the api-server loads plugins, not when a DAG is parsed
+def _app():  # built when the api-server loads plugins, not when a DAG is parsed
     from fupin.dashboard.app import create_app
 
     return create_app()

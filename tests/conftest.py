@@ -47,7 +47,7 @@ def _pg_available() -> str | None:
                 conn.execute(text(f'create database "{PG_TEST_DB}"'))
         eng.dispose()
         return None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(exc).__name__}); start it as in the README"
 
 
@@ -120,7 +120,7 @@ class Mailbox:
         self.messages: list = []
         self.controller = None
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         if self.refuse_after is not None and len(self.messages) >= self.refuse_after:
             return "421 service shutting down"
         self.messages.append(self._parse(envelope.content))

@@ -91,7 +91,7 @@ def internal_words(text: str) -> list[str]:
     return [m.group(0) for p in patterns for m in re.finditer(p, text)]
 
 
-def demo_frame(population, dataset: str, month: str):  # noqa: ANN001, ANN201 - a Population; a DataFrame
+def demo_frame(population, dataset: str, month: str):  # a Population; a DataFrame
     """The demo generator's rows of `dataset` for `month`, typed as ingest types them."""
     import pandas as pd
 
@@ -105,7 +105,7 @@ def demo_frame(population, dataset: str, month: str):  # noqa: ANN001, ANN201 - 
     return frame.assign(sheet="demo", row_no=range(2, len(frame) + 2))
 
 
-def _snapshot_record(dataset: str, month: str):  # noqa: ANN202 - a load.FileRecord
+def _snapshot_record(dataset: str, month: str):  # a load.FileRecord
     """The file record a snapshot loaded straight into the warehouse is filed under."""
     import datetime as dt
 
@@ -115,7 +115,7 @@ def _snapshot_record(dataset: str, month: str):  # noqa: ANN202 - a load.FileRec
                            "xlsx", 0, "-", dt.datetime.fromisoformat(month + "-01"))
 
 
-def store_snapshot(url: str, dataset: str, month: str, frame) -> None:  # noqa: ANN001 - a pandas frame
+def store_snapshot(url: str, dataset: str, month: str, frame) -> None:  # a pandas frame
     """`frame` as `dataset`'s snapshot of `month`, loaded straight into the warehouse (no file, no checks)."""
     from fupin.warehouse import load
 
@@ -124,7 +124,7 @@ def store_snapshot(url: str, dataset: str, month: str, frame) -> None:  # noqa: 
                            frame.assign(sheet="s", row_no=range(len(frame))), _snapshot_record(dataset, month))
 
 
-def fill_demo_warehouse(url: str, population, snapshots: set[tuple[str, str]], ledger_months: list[str]) -> None:  # noqa: ANN001
+def fill_demo_warehouse(url: str, population, snapshots: set[tuple[str, str]], ledger_months: list[str]) -> None:
     """Load the demo county's rows of these (dataset, month) snapshots straight into the warehouse,
     and a submission ledger of `ledger_months` with the generator's drop times (late and resent
     files included), each drop with a receipt."""

@@ -59,7 +59,7 @@ def server(tmp_path_factory):
                AIRFLOW__CORE__LAZY_LOAD_PLUGINS="False")
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    log = open(home / "api.log", "wb")  # noqa: SIM115 - open for the server's life
+    log = open(home / "api.log", "wb")  # open for the server's life
     proc = subprocess.Popen([airflow, "api-server", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -91,7 +91,7 @@ def _get(url: str, token: str | None = None) -> tuple[int, dict | str, dict]:
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
@@ -306,7 +306,7 @@ def test_a_page_on_another_site_cannot_record_a_check_in_a_real_browser(server, 
         assert queries.verification_history(conn, target) == []
 
 
-def _chrome(width: int, height: int):  # noqa: ANN202
+def _chrome(width: int, height: int):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -320,11 +320,11 @@ def _chrome(width: int, height: int):  # noqa: ANN202
     return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
 
 
-def _no_sideways_scroll(d) -> bool:  # noqa: ANN001
+def _no_sideways_scroll(d) -> bool:
     return d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def _login(d, base: str, user: str, password: str, page: str) -> None:  # noqa: ANN001
+def _login(d, base: str, user: str, password: str, page: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -336,7 +336,7 @@ def _login(d, base: str, user: str, password: str, page: str) -> None:  # noqa: 
     WebDriverWait(d, 30).until(lambda drv: drv.current_url.startswith(f"{base}/fupin/"))
 
 
-def _wait(d, css: str):  # noqa: ANN001, ANN202
+def _wait(d, css: str):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait

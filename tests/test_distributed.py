@@ -28,7 +28,7 @@ def _services_or_skip() -> None:
     reasons = [r for r in [_pg_available()] if r]
     try:
         redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         reasons.append(f"Redis not reachable at {REDIS_URL} ({type(exc).__name__}); start it as in the README")
     skip_or_fail(reasons, "the distributed test")
 

@@ -155,13 +155,13 @@ class _RefusingOne(Mailbox):
         self.refused = refused
         self.envelopes: list[list[str]] = []
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's hook
         if address == self.refused:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(list(envelope.rcpt_tos))
         return await super().handle_DATA(server, session, envelope)
 
@@ -169,7 +169,7 @@ class _RefusingOne(Mailbox):
 class _Swallowing(Mailbox):
     """A server that takes the message and never answers it (a hung relay)."""
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         import asyncio
 
         self.messages.append(self._parse(envelope.content))

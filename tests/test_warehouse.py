@@ -139,7 +139,7 @@ def test_two_first_loads_of_one_month_at_once_take_turns_on_postgresql(people):
         try:
             with db.engine(url).begin() as conn:
                 assert load.replace_month(conn, "employment", "hrss", "2017-06", frame, record(2)) == "replaced"
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
     t = threading.Thread(target=second)

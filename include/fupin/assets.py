@@ -42,7 +42,7 @@ def asset_uri(dataset: str, county: str | None = None) -> str:
     return f"fupin://warehouse/{dataset}" if county is None else f"fupin://warehouse/{county}/{dataset}"
 
 
-def dataset_asset(dataset: str, county: str | None = None):  # noqa: ANN201 - airflow.sdk.Asset
+def dataset_asset(dataset: str, county: str | None = None):  # airflow.sdk.Asset
     """The Asset a dataset's loads emit on, and downstream DAGs are scheduled on."""
     from airflow.sdk import Asset
 

@@ -74,7 +74,7 @@ def date_label(day: dt.date | str | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def pd_moment(value) -> dt.datetime:  # noqa: ANN001 - a datetime or a pandas Timestamp
+def pd_moment(value) -> dt.datetime:  # a datetime or a pandas Timestamp
     """A plain datetime of a pandas Timestamp (or a datetime as it is)."""
     return value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
 
@@ -198,7 +198,7 @@ class Calendar:
         `report_day` of the next month."""
         return dt.datetime.fromisoformat(f"{next_month(month)}-{self.report_day:02d}T23:59:59")
 
-    def on_time(self, month: str, arrived) -> bool:  # noqa: ANN001 - datetimes, a Series of them
+    def on_time(self, month: str, arrived) -> bool:  # datetimes, a Series of them
         """Whether any of the valid files of `month`, by when they arrived (moments: naive ones are
         UTC), came by its deadline on the campaign's clock (I19 and the reporting board count alike)."""
         deadline = self.report_deadline(month)

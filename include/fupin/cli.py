@@ -20,7 +20,7 @@ class Refused(Exception):
     """What the user asked for cannot be done as asked: printed, exit 2."""
 
 
-def _county(args: argparse.Namespace):  # noqa: ANN202 - a fupin.county.County
+def _county(args: argparse.Namespace):  # a fupin.county.County
     """The county the command works on (`--county`, FUPIN_COUNTIES), with `--data-root` applied."""
     import os
 
@@ -116,7 +116,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for f in args.files:  # one file's failure never stops the others
         try:
             receipts += ingest_files(args.source, [Path(f)], sender=args.unit)
-        except Exception as exc:  # noqa: BLE001 - reported, and the file stays claimed for a re-run
+        except Exception as exc:  # reported, and the file stays claimed for a re-run
             failed = True
             print(f"{Path(f).name}: ingest failed — {describe(exc)}; fix the cause and run the command again", file=sys.stderr)
     _print_receipts(receipts, args.json)
@@ -354,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_: str, func, **kw) -> argparse.ArgumentParser:  # noqa: ANN001
+    def command(name: str, help_: str, func, **kw) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help_, description=help_, parents=[common], **kw)
         c.set_defaults(func=func)
         return c

@@ -37,7 +37,7 @@ def data_root() -> Path:
     return Path(os.environ.get("FUPIN_DATA_ROOT", project_root() / "data")).resolve()
 
 
-def _county():  # noqa: ANN202 - fupin.county imports nothing of this module: no cycle at import
+def _county():  # fupin.county imports nothing of this module: no cycle at import
     from fupin.county import current
 
     return current()

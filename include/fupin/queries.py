@@ -332,7 +332,7 @@ def rates_of(conn: Connection, month: str) -> pd.DataFrame:
     return pd.read_sql(select(reconciliation_rates).where(reconciliation_rates.c.month == month), conn)
 
 
-def reconciliation_run(conn: Connection, month: str):  # noqa: ANN201 - a Row
+def reconciliation_run(conn: Connection, month: str):  # a Row
     return conn.execute(select(reconciliation_runs).where(reconciliation_runs.c.month == month)).first()
 
 
@@ -372,7 +372,7 @@ def scores_of(conn: Connection, period: str, status: ScoreStatus | None = None) 
     return list(conn.execute(q.order_by(assessment_scores.c.indicator, assessment_scores.c.unit)))
 
 
-def assessment_run(conn: Connection, period: str):  # noqa: ANN201 - a Row
+def assessment_run(conn: Connection, period: str):  # a Row
     return conn.execute(select(assessment_runs).where(assessment_runs.c.period == period)).first()
 
 

@@ -163,7 +163,7 @@ def _lines_needed(text: str, width: float) -> int:
     return max(1, -(-units // max(1, int(width) - 1)))
 
 
-def _explain(ws, issues: list[Issue]) -> None:  # noqa: ANN001 - an openpyxl worksheet
+def _explain(ws, issues: list[Issue]) -> None:  # an openpyxl worksheet
     """The 错误说明 sheet: one row an issue, readable on screen and printable on A4."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter

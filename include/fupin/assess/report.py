@@ -39,7 +39,7 @@ def _cell(result: dict, unit: str, indicator: str) -> dict | None:
     return next((s for s in result["scores"] if s["unit"] == unit and s["indicator"] == indicator), None)
 
 
-def _heading(ws, title: str, months: str, width: int) -> None:  # noqa: ANN001
+def _heading(ws, title: str, months: str, width: int) -> None:
     """The title, and the data months wrapped across the table (not one line wider than the page)."""
     from openpyxl.styles import Alignment, Font
 
@@ -68,7 +68,7 @@ def _basis(s: dict) -> str:
 SCORE_COLUMNS = (("单位", 16), ("指标", 7), ("名称", 30), ("实际", 13), ("目标", 13), ("差距", 13), ("依据", 11), ("结果", 8), ("说明", 22))
 
 
-def _score_rows(ws, scores: list[dict], top: int, fill: dict) -> None:  # noqa: ANN001
+def _score_rows(ws, scores: list[dict], top: int, fill: dict) -> None:
     from openpyxl.styles import Font
 
     for j, (h, _) in enumerate(SCORE_COLUMNS, 1):

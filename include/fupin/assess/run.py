@@ -77,7 +77,7 @@ def _stored_scores(conn: Connection, period: str | None) -> list[Score]:
             for r in queries.scores_of(conn, period)]
 
 
-def _assessed_on(conn, period: str, rectification_days: int) -> dt.date | None:  # noqa: ANN001
+def _assessed_on(conn, period: str, rectification_days: int) -> dt.date | None:
     """The assessment date a stored run of `period` was made with (runs stored before the date
     was kept: read back from its 限期整改 deadlines, else the day it ran); None if never run."""
     run = queries.assessment_run(conn, period)

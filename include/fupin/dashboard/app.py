@@ -40,7 +40,7 @@ PAGES = {"": ("submissions", "报送情况"), "findings": ("findings", "比对�
 UserResolver = Callable[[Request], Awaitable[Any]]
 
 
-async def airflow_user(request: Request) -> Any:  # noqa: ANN401 - an auth manager's user
+async def airflow_user(request: Request) -> Any:  # an auth manager's user
     """The logged-in Airflow user, exactly as Airflow's own API authenticates: a bearer token
     first, else the UI's session cookie."""
     from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
@@ -57,7 +57,7 @@ def login_url(next_url: str) -> str:
     return get_auth_manager().get_url_login(next_url=next_url)
 
 
-def _county(code: str | None):  # noqa: ANN202 - a County
+def _county(code: str | None):  # a County
     from fupin import county
 
     if code:
@@ -84,7 +84,7 @@ ViewerDep = Annotated[Viewer, Depends(viewer)]
 api = APIRouter(prefix="/api")
 
 
-def _read(county: str | None, fn: Callable, *, write: bool = False) -> Any:  # noqa: ANN401
+def _read(county: str | None, fn: Callable, *, write: bool = False) -> Any:
     """`fn(conn, county)` on the county's warehouse (in a transaction if it writes)."""
     from fupin.warehouse.db import engine
 
@@ -190,7 +190,7 @@ def submissions(v: ViewerDep, year: int | None = None, county: str | None = None
     from fupin.calendar import current
     from fupin.dashboard import data
 
-    def go(conn, c):  # noqa: ANN001
+    def go(conn, c):
         now = _now()
         years = _years(conn) or [now.year]
         return data.submissions(conn, year or years[-1], current(), now, v) | {"years": years}
@@ -213,7 +213,7 @@ def findings(v: ViewerDep, month: str | None = None, rule: str | None = None, to
     from fupin import queries
     from fupin.dashboard import data
 
-    def go(conn, c):  # noqa: ANN001
+    def go(conn, c):
         m = month or (queries.reconciled_months(conn) or [None])[-1]
         if m is None:
             return {"month": None, "reconciled": False, "findings": [], "rules": {}, "towns": [], "trend": data.trend(conn, v)}
@@ -261,7 +261,7 @@ def scorecard(v: ViewerDep, period: str | None = None, county: str | None = None
     from fupin.calendar import current
     from fupin.dashboard import data
 
-    def go(conn, c):  # noqa: ANN001
+    def go(conn, c):
         p = period or (queries.assessed_periods(conn) or [None])[-1]
         if p is None:
             return {"period": None, "assessed": False, "periods": [], "scores": [], "actions": [], "trend": {}}
@@ -279,7 +279,7 @@ def search(request: Request, v: ViewerDep, q: str = "", village: str | None = No
 
     _limited(request, v, county)
 
-    def go(conn, c):  # noqa: ANN001
+    def go(conn, c):
         try:
             found = data.search(conn, q, v, village)
         except data.BadQuery as exc:
@@ -296,7 +296,7 @@ def household(request: Request, household_id: str, v: ViewerDep, county: str | N
 
     _limited(request, v, county)
 
-    def go(conn, c):  # noqa: ANN001
+    def go(conn, c):
         got = data.household(conn, household_id, v, _now().date())
         data.audit(conn, v, "household", household_id, None if got is None else 1)
         return got
@@ -351,7 +351,7 @@ def create_app(resolve_user: UserResolver = airflow_user, login: Callable[[str],
     return app
 
 
-def _years(conn) -> list[int]:  # noqa: ANN001
+def _years(conn) -> list[int]:
     """The years any file was dropped for."""
     from fupin import queries
 

@@ -203,7 +203,7 @@ def _last_change(st: os.stat_result) -> float:
     return max(st.st_mtime, st.st_ctime)
 
 
-def _zip_complete(fh) -> bool:  # noqa: ANN001 - a binary file object
+def _zip_complete(fh) -> bool:  # a binary file object
     try:
         with zipfile.ZipFile(fh) as zf:
             infos = zf.infolist()
@@ -213,7 +213,7 @@ def _zip_complete(fh) -> bool:  # noqa: ANN001 - a binary file object
     return all(i.header_offset + i.compress_size <= size for i in infos)
 
 
-def _ole_complete(fh) -> bool:  # noqa: ANN001 - a binary file object
+def _ole_complete(fh) -> bool:  # a binary file object
     """An Excel 97 compound file whose header's FAT and directory sectors all lie in the file."""
     head = fh.read(512)
     if len(head) < 512 or not head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
@@ -585,7 +585,7 @@ def set_aside(c: Claimed, seen: os.stat_result, root: Path | None = None) -> Non
         (done / f"{c.drop_id}.seen").unlink(missing_ok=True)
 
 
-def _done(root: Path | None, now: float):  # noqa: ANN202 - yields (source, path, stat, seen, seen_file, changed)
+def _done(root: Path | None, now: float):  # yields (source, path, stat, seen, seen_file, changed)
     """Every ingested file kept in `watch/`, with whether it changed since it was read and has
     settled again (the same rule as a new drop's)."""
     cfg = settings()["ingest"]

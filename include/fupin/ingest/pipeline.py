@@ -365,7 +365,7 @@ def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
     return receipt
 
 
-def _conclude(claimed: Claimed, ev: Evaluation, rec: load.FileRecord, receipt: Receipt, eng, root: Path,  # noqa: ANN001
+def _conclude(claimed: Claimed, ev: Evaluation, rec: load.FileRecord, receipt: Receipt, eng, root: Path,
               seen: os.stat_result, store: Callable[[Connection], None]) -> None:
     """The decided drop: a rejected one quarantined; in one transaction an accepted one's `store`
     and the drop's record with its receipt; then the claim let go."""
@@ -381,7 +381,7 @@ def _conclude(claimed: Claimed, ev: Evaluation, rec: load.FileRecord, receipt: R
     _finish(claimed, receipt, root, seen)
 
 
-def _ingest_verification(claimed: Claimed, eng, root: Path, rec: load.FileRecord, receipt: Receipt,  # noqa: ANN001
+def _ingest_verification(claimed: Claimed, eng, root: Path, rec: load.FileRecord, receipt: Receipt,
                          seen: os.stat_result) -> Receipt:
     """A filled-in 核查结果 workbook: every answer stored, or (one bad row) none, with a receipt."""
     from fupin.calendar import current

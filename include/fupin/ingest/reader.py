@@ -253,7 +253,7 @@ def _uncomputed_formulas(path: Path) -> list[tuple[str, int, str]]:
     calamine reads such a cell as empty. Streamed, in the reading child (its bounds hold)."""
     import posixpath
     import re
-    import xml.etree.ElementTree as ET  # noqa: N817 - the standard alias
+    import xml.etree.ElementTree as ET  # the standard alias
 
     out: list[tuple[str, int, str]] = []
     with zipfile.ZipFile(path) as zf:
@@ -331,7 +331,7 @@ def _receive(rfd: int, box: dict) -> None:
             gc.enable()
 
 
-def _run_bounded(path: Path, fmt: str, formulas: bool = False):  # noqa: ANN201 - the sheets, with (sheets, uncomputed) if formulas
+def _run_bounded(path: Path, fmt: str, formulas: bool = False):  # the sheets, with (sheets, uncomputed) if formulas
     """Parse in a forked child under the configured bounds; every failure is the file's."""
     import python_calamine  # noqa: F401 - imported before the fork: the child never imports anything
 

@@ -57,7 +57,7 @@ def _options(col: Column) -> list[str]:
     return list(col.values)
 
 
-def _guide(ws, source: str) -> None:  # noqa: ANN001 - an openpyxl worksheet
+def _guide(ws, source: str) -> None:  # an openpyxl worksheet
     from openpyxl.styles import Alignment, Font
 
     from fupin.calendar import current
@@ -96,7 +96,7 @@ def _guide(ws, source: str) -> None:  # noqa: ANN001 - an openpyxl worksheet
     ws.sheet_view.showGridLines = False
 
 
-def _villages_lists(wb, lists, next_col: int) -> int:  # noqa: ANN001
+def _villages_lists(wb, lists, next_col: int) -> int:
     """One column of the hidden sheet per town, named `村_<town>`, for the dependent drop-down."""
     from openpyxl.utils import get_column_letter
     from openpyxl.workbook.defined_name import DefinedName
@@ -120,7 +120,7 @@ def _villages_lists(wb, lists, next_col: int) -> int:  # noqa: ANN001
 class _Lists:
     """The hidden 选项 sheet: one column per drop-down list, the village lists added once."""
 
-    def __init__(self, wb) -> None:  # noqa: ANN001 - an openpyxl workbook
+    def __init__(self, wb) -> None:  # an openpyxl workbook
         self.wb = wb
         self.sheet = wb.create_sheet(LISTS_SHEET)
         self.sheet.sheet_state = "hidden"
@@ -145,7 +145,7 @@ class _Lists:
             self.villages = True
 
 
-def _validation(col: Column, lists: _Lists, town_letter: str | None):  # noqa: ANN202 - an openpyxl DataValidation or None
+def _validation(col: Column, lists: _Lists, town_letter: str | None):  # an openpyxl DataValidation or None
     """The input check Excel applies to a column's cells (drop-down, range, length), if any."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -176,7 +176,7 @@ def _validation(col: Column, lists: _Lists, town_letter: str | None):  # noqa: A
     return dv
 
 
-def _header(ws, j: int, col: Column, ds: Dataset) -> None:  # noqa: ANN001 - an openpyxl worksheet
+def _header(ws, j: int, col: Column, ds: Dataset) -> None:  # an openpyxl worksheet
     """Row 1: what to write (grey notes, also the header's comment); row 2: the header."""
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill

@@ -113,7 +113,7 @@ class InboxTrigger(BaseEventTrigger):
             await asyncio.sleep(self.poke_interval)
 
 
-def inbox_asset(county: str | None = None):  # noqa: ANN201 - an airflow.sdk Asset
+def inbox_asset(county: str | None = None):  # an airflow.sdk Asset
     """The Asset a county's drops update, watched by its InboxTrigger."""
     from airflow.sdk import Asset, AssetWatcher
 

@@ -66,7 +66,7 @@ def failure_of(context: dict) -> Failure:
     index = None if index is None or index < 0 else index
     try:
         url = ti.log_url
-    except Exception:  # noqa: BLE001 - no api base_url configured: the run id still finds it
+    except Exception:  # no api base_url configured: the run id still finds it
         url = "（未配置 Airflow 地址：在 Airflow 界面中按运行和任务查找）"
     label = getattr(ti, "rendered_map_index", None) or ""
     return Failure(context["dag"].dag_id if context.get("dag") else ti.dag_id, ti.task_id, ti.run_id, index, str(label),
@@ -84,7 +84,7 @@ def send_alert(failure: Failure, county: County, title: str, hint: str) -> str:
     kind = "alert:task_failed"
     try:
         enqueue(kind, failure.key, ALERT_UNIT, "task_failed", **context)
-    except Exception as exc:  # noqa: BLE001 - the warehouse may be what failed: go around it
+    except Exception as exc:  # the warehouse may be what failed: go around it
         log.warning("alert for %s: outbox unavailable (%s); sending directly", failure.key, type(exc).__name__)
     else:
         # only this notice: a failing task is no time to drain the whole outbox
@@ -93,7 +93,7 @@ def send_alert(failure: Failure, county: County, title: str, hint: str) -> str:
     try:
         send_direct(ALERT_UNIT, "task_failed", key=f"alert:task_failed/{failure.key}", **context)
         return "direct"
-    except Exception:  # noqa: BLE001 - nothing else to try: the task's own log keeps the error
+    except Exception:  # nothing else to try: the task's own log keeps the error
         log.exception("alert for %s could not be sent", failure.key)
         return "lost"
 
@@ -111,7 +111,7 @@ class TaskFailed(BaseNotifier):
         super().__init__()
         self.county, self.title, self.hint = county, title, hint
 
-    def notify(self, context) -> None:  # noqa: ANN001 - Airflow's Context
+    def notify(self, context) -> None:  # Airflow's Context
         failure = failure_of(context)
         log.error("%s gave up after %d tries: %s", failure.key, failure.tries, failure.error)
         with self.county.active():
@@ -122,7 +122,7 @@ class TaskFailed(BaseNotifier):
 WATCHER = "any_task_failed"
 
 
-def watch(dag) -> None:  # noqa: ANN001 - an airflow.sdk DAG
+def watch(dag) -> None:  # an airflow.sdk DAG
     """Bound every task's run time (`task_timeouts`), and add a leaf that fails the run when any task failed.
 
     Every DAG ends with `send_notices` (trigger rule all_done: receipts go out even when a file

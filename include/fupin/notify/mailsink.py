@@ -14,7 +14,7 @@ class EmlSink:
         self.count = 0
         folder.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         self.count += 1
         key = re.search(rb"X-Fupin-Key: ([^\r\n]+)", envelope.content)
         name = (key.group(1).decode() if key else f"message-{self.count}").replace("/", "_").replace(":", "-")

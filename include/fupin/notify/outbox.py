@@ -124,7 +124,7 @@ class Uncertain(Exception):
     """The exchange broke after the message was handed over (DATA): it may have arrived."""
 
 
-def _deliver(client, msg, sender: str, recipients: list[str]) -> dict[str, str]:  # noqa: ANN001 - an smtplib client
+def _deliver(client, msg, sender: str, recipients: list[str]) -> dict[str, str]:  # an smtplib client
     """One SMTP transaction; returns the refused recipients with the server's answer.
 
     Refusals before DATA are certain (retried for those recipients only); a break after the
@@ -179,7 +179,7 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
                 outcome = _send_one(eng, client, row, cfg, now)
                 if outcome:
                     counts[outcome] += 1
-    except Exception as exc:  # noqa: BLE001 - the server is down or went away: what is left waits
+    except Exception as exc:  # the server is down or went away: what is left waits
         with eng.connect() as conn:
             left = conn.execute(q.where(*_key(*only)) if only else q).all()
         for row in left:
@@ -208,7 +208,7 @@ def send_direct(unit: str, template: str, *, key: str, conn_id: str = SMTP_CONN_
         raise RuntimeError(f"refused: {refused}")
 
 
-def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str | None:  # noqa: ANN001
+def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str | None:
     from fupin.notify.mail import address, build
 
     with eng.begin() as conn:
@@ -231,7 +231,7 @@ def _send_one(eng, client, row, cfg: dict, now: dt.datetime) -> str | None:  # n
         log.error("notice %s/%s/%s: the connection broke after the message was sent; left for a person to check",
                   row.kind, row.period, row.unit)
         return "uncertain"
-    except Exception as exc:  # noqa: BLE001 - a refusal by the server: retried later
+    except Exception as exc:  # a refusal by the server: retried later
         _failed(eng, row, f"{type(exc).__name__}: {exc}"[:500], now, attempted=True)
         return "failed"
     delivered |= set(wanted) - set(refused)

@@ -139,7 +139,7 @@ class LocalCluster:
     def _spawn(self, name: str, args: list[str]) -> None:
         logs = self.home / "component-logs"
         logs.mkdir(parents=True, exist_ok=True)
-        out = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process's life
+        out = open(logs / f"{name}.log", "ab")  # kept open for the process's life
         self.procs[name] = subprocess.Popen([airflow_bin(), *args], env=self.environment(), stdout=out,
                                             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
 
@@ -201,7 +201,7 @@ def _group_alive(pgid: int) -> bool:
     return any(p.status() != psutil.STATUS_ZOMBIE for p in psutil.process_iter() if _pgid(p) == pgid)
 
 
-def _pgid(p) -> int | None:  # noqa: ANN001
+def _pgid(p) -> int | None:
     try:
         return os.getpgid(p.pid)
     except OSError:

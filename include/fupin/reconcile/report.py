@@ -97,7 +97,7 @@ def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path
     return path
 
 
-def _summary_sheet(ws, summary: Summary, f: pd.DataFrame, basis: dict) -> None:  # noqa: ANN001 - an openpyxl worksheet
+def _summary_sheet(ws, summary: Summary, f: pd.DataFrame, basis: dict) -> None:  # an openpyxl worksheet
     """汇总: counts per rule (new, persisting, resolved), per town, and the two rates with their basis."""
     from openpyxl.styles import Alignment, Font
 
@@ -144,7 +144,7 @@ def _summary_sheet(ws, summary: Summary, f: pd.DataFrame, basis: dict) -> None: 
     finish_sheet(ws, {1: 16, 2: 18, 3: 16, 4: 12, 5: 10, 6: 10, 7: 10})
 
 
-def _rule_sheet(sheet, rows: pd.DataFrame) -> None:  # noqa: ANN001 - an openpyxl worksheet
+def _rule_sheet(sheet, rows: pd.DataFrame) -> None:  # an openpyxl worksheet
     """One rule's findings, each with both registries' record of its person."""
     from openpyxl.styles import Alignment, Font
 
@@ -167,7 +167,7 @@ def _rule_sheet(sheet, rows: pd.DataFrame) -> None:  # noqa: ANN001 - an openpyx
     finish_sheet(sheet, {j: w for j, (_, _, w) in enumerate(COLUMNS, 1)}, header_row=1)
 
 
-def _check_inputs(sheet, n: int) -> None:  # noqa: ANN001 - an openpyxl worksheet
+def _check_inputs(sheet, n: int) -> None:  # an openpyxl worksheet
     """核查结果 as a drop-down, 整改期限 as a date, on the rows of findings."""
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter

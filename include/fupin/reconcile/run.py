@@ -124,7 +124,7 @@ def month_changes(found: Iterable[tuple[str, str, str]], previous: Iterable[tupl
     return out
 
 
-def apply_verifications(found: pd.DataFrame, month: str, previous: dict, latest_of) -> pd.DataFrame:  # noqa: ANN001
+def apply_verifications(found: pd.DataFrame, month: str, previous: dict, latest_of) -> pd.DataFrame:
     """The month's findings with their id, data fingerprint, state under their latest verification
     (`latest_of(ids)`), months persisted (counting reported months only) and escalation."""
     f = found.copy()

@@ -120,7 +120,7 @@ class Verification:
         return cls(kind, due if kind == Outcome.CONFIRMED else None, reason)
 
 
-def record(conn, finding: Mapping, answer: Verification, *, user: str, unit: str | None, via: str,  # noqa: ANN001
+def record(conn, finding: Mapping, answer: Verification, *, user: str, unit: str | None, via: str,
            at: dt.datetime | None = None) -> int:
     """Store `answer` about `finding` (a stored finding row); its id."""
     from sqlalchemy import insert

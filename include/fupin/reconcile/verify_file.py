@@ -39,7 +39,7 @@ def _due(v: object) -> dt.date | str | None:
 ISSUES_LISTED = 200  # a receipt lists this many problems at most, then counts the rest
 
 
-def _formula_issues(read) -> list[Issue]:  # noqa: ANN001 - the reader's WorkbookRead
+def _formula_issues(read) -> list[Issue]:  # the reader's WorkbookRead
     """Formula cells the workbook holds no value for (saved by a program that does not compute):
     they read as empty, so an answer typed as a formula would silently vanish."""
     return [Issue("error", "verification_formula", "单元格是公式，但文件中没有保存计算结果",
@@ -49,7 +49,7 @@ def _formula_issues(read) -> list[Issue]:  # noqa: ANN001 - the reader's Workboo
 
 
 def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: str | None = None,  # noqa: C901 - one pass over the rows
-             unit_names: dict[str, str] | None = None):  # noqa: ANN201 - (Evaluation, answers)
+             unit_names: dict[str, str] | None = None):  # (Evaluation, answers)
     """Read the workbook completely, writing nothing: (the pipeline's Evaluation, [(finding, answer)]).
 
     Every answer must be the sender's to give (`verify.may_check`, as on the dashboard): a

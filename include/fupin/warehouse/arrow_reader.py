@@ -41,6 +41,6 @@ def serve() -> None:
 if __name__ == "__main__":
     try:
         serve()
-    except Exception as exc:  # noqa: BLE001 -- one line for the parent's error, not a traceback
+    except Exception as exc:  # one line for the parent's error, not a traceback
         sys.stderr.write(f"{type(exc).__name__}: {exc}".replace("\n", " "))
         sys.exit(1)

@@ -69,7 +69,7 @@ def _pg_text(value: object) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _copy_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:  # noqa: ANN001
+def _copy_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:
     """COPY … FROM STDIN on the connection's own psycopg2 connection: the same transaction."""
     raw = conn.connection.driver_connection
     columns = ", ".join(f'"{c}"' for c in cols)
@@ -85,13 +85,13 @@ def _copy_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) 
             cur.copy_expert(f'COPY "{table.name}" ({columns}) FROM STDIN', io.StringIO("".join(map(line, batch))))
 
 
-def _insert_batches(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:  # noqa: ANN001
+def _insert_batches(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:
     """Batched INSERTs (executemany)."""
     for batch in _batches(rows):
         conn.execute(insert(table), [dict(zip(cols, row, strict=True)) for row in batch])
 
 
-def _insert_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:  # noqa: ANN001
+def _insert_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:
     """Into `table`, inside the caller's transaction: COPY on PostgreSQL (psycopg2; 5.4x faster
     than executemany for 207k registry rows, bench/bench_load.py), batched INSERTs elsewhere."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
