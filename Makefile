@@ -9,7 +9,7 @@ export AIRFLOW__CORE__DAGS_FOLDER = $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES = False
 export AIRFLOW__CORE__PLUGINS_FOLDER = $(CURDIR)/plugins
 
-.PHONY: setup tools test demo serve bench airflow-db clean
+.PHONY: setup tools test test-fast demo serve bench airflow-db clean
 
 setup: $(STAMP) tools
 
@@ -41,6 +41,12 @@ airflow-db: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# the tests that start no process, server or browser (unmarked: see tests/conftest.py), on two
+# workers; a test over 2 s that is not marked slow fails the run
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -n 2 -m "not slow and not airflow and not distributed"
 
 demo: setup airflow-db
 	$(BIN)/fupin demo run --data-root $(CURDIR)/demo

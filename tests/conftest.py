@@ -13,7 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_DSN = os.environ.get("FUPIN_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-PG_TEST_DB = "fupin_test"
+# one database per pytest-xdist worker (`make test-fast` runs two): tests that empty it never meet
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PG_TEST_DB = f"fupin_test{'_' + WORKER if WORKER else ''}"
+FAST_LIMIT = 2.0  # seconds: a test that takes longer, or starts a process, server or browser, is marked slow
 
 _home = tempfile.mkdtemp(prefix="fupin-airflow-")
 os.environ.update(
@@ -157,3 +160,38 @@ def mailbox(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(box.port))
     yield box
     box.stop()
+
+
+# --- the fast tier: `make test-fast` (pytest -m "not slow") ---------------------------------------
+# Every test that starts a process, a server or a browser, or takes longer than FAST_LIMIT, is
+# marked `slow` (or `airflow`/`distributed`, which are slow by nature). This check makes it true:
+# in a run that leaves out the slow ones, a test that took longer fails the run, naming it.
+
+_took: dict[str, float] = {}
+
+
+def pytest_sessionstart(session) -> None:  # pytest's Session
+    """The heavy libraries imported once per process, before any test: their import (1–2 s for
+    Great Expectations) is no test's duration."""
+    if "not slow" in (session.config.getoption("markexpr") or ""):
+        import great_expectations  # noqa: F401
+        import openpyxl  # noqa: F401
+        import pandas  # noqa: F401
+        import python_calamine  # noqa: F401
+
+
+def pytest_runtest_logreport(report) -> None:  # pytest's TestReport
+    _took[report.nodeid] = _took.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # pytest's Session
+    if "not slow" not in (session.config.getoption("markexpr") or "") or hasattr(session.config, "workerinput"):
+        return  # judged once, by the run that saw every test's report (xdist's controller)
+    over = sorted((d, n) for n, d in _took.items() if d > FAST_LIMIT)
+    if over:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"tests over {FAST_LIMIT:g} s not marked slow (mark them, or make them faster):", red=True)
+            for d, n in reversed(over):
+                reporter.write_line(f"  {d:5.1f} s  {n}", red=True)
+        session.exitstatus = 1

@@ -30,6 +30,7 @@ def _alerts(mailbox) -> list:
     return [m for m in mailbox.messages if m["Subject"].startswith("【平台告警】")]
 
 
+@pytest.mark.slow
 def test_every_dag_alerts_the_engineers_when_a_task_gives_up(dagbag):
     from fupin.notify.alerts import WATCHER, TaskFailed
 
@@ -45,6 +46,7 @@ def test_every_dag_alerts_the_engineers_when_a_task_gives_up(dagbag):
             assert not task.on_retry_callback, (dag_id, task.task_id)  # a retry is not news
 
 
+@pytest.mark.slow
 @pytest.mark.airflow
 def test_a_task_that_fails_after_its_retries_sends_one_alert_through_the_outbox(dagbag, airflow_db, sqlite_warehouse, data_root,
                                                                                 people, mailbox):
@@ -74,6 +76,7 @@ def test_a_task_that_fails_after_its_retries_sends_one_alert_through_the_outbox(
     assert [(n.unit, n.status) for n in kept] == [("ops", "sent")]
 
 
+@pytest.mark.slow
 @pytest.mark.airflow
 def test_with_the_warehouse_down_the_alert_goes_straight_to_the_mail_server(dagbag, airflow_db, data_root, mailbox, monkeypatch):
     from fupin.ops.cluster import free_port
@@ -114,6 +117,7 @@ def test_an_alert_names_the_cause_of_a_fault():
     assert lost.startswith("数据库无法连接") and "refused" in lost and "\n" not in lost
 
 
+@pytest.mark.slow
 @pytest.mark.airflow
 def test_a_warehouse_not_migrated_fails_the_task_with_what_to_run(dagbag, airflow_db, data_root, mailbox, monkeypatch):
     """Tasks never migrate (workers need no DDL rights): on a warehouse behind the code they stop

@@ -21,6 +21,8 @@ from fupin.demo.population import build_population
 from fupin.reconcile.run import reconcile_month
 from tests.helpers import fill_demo_warehouse
 
+pytestmark = pytest.mark.slow  # each test here starts processes or replays months
+
 PERIOD_ENDS = {"2016H1": "2016-06", "2016Y": "2016-12", "2017H1": "2017-06", "2017Y": "2017-12", "2018H1": "2018-06", "2018Y": "2018-12"}
 
 

@@ -63,6 +63,7 @@ def _ledger(url: str) -> list:
         return list(conn.execute(select(drops.c.status, drops.c.sha256, drops.c.original_name, drops.c.receipt).order_by(drops.c.recorded_at)))
 
 
+@pytest.mark.slow
 def test_a_writer_pausing_twice_the_window_mid_xlsx_loses_nothing(tmp_path, sqlite_warehouse, data_root, people, window):
     full = write(tmp_path / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people))).read_bytes()
     writer = _slow_write(data_root / "inbox" / SOURCE / "人社局_2017年6月.xlsx", full, len(full) // 2, pause=2 * window)
@@ -76,6 +77,7 @@ def test_a_writer_pausing_twice_the_window_mid_xlsx_loses_nothing(tmp_path, sqli
     assert count("employment", "2017-06", sqlite_warehouse) == len(rows("employment", people))
 
 
+@pytest.mark.slow
 def test_a_csv_cut_at_a_line_and_finished_later_is_taken_again_and_replaces_the_month(tmp_path, sqlite_warehouse, data_root, people, window):
     """A CSV cut exactly at a line break looks whole: it is taken; the rest its writer adds
     after the claim goes into the claimed inode, which is watched and taken again."""
@@ -153,6 +155,7 @@ def test_racing_ingesters_take_each_file_exactly_once(tmp_path, warehouse, data_
     assert all(count("employment", m, warehouse) == len(rows("employment", people, m)) for m in months)
 
 
+@pytest.mark.slow
 def test_a_claim_of_a_dead_process_is_taken_over(tmp_path, sqlite_warehouse, data_root, people):
     """A process that holds a claim and dies (SIGKILL) releases it at once."""
     write(data_root / "inbox" / SOURCE / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
@@ -175,6 +178,7 @@ with inbox.owned(c) as mine:
     assert [r["status"] for r in ingest_inbox()] == ["accepted"]
 
 
+@pytest.mark.slow
 def test_a_file_that_keeps_failing_for_our_reasons_is_quarantined_and_engineers_told(tmp_path, sqlite_warehouse, data_root, people,
                                                                                      monkeypatch):
     from fupin.ingest import pipeline
@@ -227,6 +231,7 @@ def _modes(root: Path) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 def test_fupin_inbox_prints_a_receipt_per_file_and_everything_it_writes_is_private(tmp_path, people):
     root = tmp_path / "fresh"
     env = {**os.environ, "FUPIN_DATA_ROOT": str(root), "FUPIN_STABLE_SECONDS": "0"}

@@ -21,6 +21,7 @@ def _fupin(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([FUPIN, *args], capture_output=True, text=True, env={**os.environ, "FUPIN_WAREHOUSE_URL": "", **(env or {})})
 
 
+@pytest.mark.slow
 def test_ingest_json_prints_one_receipt_per_file(tmp_path, data_root, people):
     assert _fupin("db", "upgrade", "--data-root", str(data_root)).returncode == 0  # as deploy does
     good = write(tmp_path / "卫计局_2017年6月.xlsx", sheet("medical", rows("medical", people)))
@@ -40,6 +41,7 @@ def test_ingest_json_prints_one_receipt_per_file(tmp_path, data_root, people):
     assert not any(p.id_number in out.stderr for p in people)
 
 
+@pytest.mark.slow
 def test_ingest_text_receipt_is_chinese(tmp_path, data_root, people):
     assert _fupin("db", "upgrade", "--data-root", str(data_root)).returncode == 0
     good = write(tmp_path / "卫计局_2017年6月.xlsx", sheet("medical", rows("medical", people)))
@@ -49,6 +51,7 @@ def test_ingest_text_receipt_is_chinese(tmp_path, data_root, people):
     assert "【报送回执】县卫计局 · 2017年6月" in out.stdout and "已通过" in out.stdout
 
 
+@pytest.mark.slow
 def test_commands_refuse_a_warehouse_behind_and_say_how_to_fix_it(tmp_path, data_root, people):
     """Only `fupin db upgrade` (deploy) migrates: a command on an unmigrated warehouse stops,
     names the revisions and the command to run, and changes nothing."""
@@ -61,6 +64,7 @@ def test_commands_refuse_a_warehouse_behind_and_say_how_to_fix_it(tmp_path, data
     assert _fupin("ingest", "--source", "health", "--data-root", str(data_root), str(good)).returncode == 0
 
 
+@pytest.mark.slow
 def test_the_cli_is_quiet_and_strict(tmp_path, data_root, people):
     """No library chatter on stderr unless asked (-v); months, periods and dates are checked
     (exit 2 saying what is expected); a command with no data to read says so and fails."""
@@ -93,6 +97,7 @@ def test_the_cli_is_quiet_and_strict(tmp_path, data_root, people):
         assert not unhelped, (name, unhelped)  # every option and argument says what it is
 
 
+@pytest.mark.slow
 def test_every_command_takes_the_county_before_or_after_it(tmp_path):
     """With FUPIN_COUNTIES: `fupin --county C cmd` and `fupin cmd --county C` work; without
     --county, or with one that is not listed, it says which counties there are."""
@@ -115,6 +120,7 @@ def test_every_command_takes_the_county_before_or_after_it(tmp_path):
     assert alone.returncode == 2 and "FUPIN_COUNTIES is not set" in alone.stderr
 
 
+@pytest.mark.slow
 def test_templates_have_drop_downs_and_checks_and_read_back(tmp_path, sqlite_warehouse, people):
     from openpyxl import load_workbook
 

@@ -103,6 +103,7 @@ def test_each_county_gets_its_own_dags_and_assets(province):
     assert "county:440229" in bag.dags["bureau_ingest__440229"].tags
 
 
+@pytest.mark.slow
 @pytest.mark.airflow
 def test_a_countys_files_load_into_its_own_warehouse_and_mail_its_own_units(province, airflow_db, people, mailbox):
     from airflow.dag_processing.dagbag import DagBag
@@ -124,6 +125,7 @@ def test_a_countys_files_load_into_its_own_warehouse_and_mail_its_own_units(prov
     assert "翁源县扶贫数据平台" in str(mailbox.messages[0]["From"])
 
 
+@pytest.mark.slow
 def test_a_second_county_loads_and_reconciles_by_its_own_configuration(province, tmp_path):
     """翁源县 differs from 仁化县 in code, towns and villages: its files pass its own checks (towns,
     villages, household numbers starting 440229) and reconcile; 仁化县's warehouse sees none of it;
@@ -161,6 +163,7 @@ def test_a_second_county_loads_and_reconciles_by_its_own_configuration(province,
     assert not any("440224" in e["fix"] or "仁化" in e["fix"] for e in wrong.errors)
 
 
+@pytest.mark.slow
 def test_a_county_given_only_its_code_name_and_reference_is_judged_as_itself(tmp_path, monkeypatch):
     """翁源县 listed by code and name with a config dir holding only reference/: its patterns, ID
     prefixes and name come from counties.yaml, never from the project's (仁化县's) settings."""
@@ -234,6 +237,7 @@ def test_two_counties_active_at_once_in_two_threads_do_not_mix(province):
     assert current().code is None  # nothing leaks out of the threads
 
 
+@pytest.mark.slow
 def test_each_county_has_its_own_warehouse_pool(province, tmp_path):
     """One county's hundred files cannot hold every slot while another's reconciliation waits."""
     import json

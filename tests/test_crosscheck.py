@@ -162,6 +162,7 @@ def three_counties(tmp_path, monkeypatch):
     clear_caches()
 
 
+@pytest.mark.slow
 @pytest.mark.airflow
 def test_the_province_dag_finds_each_planted_case_and_mails_each_county_its_own(three_counties, airflow_db, mailbox):
     from airflow.dag_processing.dagbag import DagBag
@@ -224,6 +225,7 @@ def test_the_province_dag_finds_each_planted_case_and_mails_each_county_its_own(
     assert "按其最近一月数据比对：仁化县、翁源县、乐昌市" in august["spb@gd.fupin.example"]
 
 
+@pytest.mark.slow
 def test_the_command_line_checks_the_province_and_migrates_its_warehouse(three_counties, capsys, monkeypatch, tmp_path):
     import json
 

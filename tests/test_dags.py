@@ -107,6 +107,7 @@ def test_dag_files_import_no_heavy_library_at_top_level():
             assert not any(n.split(".")[0] in {"pandas", "great_expectations", "openpyxl", "sqlalchemy", "numpy"} for n in names), path
 
 
+@pytest.mark.slow
 @pytest.mark.airflow
 def test_bureau_ingest_runs_end_to_end(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
     from airflow.models.asset import AssetEvent
@@ -137,6 +138,7 @@ def test_bureau_ingest_runs_end_to_end(dagbag, airflow_db, sqlite_warehouse, dat
     assert "未通过" in rejected["Subject"] and len(list(rejected.iter_attachments())) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.airflow
 def test_registry_reconcile_runs_on_both_snapshots_and_writes_the_workbook(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
     from openpyxl import load_workbook
@@ -177,6 +179,7 @@ def test_registry_reconcile_runs_on_both_snapshots_and_writes_the_workbook(dagba
     assert len([m for m in mailbox.messages if "比对结果" in m["Subject"]]) == 2
 
 
+@pytest.mark.slow
 def test_reconcile_cli_prints_counts_and_rates(tmp_path, sqlite_warehouse, data_root, people):
     import subprocess
     import sys
@@ -199,6 +202,7 @@ def test_reconcile_cli_prints_counts_and_rates(tmp_path, sqlite_warehouse, data_
     assert late.returncode == 2 and "neither" in late.stderr and "--at-deadline" not in late.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.airflow
 def test_assessment_dag_scores_a_period_and_mails_the_laggards(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
     from sqlalchemy import select
@@ -245,6 +249,7 @@ def test_assessment_dag_scores_a_period_and_mails_the_laggards(dagbag, airflow_d
     assert len(mailbox.messages) == before
 
 
+@pytest.mark.slow
 def test_assess_cli_prints_the_scorecard(sqlite_warehouse, data_root, tmp_path, people):
     import subprocess
     import sys
@@ -259,6 +264,7 @@ def test_assess_cli_prints_the_scorecard(sqlite_warehouse, data_root, tmp_path, 
     assert bad.returncode == 2 and "2017H1" in bad.stderr
 
 
+@pytest.mark.slow
 def test_a_rerun_keeps_the_assessment_date_and_deadlines_of_the_record(sqlite_warehouse, data_root, tmp_path, people):
     """The 限期整改 deadline that went out in the mail stays the record's, unless --as-of says otherwise."""
     import json
@@ -282,6 +288,7 @@ def test_a_rerun_keeps_the_assessment_date_and_deadlines_of_the_record(sqlite_wa
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.airflow
 def test_submission_reminders_dag_mails_the_missing_sources(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
     write(data_root / "inbox" / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
@@ -305,6 +312,7 @@ def test_with_approval_required_no_notice_goes_out_before_the_office_approves(mo
     assert "approve_scorecard" not in DagBag(dag_folder=str(DAGS / "assessment.py")).dags["assessment"].task_ids
 
 
+@pytest.mark.slow
 def test_reconciliation_workbook_shows_both_sides_of_each_finding_and_the_rates_basis(tmp_path, sqlite_warehouse, data_root, people):
     """A case worker acts on a finding without opening either registry: each row carries what the
     poverty registry and the dibao register say of its person; each rate says what it rests on."""

@@ -12,6 +12,8 @@ from fupin.demo.generate import generate
 from fupin.demo.population import build_population
 from fupin.ingest.pipeline import evaluate
 
+pytestmark = pytest.mark.slow  # each test here starts processes or replays months
+
 MONTHS = ["2016-01", "2016-12", "2017-12", "2018-12"]
 
 

@@ -14,6 +14,8 @@ import yaml
 
 from tests.conftest import skip_or_fail
 
+pytestmark = pytest.mark.slow  # each test here starts processes or replays months
+
 ROOT = Path(__file__).resolve().parents[1]
 TASK_RUNNERS = ("airflow-worker", "airflow-triggerer")
 

@@ -183,6 +183,7 @@ def limits(monkeypatch):
     return lambda **kw: [monkeypatch.setitem(lim, k, v) for k, v in kw.items()]
 
 
+@pytest.mark.slow
 def test_cell_bound(tmp_path, sqlite_warehouse, data_root, people, limits):
     path = write(tmp_path / "人社局_2017年6月.xlsx", sheet("employment", _good_rows(people)))
     limits(max_cells=100)
@@ -208,6 +209,7 @@ def test_memory_bound(tmp_path, sqlite_warehouse, data_root, people, limits):
     assert r.status == "rejected" and rules(r) == {"extent"} and "内存" in r.errors[0]["message"]
 
 
+@pytest.mark.slow
 def test_time_bound(tmp_path, sqlite_warehouse, data_root, people, limits):
     path = tmp_path / "人社局_2017年6月.csv"
     path.write_bytes(_csv_bytes(people, lambda g: g.extend([list(g[1])] * 300_000)))
@@ -226,6 +228,7 @@ def test_field_bound(tmp_path, sqlite_warehouse, data_root, people, limits):
     assert r.status == "rejected" and rules(r) == {"corrupt"} and "第 2 行" in r.errors[0]["message"]
 
 
+@pytest.mark.slow
 def test_a_crashing_file_does_not_take_the_others_down(tmp_path, sqlite_warehouse, data_root, people):
     """The grid that aborts calamine, between two good files, through the DAG's own path."""
     from fupin.ingest.tasks import ingest_inbox
@@ -240,6 +243,7 @@ def test_a_crashing_file_does_not_take_the_others_down(tmp_path, sqlite_warehous
     assert inbox.claim_new() == []
 
 
+@pytest.mark.slow
 def test_same_bytes_as_a_rejected_drop_are_judged_again(tmp_path, sqlite_warehouse, data_root, people, monkeypatch):
     """`duplicate` means only "already loaded": a file rejected under an old contract is
     checked again when it is sent again (here: the contract's wage cap is raised meanwhile)."""

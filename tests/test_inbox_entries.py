@@ -55,6 +55,7 @@ def _in_time(fn, seconds: float = 60):
     return box["out"]
 
 
+@pytest.mark.slow
 def test_entries_that_are_not_plain_files_are_set_aside_and_told_once(tmp_path, warehouse, data_root, people):
     """A FIFO, a socket, a folder named like a month's file, a symlink and a hard link to a file
     outside the data root: none is opened, followed or chmod-ed; each leaves the inbox for
@@ -134,6 +135,7 @@ def test_claims_come_in_batches_under_the_map_limit(tmp_path, sqlite_warehouse, 
     assert len(os.listdir(box)) == 1100 - inbox.max_per_run()
 
 
+@pytest.mark.slow
 def test_each_batch_is_ingested_and_the_next_takes_the_rest(tmp_path, sqlite_warehouse, data_root, people):
     box = data_root / "inbox" / SOURCE
     for n in range(1, 8):
@@ -174,6 +176,7 @@ def _unprivileged(argv: list[str], env: dict) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_a_file_the_platform_cannot_read_is_refused_at_once(tmp_path, sqlite_warehouse, data_root, people):
     """A 0600 file of another user in the inbox is not claimed, retried or lost: set aside at the
     first run, the engineers told why; the good file beside it is ingested."""
@@ -191,6 +194,7 @@ def test_a_file_the_platform_cannot_read_is_refused_at_once(tmp_path, sqlite_war
     assert "无权读取" in alert.body and "人社局_2017年7月.csv" in alert.body
 
 
+@pytest.mark.slow
 def test_a_claim_that_became_unreadable_is_quarantined_after_its_attempts(tmp_path, sqlite_warehouse, data_root, people):
     """A claimed file that cannot be read any more fails the same way each run; after
     `max_attempts` it is quarantined with a receipt and the engineers' alert — not retried for ever."""
@@ -231,6 +235,7 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(root)], check=False)
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_named_and_leaves_nothing_behind(tmp_path, small_disk, monkeypatch):
     """The archive copy does not fit: the ingest fails saying the disk is full (not an exception
     type), no half copy in archive/ and no probe file in work/; the file stays claimed for the next

@@ -15,6 +15,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from fupin.ingest import inbox
@@ -177,6 +178,7 @@ _KILLER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_kill_in_the_middle_of_a_load_changes_nothing_and_the_rerun_loads_once(tmp_path, warehouse, data_root, people):
     data = rows("registry", people)
     ingest("poverty_office", write(tmp_path / "reg_201706.xlsx", sheet("registry", data[:5])))

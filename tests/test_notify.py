@@ -76,6 +76,7 @@ def test_a_send_interrupted_after_the_claim_is_never_resent_by_itself(sqlite_war
     assert [n.status for n in problems()] == ["sending"]
 
 
+@pytest.mark.slow
 def test_rejected_file_receipt_is_mailed_to_its_unit_with_the_marked_copy(tmp_path, sqlite_warehouse, mailbox, people):
     from fupin.notify.notices import queue_receipt
 
@@ -207,6 +208,7 @@ def test_a_refused_recipient_fails_alone_and_is_retried_alone(sqlite_warehouse, 
     assert problems() == []
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("test_template")
 def test_a_server_that_swallows_data_and_hangs_never_gets_the_notice_twice(sqlite_warehouse, monkeypatch, capsys):
     import json

@@ -10,6 +10,8 @@ from fupin.demo import plan, render
 from fupin.demo.population import build_population, expected_findings
 from fupin.reconcile.rules import reconcile
 
+pytestmark = pytest.mark.slow  # each test here starts processes or replays months
+
 
 def _as_manifest(rule: str, key: str):
     if rule == "R4":

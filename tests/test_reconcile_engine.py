@@ -20,6 +20,7 @@ def demo_people():
     return build_population(2016)
 
 
+@pytest.mark.slow
 def test_the_arrow_read_equals_the_row_read_on_both_databases(warehouse, demo_people):
     """Every value the rules read comes back the same through the column-wise read as through
     pandas, also for a column empty in its first 1,500 rows (a reader that types a column on its
@@ -111,6 +112,7 @@ def test_a_month_reconciled_from_the_warehouse_finds_the_planted_cases(warehouse
     assert rates[("应保尽保率", "全县")][1] > 100
 
 
+@pytest.mark.slow
 def test_reading_a_sqlite_warehouse_keeps_the_locks_of_its_open_connections(sqlite_warehouse, demo_people):
     """The column-wise read must not bring a second SQLite library into the process: closing its
     file releases every POSIX lock the process holds on the warehouse (sqlite.org/howtocorrupt.html

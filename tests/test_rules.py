@@ -19,6 +19,7 @@ def _errors(r) -> list[tuple[int, str]]:
     return sorted((e["row"], e["rule"]) for e in r.errors if e["row"] and e["rule"] != "too_many_errors")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dataset", sorted(contracts().datasets))
 def test_stored_suites_are_in_step_with_the_contracts(dataset):
     assert load_suite(dataset) == json.loads(json.dumps(build_suite(contracts().datasets[dataset]), ensure_ascii=False)), (

@@ -80,14 +80,14 @@ def loaded_pg():
     from fupin.demo.population import build_population
     from fupin.ops.cluster import recreate_database
     from fupin.warehouse import db
-    from tests.conftest import PG_ADMIN_DSN, _pg_available, skip_or_fail
+    from tests.conftest import PG_ADMIN_DSN, WORKER, _pg_available, skip_or_fail
 
     skip_or_fail([r for r in [_pg_available()] if r], "the PostgreSQL tests")
-    url = recreate_database(PG_ADMIN_DSN, "fupin_verify_template")
+    url = recreate_database(PG_ADMIN_DSN, f"fupin_verify_template{WORKER}")
     db.upgrade(url)
     fill_demo_warehouse(url, build_population(2016), {(d, m) for m in MONTHS for d in ("registry", "dibao")}, [])
     db.engine(url).dispose()
-    return "fupin_verify_template"
+    return f"fupin_verify_template{WORKER}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -97,15 +97,15 @@ def either_months(request, tmp_path):
         return request.getfixturevalue("first_months")
     from sqlalchemy import create_engine, text
 
-    from tests.conftest import PG_ADMIN_DSN
+    from tests.conftest import PG_ADMIN_DSN, WORKER
 
     template = request.getfixturevalue("loaded_pg")
     eng = create_engine(PG_ADMIN_DSN, isolation_level="AUTOCOMMIT")
     with eng.connect() as conn:
-        conn.execute(text('drop database if exists "fupin_verify_test" with (force)'))
-        conn.execute(text(f'create database "fupin_verify_test" template "{template}"'))
+        conn.execute(text(f'drop database if exists "fupin_verify_test{WORKER}" with (force)'))
+        conn.execute(text(f'create database "fupin_verify_test{WORKER}" template "{template}"'))
     eng.dispose()
-    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/fupin_verify_test", MONTHS
+    return PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/fupin_verify_test{WORKER}", MONTHS
 
 
 def _persisting(url: str, ms: list[str]) -> tuple[str, dict]:
@@ -119,6 +119,7 @@ def _persisting(url: str, ms: list[str]) -> tuple[str, dict]:
     return longest["finding_id"], longest
 
 
+@pytest.mark.slow
 def test_a_dismissed_finding_is_not_reported_again_and_escalation_counts_only_the_unchecked(first_months, monkeypatch):
     url, ms = first_months
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
@@ -149,6 +150,7 @@ def test_a_dismissed_finding_is_not_reported_again_and_escalation_counts_only_th
             f'"{row["rule"]}": 0', f'"{row["rule"]}": 1')
 
 
+@pytest.mark.slow
 def test_dismissal_lapses_when_the_data_change_and_a_due_date_holds_escalation_until_it_passes(first_months, monkeypatch):
     url, ms = first_months
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
@@ -179,6 +181,7 @@ def test_dismissal_lapses_when_the_data_change_and_a_due_date_holds_escalation_u
         assert later[fid]["state"] == FindingState.OVERDUE and later[fid]["escalated"]
 
 
+@pytest.mark.slow
 def test_a_town_verifies_only_its_own_findings(first_months, monkeypatch):
     url, ms = first_months
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
@@ -192,6 +195,7 @@ def test_a_town_verifies_only_its_own_findings(first_months, monkeypatch):
         record_verification(conn, "0" * 16, {"outcome": "rectified"}, ADMIN, TODAY)
 
 
+@pytest.mark.slow
 def test_the_reconciliation_workbook_comes_back_with_its_checks_all_or_nothing(first_months, data_root, monkeypatch):
     """The workbook's 核查结果 column, filled in and dropped into inbox/verification/: one bad row
     refuses the file (nothing stored, a marked copy); corrected, every answer is stored."""
@@ -274,6 +278,7 @@ def _stored(url: str) -> list[dict]:
         return [dict(r._mapping) for r in conn.execute(select(verifications))]
 
 
+@pytest.mark.slow
 def test_a_returned_workbook_is_taken_only_for_what_its_sender_may_verify(either_months, data_root, monkeypatch):
     """A town's clerk drops the workbook into the town's own folder: answers about another town's
     findings refuse it whole, with a receipt naming them (to the town, copying the office that
@@ -330,6 +335,7 @@ def _answer(ws, r, col, outcome="不属实", note="经入户核实为两个不�
     ws.cell(r, col["check_due"]).value = due
 
 
+@pytest.mark.slow
 def test_a_returned_workbook_with_answers_it_cannot_take_is_refused_in_bounded_time(either_months, data_root, monkeypatch):
     """Two answers to one 编号, a due date decades away, a formula saved without its value, more
     rows than a file may hold, thousands of unknown 编号: each refused whole, saying which, with at

@@ -104,6 +104,7 @@ def test_the_read_layer_gives_the_same_typed_snapshot_on_both_databases(warehous
         assert queries.has_data(conn)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_first_loads_of_one_month_at_once_take_turns_on_postgresql(people):
     """Two files of the same month loaded at the same moment, the month still empty: the second

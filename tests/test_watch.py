@@ -11,6 +11,8 @@ import pytest
 
 from tests.helpers import rows, sheet, write
 
+pytestmark = pytest.mark.slow  # each test here starts processes or replays months
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

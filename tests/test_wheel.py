@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import ROOT
 from tests.helpers import rows, sheet, write
 
+pytestmark = pytest.mark.slow  # each test here starts processes or replays months
+
 PROBE = """
 import sys
 from pathlib import Path
