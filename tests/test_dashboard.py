@@ -403,7 +403,18 @@ def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_brows
         d.quit()
     d = _chrome(390, 844)
     try:
-        _login(d, base, "huangkeng", passwords["huangkeng"], "verify")
+        _login(d, base, "huangkeng", passwords["huangkeng"], "findings")
+        # a town's clerk starts on their own town, and the view is in the address: a reload keeps it
+        from selenium.webdriver.support.ui import Select, WebDriverWait
+
+        WebDriverWait(d, 30).until(lambda drv: "town=" in drv.current_url)
+        assert Select(_wait(d, "#town")).first_selected_option.text == "黄坑镇"
+        Select(d.find_element(By.ID, "month")).select_by_value("2017-09")
+        WebDriverWait(d, 30).until(lambda drv: "month=2017-09" in drv.current_url)
+        d.refresh()
+        WebDriverWait(d, 30).until(lambda drv: Select(drv.find_element(By.ID, "month")).first_selected_option.get_attribute("value")
+                                   == "2017-09")
+        d.get(f"{base}/fupin/verify")
         listed = _wait(d, "#list").find_elements(By.CSS_SELECTOR, "tbody tr")
         assert sorted(r.get_attribute("data-id") for r in listed) == sorted(s["finding_id"] for s in mine)
         assert all("*" in c.text for r in listed for c in r.find_elements(By.CSS_SELECTOR, "td:nth-child(5)") if c.text)  # 月份 first
