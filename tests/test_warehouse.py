@@ -7,13 +7,47 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from fupin.warehouse import db
-from fupin.warehouse.schema import metadata
+from fupin.warehouse.schema import full_metadata
 
 
 def test_migrations_match_the_schema(warehouse):
     with db.engine(warehouse).connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), full_metadata())
     assert diff == []
+    assert db.contracts_differ(warehouse) == []
+
+
+def test_dataset_tables_follow_the_active_countys_contracts(tmp_path, monkeypatch, data_root):
+    """A county with its own contracts.yaml gets its own tables (built once per contracts file, not
+    fixed at import by whichever county was active), and a warehouse migrated without its extra
+    column is refused at start, saying what differs."""
+    import dataclasses
+
+    import yaml
+
+    from fupin.config import clear_caches, project_root
+    from fupin.county import County
+    from fupin.warehouse.schema import dataset_tables
+
+    conf = tmp_path / "conf" / "config"
+    conf.mkdir(parents=True)
+    raw = yaml.safe_load((project_root() / "config" / "contracts.yaml").read_text(encoding="utf-8"))
+    raw["datasets"]["employment"]["columns"].append({"header": "备注", "key": "remark", "type": "str", "required": False})
+    (conf / "contracts.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    db.upgrade(url)
+    own = dataclasses.replace(County(), config_dir=str(tmp_path / "conf"))
+    try:
+        assert "remark" not in dataset_tables["employment"].c
+        with own.active():
+            assert "remark" in dataset_tables["employment"].c and "remark" in dataset_tables["employment"].c  # cached
+            assert db.contracts_differ(url) == ["employment.remark is missing"]
+            with pytest.raises(db.SchemaBehind, match="employment.remark is missing"):
+                db.require_current(url)
+        assert "remark" not in dataset_tables["employment"].c  # the environment's again
+        db.require_current(url)
+    finally:
+        clear_caches()
 
 
 def test_upgrade_is_idempotent(warehouse):

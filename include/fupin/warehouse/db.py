@@ -126,24 +126,53 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(cfg).get_current_head()
 
 
-_checked: set[str] = set()
+_checked: set[tuple[str, Path]] = set()
 
 
 def require_current(url: str | None = None) -> None:
     """Fail with what to do when the warehouse is not at this code's migration (one query, once
     per process and warehouse). Tasks and commands call this; only `fupin db upgrade` (run by
     deploy: airflow-init, the make targets) changes the schema."""
+    from sqlalchemy.engine import make_url
+
+    from fupin.config import county_file
+
     url = url or warehouse_url()
-    if url in _checked:
+    contracts_file = county_file("config", "contracts.yaml")
+    if (url, contracts_file) in _checked:
         return
     have, want = current_revision(url), head_revision()
+    shown = make_url(url).render_as_string(hide_password=True)
     if have != want:
-        from sqlalchemy.engine import make_url
-
-        shown = make_url(url).render_as_string(hide_password=True)
         raise SchemaBehind(f"the warehouse {shown} is at migration {have or 'none (empty)'}, this code needs {want}: "
                            "run `fupin db upgrade` (airflow-init does it at deploy; `--all` for every county)")
-    _checked.add(url)
+    differ = contracts_differ(url)
+    if differ:
+        raise SchemaBehind(f"the warehouse {shown} does not have the tables {contracts_file} describes: " + "; ".join(differ)
+                           + ". A dataset's columns are a migration: add one for them (or keep the contracts' columns as migrated)")
+    _checked.add((url, contracts_file))
+
+
+def contracts_differ(url: str | None = None) -> list[str]:
+    """What differs between the active county's contracts and the warehouse's dataset tables:
+    a table missing, a column missing or one the contracts do not declare."""
+    from sqlalchemy import inspect
+
+    from fupin.warehouse.schema import dataset_tables
+
+    with engine(url).connect() as conn:
+        found = inspect(conn)
+        have_tables = set(found.get_table_names())
+        out = []
+        for name, table in dataset_tables.items():
+            if name not in have_tables:
+                out.append(f"no table {name}")
+                continue
+            have = {c["name"] for c in found.get_columns(name)}
+            want = {c.name for c in table.columns}
+            out += [f"{name}.{c} is missing" for c in sorted(want - have)]
+            out += [f"{name}.{c} is not in the contracts" for c in sorted(have - want)]
+    return out
 
 
 def current_revision(url: str | None = None) -> str | None:

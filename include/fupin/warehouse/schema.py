@@ -9,6 +9,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -253,19 +257,55 @@ SQL_TYPES = {
 LOOKUP_COLUMNS = ("id_number", "household_id")
 
 
-def _dataset_table(name: str) -> Table:
-    ds = contracts().datasets[name]
+def _dataset_table(md: MetaData, ds) -> Table:  # ds: a config.Dataset
     keys = {c.key for c in ds.columns}
     return Table(
-        name, metadata,
+        ds.name, md,
         Column("month", String(7), nullable=False),
         Column("sha256", String(64), nullable=False),
         Column("sheet", Text, nullable=False),
         Column("row_no", Integer, nullable=False),
         *(Column(c.key, SQL_TYPES[c.type]()) for c in ds.columns),
-        Index(f"ix_{name}_month", "month"),
-        *(Index(f"ix_{name}_{k}", k) for k in LOOKUP_COLUMNS if k in keys),
+        Index(f"ix_{ds.name}_month", "month"),
+        *(Index(f"ix_{ds.name}_{k}", k) for k in LOOKUP_COLUMNS if k in keys),
     )
 
 
-dataset_tables: dict[str, Table] = {name: _dataset_table(name) for name in contracts().datasets}
+@cache
+def _tables_for(contracts_file: Path) -> dict[str, Table]:
+    """The dataset tables of one contracts file (a MetaData of their own: another county's
+    contracts may give a table of the same name other columns)."""
+    md = MetaData()
+    return {name: _dataset_table(md, ds) for name, ds in contracts().datasets.items()}
+
+
+class _DatasetTables(Mapping[str, Table]):
+    """dataset name → its table, by the active county's contracts (fupin.county): built once per
+    contracts file, looked up at each use — never fixed at import by whichever county was active."""
+
+    def _current(self) -> dict[str, Table]:
+        from fupin.config import county_file
+
+        return _tables_for(county_file("config", "contracts.yaml"))
+
+    def __getitem__(self, name: str) -> Table:
+        return self._current()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+
+dataset_tables: Mapping[str, Table] = _DatasetTables()
+
+
+def full_metadata() -> MetaData:
+    """The whole schema the active county's code expects: the platform's tables and its contracts'."""
+    md = MetaData()
+    for t in metadata.tables.values():
+        t.to_metadata(md)
+    for t in dataset_tables.values():
+        t.to_metadata(md)
+    return md
