@@ -344,6 +344,12 @@ def _units(path: Path) -> dict[str, Unit]:
     return {str(k): Unit(str(k), u["name"], tuple(u["to"]), tuple(u.get("leaders", ()))) for k, u in data["units"].items()}
 
 
+def town_offices() -> dict[str, str]:
+    """Each town office's unit key (units.yaml, by the town's code) → the town's name."""
+    towns = set(geography().towns.values())  # town name → its code
+    return {k: u.name for k, u in units().items() if k in towns}
+
+
 def outbox_settings() -> dict[str, Any]:
     data = _load_yaml("units.yaml")
     return {"sender": data["sender"], "reply_to": data.get("reply_to"), **data["outbox"]}

@@ -70,14 +70,12 @@ def _county(code: str | None):  # a County
 
 async def viewer(request: Request, county: Annotated[str | None, Query()] = None) -> Viewer:
     """The logged-in viewer of a request (401/403 without a login), as the county's config sees them."""
-    from fupin.config import geography, settings, units
+    from fupin.config import settings, town_offices
 
     user = await request.app.state.resolve_user(request)
     with _county(county).active():
-        cfg = settings().get("dashboard", {})
-        towns = set(geography().towns.values())
-        town_units = {k: u.name for k, u in units().items() if k in towns}
-    return viewer_of(user.get_name(), roles_of(user), cfg, town_units)
+        cfg, towns = settings().get("dashboard", {}), town_offices()
+    return viewer_of(user.get_name(), roles_of(user), cfg, towns)
 
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]

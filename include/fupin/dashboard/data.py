@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from fupin import queries
-from fupin.calendar import Calendar, add_months, date_label, month_label, months
+from fupin.calendar import Calendar, add_months, date_label, month_label, months, time_label
 from fupin.config import contracts
 from fupin.dashboard.access import Viewer, may_verify, sees_finding, sees_household, sees_source, sees_unit
 from fupin.reconcile import verify
@@ -27,8 +27,6 @@ CELL_LABELS = {"on_time": "按时", "late": "逾期", "rejected": "未通过", "
 
 def _iso(value: object) -> str | None:
     """A stored moment as officials read it, in Beijing time: 2017年6月5日 09:06."""
-    from fupin.calendar import time_label
-
     return None if value is None or pd.isna(value) else time_label(pd.Timestamp(value).to_pydatetime())
 
 
@@ -153,9 +151,11 @@ def trend(conn: Connection, viewer: Viewer) -> dict:
     if viewer.county_wide:
         counts = {r: [json.loads(runs[m].counts).get(r, 0) for m in ms] for r in RULES}
     else:
-        per = queries.finding_counts(conn)  # (month, rule, town) → reported findings
-        counts = {r: [sum(n for (m2, r2, t), n in per.items() if m2 == m and r2 == r
-                          and sees_finding(viewer, {"town": t}, RULES[r][1])) for m in ms] for r in RULES}
+        seen: dict[tuple[str, str], int] = {}  # (rule, month) → the reported findings the viewer sees
+        for (m, r, t), n in queries.finding_counts(conn).items():
+            if r in RULES and sees_finding(viewer, {"town": t}, RULES[r][1]):
+                seen[(r, m)] = seen.get((r, m), 0) + n
+        counts = {r: [seen.get((r, m), 0) for m in ms] for r in RULES}
     return {"months": ms, "rules": counts, "names": {r: v[0] for r, v in RULES.items()}}
 
 
@@ -270,12 +270,10 @@ def search(conn: Connection, q: str, viewer: Viewer, village: str | None = None)
 
 def _visible_households(conn: Connection, viewer: Viewer, households: list[str], towns: dict[str, str | None]) -> set[str]:
     """Of these households (with their latest registry town), those the viewer may see."""
-    if viewer.county_wide or viewer.town is not None:
-        return {h for h in households if sees_household(viewer, towns.get(h), set())}
-    if viewer.unit is None or viewer.unit not in contracts().sources:
-        return set()
-    found = queries.households_in_files(conn, households, contracts().sources[viewer.unit].datasets)
-    return {h for h in households if h in found}
+    bureau = not viewer.county_wide and viewer.town is None and viewer.unit in contracts().sources
+    # a bureau's own files are asked only for a bureau: the others' scope needs no query
+    in_files = queries.households_in_files(conn, households, contracts().sources[viewer.unit].datasets) if bureau else set()
+    return {h for h in households if sees_household(viewer, towns.get(h), {viewer.unit} if h in in_files else set())}
 
 
 def household(conn: Connection, household_id: str, viewer: Viewer, today: dt.date) -> dict | None:
@@ -298,9 +296,9 @@ def household(conn: Connection, household_id: str, viewer: Viewer, today: dt.dat
             continue
         rows = reg if name == "registry" else queries.rows_about(conn, name, ids=ids, household_id=household_id,
                                                                  village=(latest["town"].iloc[0], latest["village"].iloc[0]))
-        this_month.append({"source": _source_name(name), "dataset": dataset.title,
-                           "months": sorted(set(rows["month"])) if not rows.empty else [],
-                           "latest": month_label(rows["month"].max()) if not rows.empty else None})
+        held = sorted(set(rows["month"])) if not rows.empty else []
+        this_month.append({"source": _source_name(name), "dataset": dataset.title, "months": held,
+                           "latest": month_label(held[-1]) if held else None})
         if rows.empty:
             continue
         cols = [c for c in dataset.columns if c.key not in ("id_number", "town", "month", "household_id", "name")]
@@ -308,10 +306,10 @@ def household(conn: Connection, household_id: str, viewer: Viewer, today: dt.dat
         for m, g in rows.groupby("month", sort=True):
             per_month.append({"month": m, "label": month_label(m), "rows": [
                 {"id": viewer.id(r.get("id_number")), "name": r.get("name"),
-                 "facts": [[c.header, _shown(r.get(c.key))] for c in cols if c.key in r and _shown(r.get(c.key)) is not None]}
+                 "facts": [[c.header, v] for c in cols if c.key in r and (v := _shown(r[c.key])) is not None]}
                 for r in g.to_dict("records")]})
         timeline.append({"dataset": name, "name": dataset.title, "source": _source_name(name), "months": per_month,
-                         "span": _span(sorted(set(rows["month"])))})
+                         "span": _span(held)})
     found = [f for f in queries.findings_about(conn, household_id=household_id, ids=ids) if sees_finding(viewer, f, RULES[f["rule"]][1])]
     checks = queries.latest_verifications(conn, [f["finding_id"] for f in found if f["finding_id"]])
     names = unit_names()
@@ -334,18 +332,15 @@ def _summary(latest: pd.DataFrame, month: str, sources: list[dict], found: list[
     income = latest["income_per_capita"].dropna()
     value = float(income.iloc[0]) if len(income) else None
     status = latest["exit_status"].dropna()
-    open_ = [f for f in found if f["state"] not in (FindingState.DISMISSED, FindingState.RECTIFIED)]
-    latest_found = {}
-    for f in open_:
-        latest_found[f["id"]] = f  # the latest month of each
+    open_ids = {f["id"] for f in found if f["state"] not in (FindingState.DISMISSED, FindingState.RECTIFIED)}  # each finding once
     return {"month": month, "month_label": month_label(month), "members": len(latest),
             "status": str(status.iloc[0]) if len(status) else None,
             "income": None if value is None else amount(value, "元"), "threshold": None if threshold is None else amount(threshold, "元"),
             "below_threshold": None if value is None or threshold is None else value < threshold,
             "below_label": None if value is None or threshold is None else ("低于" if value < threshold else "不低于"),
-            "sources": [{"source": s["source"], "dataset": s["dataset"], "this_month": month in s["months"],
-                         "mark": "有" if month in s["months"] else "无", "latest": s["latest"]} for s in sources],
-            "open_findings": len(latest_found)}
+            "sources": [{"source": s["source"], "dataset": s["dataset"], "this_month": month in s["months"], "latest": s["latest"]}
+                        for s in sources],
+            "open_findings": len(open_ids)}
 
 
 def _span(ms: list[str]) -> str:
@@ -357,8 +352,6 @@ def _span(ms: list[str]) -> str:
 
 def _shown(v: object) -> object:
     """A value as an official reads it: dates 2018年1月30日, yes/no 是/否, numbers as they are."""
-    from fupin.calendar import date_label
-
     v = _plain(v)
     if isinstance(v, bool):
         return "是" if v else "否"

@@ -31,6 +31,7 @@ One owner per claim: a process ingests a claimed file only while it holds an exc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import fcntl
@@ -53,6 +54,7 @@ from pathlib import Path
 
 from fupin.config import contracts, data_root, settings
 from fupin.files import private_dir
+from fupin.vocab import VERIFICATION_SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,6 @@ class Claimed:
         try:
             return self.path.with_name(f"{self.drop_id}.from").read_text(encoding="utf-8").strip() or None
         except FileNotFoundError:
-            from fupin.vocab import VERIFICATION_SOURCE
-
             return None if self.source == VERIFICATION_SOURCE else self.source
 
     @property
@@ -136,11 +136,14 @@ class NotTaken(OSError):
         self.why = why
 
 
+_SYMLINK = "是符号链接（平台从不跟随链接）"
+
+
 def _kind_problem(st: os.stat_result) -> str | None:
     """Why an entry (by its lstat) is not a file the platform takes, or None."""
     mode = st.st_mode
     if stat.S_ISLNK(mode):
-        return "是符号链接（平台从不跟随链接）"
+        return _SYMLINK
     if stat.S_ISDIR(mode):
         return "是文件夹（只接收直接放在报送文件夹里的文件）"
     if stat.S_ISFIFO(mode):
@@ -154,15 +157,15 @@ def _kind_problem(st: os.stat_result) -> str | None:
     return None
 
 
-def open_regular(path: Path | str, dir_fd: int | None = None) -> int:
+def open_regular(path: Path | str) -> int:
     """Open a plain file for reading, safely whatever the entry is by then: never following a
     link, never blocking on a FIFO, and judged on the opened descriptor (a name checked before
     can have been swapped). NotTaken says why not; PermissionError when it cannot be read."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0), dir_fd=dir_fd)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise NotTaken("是符号链接（平台从不跟随链接）") from None
+            raise NotTaken(_SYMLINK) from None
         if exc.errno in (errno.ENXIO, errno.EOPNOTSUPP):  # a socket, or a FIFO with no writer on some systems
             raise NotTaken("是套接字或管道，不是文件") from None
         raise
@@ -186,8 +189,6 @@ def regular_file(path: Path | str) -> Iterator:
 
 def sources() -> list[str]:
     """Every inbox folder: each reporting source's, and the one for filled-in 核查结果 workbooks."""
-    from fupin.vocab import VERIFICATION_SOURCE
-
     return [*contracts().sources, VERIFICATION_SOURCE]
 
 
@@ -281,8 +282,6 @@ def inbox_folders(source: str, root: Path | None = None) -> list[tuple[Path, str
     """The folders drops of `source` come in, with the unit each belongs to: a reporting source's
     one folder (the unit is the source); for 核查结果 each verifying unit's own sub-folder (its
     sender is known by where it was dropped), and the top folder, whose sender is unknown."""
-    from fupin.vocab import VERIFICATION_SOURCE
-
     top = folder("inbox", source, root=root)
     if source != VERIFICATION_SOURCE:
         return [(top, source)]
@@ -292,9 +291,9 @@ def inbox_folders(source: str, root: Path | None = None) -> list[tuple[Path, str
 def verifying_units() -> list[str]:
     """Units that check findings (each with its own 核查结果 folder): the reporting bureaus and
     offices (the owners of the rules) and the towns."""
-    from fupin.config import geography, units
+    from fupin.config import town_offices, units
 
-    towns = set(geography().towns.values())  # town name → its code, the units.yaml key of its office
+    towns = town_offices()
     return [u for u in units() if u in contracts().sources or u in towns]
 
 
@@ -318,8 +317,6 @@ def entries(source: str, root: Path | None = None, now: float | None = None) -> 
     wait = float(cfg["stable_seconds"])
     grace = float(cfg["claims"]["incomplete_grace_seconds"])
     now = time.time() if now is None else now
-    from fupin.vocab import VERIFICATION_SOURCE
-
     found: list[tuple[float, Entry]] = []
     refused: list[Entry] = []
     folders = inbox_folders(source, root)
@@ -378,23 +375,21 @@ def _claim_path(source: str, path: Path, name: str, root: Path | None, sender: s
         seen = os.fstat(fd)
         work = folder("work", source, root=root)
         drop_id = new_drop_id()
-        sidecar = work / f"{drop_id}.name"
-        sidecar.write_text(name, encoding="utf-8")  # first: a claim never exists without its name
+        sides = [work / f"{drop_id}.name", work / f"{drop_id}.from"]
+        sides[0].write_text(name, encoding="utf-8")  # first: a claim never exists without its name
         if sender is not None:
-            work.joinpath(f"{drop_id}.from").write_text(sender, encoding="utf-8")
+            sides[1].write_text(sender, encoding="utf-8")
         target = work / f"{drop_id}__{safe_name(name)}"
         try:
             os.rename(path, target)
-        except FileNotFoundError:
-            sidecar.unlink(missing_ok=True)
-            work.joinpath(f"{drop_id}.from").unlink(missing_ok=True)
+            now = os.lstat(target)
+            if (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino):  # swapped between the open and the rename
+                set_aside_entry(Entry(source, target, sender, "在读取前被替换成了其他东西"), root)
+                raise NotTaken(_kind_problem(now) or "在读取前被替换成了其他文件")
+        except (FileNotFoundError, NotTaken):  # no claim: its side files go
+            for side in sides:
+                side.unlink(missing_ok=True)
             raise
-        now = os.lstat(target)
-        if (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino):  # swapped between the open and the rename
-            set_aside_entry(Entry(source, target, sender, "在读取前被替换成了其他东西"), root)
-            sidecar.unlink(missing_ok=True)
-            work.joinpath(f"{drop_id}.from").unlink(missing_ok=True)
-            raise NotTaken(_kind_problem(now) or "在读取前被替换成了其他文件")
         try:
             os.fchmod(fd, 0o640)  # the clerk's file holds personal data: ours now, not the world's
         except PermissionError:  # owned by the file-share's user: its folder is private anyway
@@ -479,7 +474,7 @@ def claim_batch(root: Path | None = None, only: list[str] | None = None, limit: 
         for e in refused:
             moved = None if e.is_folder else set_aside_entry(e, root)
             if e.is_folder or moved is not None:
-                batch.refused.append(Entry(e.source, e.path, e.sender, e.why, e.is_folder, moved))
+                batch.refused.append(dataclasses.replace(e, moved_to=moved))
         for e in ready:
             if len(batch.claimed) >= limit:
                 batch.more = True
@@ -490,8 +485,7 @@ def claim_batch(root: Path | None = None, only: list[str] | None = None, limit: 
                 continue
             except (NotTaken, PermissionError) as exc:
                 why = exc.why if isinstance(exc, NotTaken) else "平台无权读取该文件（文件权限或属主不对）"
-                moved = set_aside_entry(Entry(source, e.path, e.sender, why), root) if e.path.exists() or e.path.is_symlink() else None
-                batch.refused.append(Entry(source, e.path, e.sender, why, moved_to=moved))
+                batch.refused.append(dataclasses.replace(e, why=why, moved_to=set_aside_entry(dataclasses.replace(e, why=why), root)))
     return batch
 
 

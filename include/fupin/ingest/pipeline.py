@@ -254,16 +254,22 @@ def _finish(claimed: Claimed, receipt: Receipt, root: Path, seen: os.stat_result
     inbox.release(claimed)
 
 
-def _quarantine(claimed: Claimed, ev: Evaluation, receipt: Receipt, root: Path) -> None:
+def _quarantine(claimed: Claimed, ev: Evaluation, receipt: Receipt, root: Path, move: bool = False) -> Path:
+    """The rejected file beside its receipt (and marked copy) in `quarantine/<source>/`: copied, or
+    moved as it is when it cannot be read any more (`move`); where it now is."""
     q = inbox.folder("quarantine", claimed.source, root=root)
     base = q / claimed.path.name
-    shutil.copyfile(claimed.path, base)
+    if move:
+        os.rename(claimed.path, base)
+    else:
+        shutil.copyfile(claimed.path, base)
     if ev.sheets:
         # in a folder of its own, so that the clerk receives it under a short, plain name
         marked = q / claimed.drop_id / marked_copy_name(receipt)
         receipt.annotated_workbook = str(write_annotated(marked, ev.sheets, ev.issues, ev.locate))
     base.with_name(base.name + ".回执.txt").write_text(receipt.text(), encoding="utf-8")
     base.with_name(base.name + ".回执.json").write_text(receipt.to_json(), encoding="utf-8")
+    return base
 
 
 class StillChanging(Exception):
@@ -483,14 +489,8 @@ def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Recei
                           processed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), sender=claimed.sender)
         receipt.month, _ = _month(claimed.original_name)
         receipt.errors = [issue("system_failure").to_dict()]
-        if sha:
-            _quarantine(claimed, Evaluation(), receipt, root)
-            archived = str(inbox.archive(claimed.path, sha, root=root).relative_to(root))
-        else:
-            q = inbox.folder("quarantine", claimed.source, root=root) / claimed.path.name
-            os.rename(claimed.path, q)
-            q.with_name(q.name + ".回执.txt").write_text(receipt.text(), encoding="utf-8")
-            archived = str(q.relative_to(root))
+        kept = _quarantine(claimed, Evaluation(), receipt, root, move=not sha)
+        archived = str((inbox.archive(claimed.path, sha, root=root) if sha else kept).relative_to(root))
         try:
             with engine(url).begin() as conn:
                 rec = load.FileRecord(sha, claimed.drop_id, claimed.source, claimed.original_name, receipt.month, None,

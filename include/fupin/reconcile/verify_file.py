@@ -96,8 +96,7 @@ def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: st
         return ev, []
     known = queries.findings_by_id(conn, {_text(c.get(ID)) for _, c in rows})
     names = unit_names or {}
-    answers: list[tuple[dict, Verification]] = []
-    given: dict[str, tuple[Verification, dict]] = {}
+    given: dict[str, tuple[Verification, dict]] = {}  # 编号 → its answer, and where it was first given
     for where, cell in rows:
         fid, outcome = _text(cell.get(ID)), _text(cell.get(OUTCOME))
         finding = known.get(fid)
@@ -124,7 +123,7 @@ def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: st
                                        "每条比对结果只填写一次核查结果，删除多余的一行后重新报送。", column=ID, value=fid, **where))
             continue  # the same answer again: taken once
         given[fid] = (answer, where)
-        answers.append((finding, answer))
+    answers = [(known[fid], answer) for fid, (answer, _) in given.items()]
     if not found_header:
         ev.issues.append(Issue("error", "verification_headers", "没有找到“编号”和“核查结果”列",
                                "请在平台发出的比对结果工作簿中填写“核查结果”后报送，不要删除表头。"))
