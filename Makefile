@@ -9,13 +9,14 @@ export AIRFLOW__CORE__DAGS_FOLDER = $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES = False
 export AIRFLOW__CORE__PLUGINS_FOLDER = $(CURDIR)/plugins
 
-.PHONY: setup tools test test-fast demo serve bench airflow-db clean
+.PHONY: setup tools test test-fast demo serve bench airflow-db images images-archive clean
 
 setup: $(STAMP) tools
 
 # Debian packages the suite and the demo need (no browser is ever downloaded at install time):
-# fonts-noto-cjk for the Chinese of the PNG charts in the assessment mails; docker-compose (the
-# package) validates docker-compose.yaml, no engine needed; chromium + chromium-driver for the
+# fonts-noto-cjk for the Chinese of the PNG charts in the assessment mails; docker.io,
+# docker-compose and mmdebstrap for the offline images and the compose test (`make images`);
+# smbclient to drop files through the units' SMB shares; chromium + chromium-driver for the
 # dashboard's browser tests. apt waits for a lock another apt holds instead of failing at once.
 APT = apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends
 # $(call need,<test that it is there>,<packages>,<what happens without them>)
@@ -23,7 +24,7 @@ need = @$(1) || { command -v apt-get >/dev/null && ($(APT) $(2) >/dev/null 2>&1 
 	(apt-get update -qq && $(APT) $(2) >/dev/null)) ; } || echo "$(3)"
 tools:
 	$(call need,test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc,fonts-noto-cjk,fonts-noto-cjk missing and not installable here: charts fall back to indicator ids)
-	$(call need,command -v docker-compose >/dev/null,docker-compose,docker-compose missing and not installable here: the compose test will say so)
+	$(call need,command -v dockerd >/dev/null && command -v docker-compose >/dev/null && command -v mmdebstrap >/dev/null && command -v smbclient >/dev/null,docker.io docker-compose mmdebstrap smbclient,docker.io/docker-compose/mmdebstrap/smbclient missing and not installable here: the compose test will say so)
 	$(call need,command -v chromium >/dev/null && command -v chromedriver >/dev/null,chromium chromium-driver,chromium/chromium-driver missing and not installable here: the browser tests will say so)
 
 $(STAMP): requirements.txt pyproject.toml
@@ -57,6 +58,15 @@ serve: setup
 
 bench: setup
 	$(BIN)/python bench/bench_ingest.py
+
+# every image docker-compose.yaml needs, offline: Debian roots (mmdebstrap) and the lock's wheels
+# (deploy/images/build.sh; needs a running dockerd). images-archive also writes the one file to
+# carry into an intranet: `docker load -i build/fupin-images.tar.gz` there.
+images: setup
+	PYTHON=$(BIN)/python bash deploy/images/build.sh
+
+images-archive: setup
+	PYTHON=$(BIN)/python bash deploy/images/build.sh --save build/fupin-images.tar.gz
 
 clean:
 	rm -rf $(VENV) .airflow demo data

@@ -81,7 +81,7 @@ def one_run(files: Path, counties: int, workers: int, work: Path) -> float:
                 time.sleep(0.5)
             for county in listed:
                 for src in dropped:
-                    (staging / county["code"] / src.parent.name / src.name).rename(Path(county["data_root"]) / "inbox" / src.parent.name / src.name)
+                    (staging / county["code"] / src.parent.name / src.name).rename(Path(county["data_root"]) / "shares" / src.parent.name / "报送" / src.name)
             tick = time.time() + (60 - time.time() % 60)
             start = time.monotonic() + (tick - time.time())
             want_receipts, want_recon = counties * len(dropped), counties * 2

@@ -150,7 +150,7 @@ def _latencies(root: Path, mail: Path, drops: int, cluster) -> list[float]:
         time.sleep(max(0.0, at - time.time()))
         month = f"2017-{i % 12 + 1:02d}" if i < 12 else f"2018-{i % 12 + 1:02d}"
         name = f"扶贫办_{month[:4]}年{int(month[5:])}月.xlsx"
-        write(root / "inbox" / "poverty_office" / name, [dataset_sheet(registry, sample_rows("registry", people, month))])  # written now
+        write(root / "shares" / "poverty_office" / "报送" / name, [dataset_sheet(registry, sample_rows("registry", people, month))])  # written now
         written[month] = time.time()
     got: dict[str, float] = {}
     deadline = time.time() + 600

@@ -10,6 +10,7 @@ from fupin.config import contracts
 from fupin.demo import samples, writers
 from fupin.ingest.pipeline import ingest_files
 from fupin.receipts import Receipt
+from fupin.vocab import SHARE_DROP, SHARES
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import dataset_tables
 
@@ -24,6 +25,12 @@ def rows(dataset: str, people, month: str = "2017-06") -> list[dict]:
 
 def write(path: Path, *sheets: writers.SheetSpec, encoding: str = "utf-8") -> Path:
     return writers.write(path, list(sheets), encoding=encoding)
+
+
+def drops(root: Path, unit: str) -> Path:
+    """Where `unit` drops its monthly files: its shared folder's 报送 (written to by hand here,
+    as the file share would)."""
+    return root / SHARES / unit / SHARE_DROP
 
 
 def ingest(source: str, path: Path) -> Receipt:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import rows, sheet, write
+from tests.helpers import drops, rows, sheet, write
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 
@@ -53,9 +53,8 @@ def test_a_task_that_fails_after_its_retries_sends_one_alert_through_the_outbox(
     """A 2021 month has no exit threshold in settings.yaml: reconciliation fails, twice."""
     from fupin.notify.outbox import notices
 
-    box = data_root / "inbox"
-    write(box / "poverty_office" / "扶贫办_2021年6月.xlsx", sheet("registry", rows("registry", people, "2021-06")))
-    write(box / "civil_affairs" / "民政局_2021年6月.xlsx", sheet("dibao", rows("dibao", people, "2021-06")))
+    write(drops(data_root, "poverty_office") / "扶贫办_2021年6月.xlsx", sheet("registry", rows("registry", people, "2021-06")))
+    write(drops(data_root, "civil_affairs") / "民政局_2021年6月.xlsx", sheet("dibao", rows("dibao", people, "2021-06")))
     assert dagbag.dags["bureau_ingest"].test().state == "success"
     dag = dagbag.dags["registry_reconcile"]
     _fast_retries(dag)

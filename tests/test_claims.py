@@ -66,7 +66,7 @@ def _ledger(url: str) -> list:
 @pytest.mark.slow
 def test_a_writer_pausing_twice_the_window_mid_xlsx_loses_nothing(tmp_path, sqlite_warehouse, data_root, people, window):
     full = write(tmp_path / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people))).read_bytes()
-    writer = _slow_write(data_root / "inbox" / SOURCE / "人社局_2017年6月.xlsx", full, len(full) // 2, pause=2 * window)
+    writer = _slow_write(data_root / "shares" / SOURCE / "报送" / "人社局_2017年6月.xlsx", full, len(full) // 2, pause=2 * window)
     out = _drive(time.monotonic() + 2 * window + 3 * window + 1)
     writer.join()
     out += ingest_inbox()
@@ -83,7 +83,7 @@ def test_a_csv_cut_at_a_line_and_finished_later_is_taken_again_and_replaces_the_
     after the claim goes into the claimed inode, which is watched and taken again."""
     full = write(tmp_path / "人社局_2017年6月.csv", sheet("employment", rows("employment", people))).read_bytes()
     cut = full.index(b"\n", len(full) // 2) + 1
-    writer = _slow_write(data_root / "inbox" / SOURCE / "人社局_2017年6月.csv", full, cut, pause=3 * window)
+    writer = _slow_write(data_root / "shares" / SOURCE / "报送" / "人社局_2017年6月.csv", full, cut, pause=3 * window)
     out = _drive(time.monotonic() + 3 * window + 3 * window + 1)
     writer.join()
     out += ingest_inbox()
@@ -97,7 +97,7 @@ def test_a_csv_cut_at_a_line_and_finished_later_is_taken_again_and_replaces_the_
 
 def test_an_incomplete_workbook_waits_for_its_grace_then_is_judged(tmp_path, sqlite_warehouse, data_root, people, window, monkeypatch):
     full = write(tmp_path / "x.xlsx", sheet("employment", rows("employment", people))).read_bytes()
-    path = data_root / "inbox" / SOURCE / "人社局_2017年6月.xlsx"
+    path = data_root / "shares" / SOURCE / "报送" / "人社局_2017年6月.xlsx"
     path.write_bytes(full[: len(full) // 2])
     old = time.time() - 5
     os.utime(path, (old, old))
@@ -140,7 +140,7 @@ def test_racing_ingesters_take_each_file_exactly_once(tmp_path, warehouse, data_
              for _ in range(processes)]
     time.sleep(4)  # every racer has imported and is polling: the files arrive under them
     for p in sorted(staged.iterdir()):
-        os.rename(p, data_root / "inbox" / SOURCE / p.name)
+        os.rename(p, data_root / "shares" / SOURCE / "报送" / p.name)
     (data_root / "go").touch()
     results = [p.communicate(timeout=300) for p in procs]
     for p, (_, err) in zip(procs, results, strict=True):
@@ -158,7 +158,7 @@ def test_racing_ingesters_take_each_file_exactly_once(tmp_path, warehouse, data_
 @pytest.mark.slow
 def test_a_claim_of_a_dead_process_is_taken_over(tmp_path, sqlite_warehouse, data_root, people):
     """A process that holds a claim and dies (SIGKILL) releases it at once."""
-    write(data_root / "inbox" / SOURCE / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
+    write(data_root / "shares" / SOURCE / "报送" / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
     (c,) = inbox.claim_new()
     holder = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
@@ -190,7 +190,7 @@ def test_a_file_that_keeps_failing_for_our_reasons_is_quarantined_and_engineers_
         raise RuntimeError("a bug triggered by this file")
 
     monkeypatch.setattr(load, "replace_month", broken)
-    write(data_root / "inbox" / SOURCE / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
+    write(data_root / "shares" / SOURCE / "报送" / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
     (c,) = inbox.claim_new()
     for _ in range(2):
         with pytest.raises(RuntimeError):
@@ -211,7 +211,7 @@ def test_a_warehouse_that_is_down_is_not_counted_against_the_file(tmp_path, data
     from fupin.ingest import pipeline
 
     monkeypatch.setitem(settings()["ingest"]["claims"], "max_attempts", 2)
-    write(data_root / "inbox" / SOURCE / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
+    write(data_root / "shares" / SOURCE / "报送" / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
     (c,) = inbox.claim_new()
     down = "postgresql+psycopg2://nobody@127.0.0.1:9/none"  # nothing listens on port 9
     for _ in range(3):
@@ -240,7 +240,7 @@ def test_fupin_inbox_prints_a_receipt_per_file_and_everything_it_writes_is_priva
     subprocess.run([fupin, "db", "upgrade"], env=env, check=True, capture_output=True)
     empty = subprocess.run([fupin, "inbox"], env=env, capture_output=True, text=True)  # lays out the folders
     assert empty.returncode == 0 and "no file to ingest" in empty.stderr
-    box = root / "inbox" / SOURCE
+    box = root / "shares" / SOURCE / "报送"
     write(box / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
     data = rows("employment", people, "2017-07")
     data[0]["id_number"] = data[0]["id_number"][:-1] + ("0" if data[0]["id_number"][-1] != "0" else "1")
@@ -252,4 +252,4 @@ def test_fupin_inbox_prints_a_receipt_per_file_and_everything_it_writes_is_priva
     with engine(f"sqlite:///{root / 'warehouse.sqlite'}").connect() as conn:
         assert conn.execute(select(func.count()).select_from(outbox).where(outbox.c.kind == "receipt")).scalar_one() == 2
     assert _modes(root) == []
-    assert stat.S_IMODE((root / "inbox" / SOURCE).stat().st_mode) == 0o770  # the file share writes here
+    assert stat.S_IMODE((root / "shares" / SOURCE / "报送").stat().st_mode) == 0o770  # the file share writes here

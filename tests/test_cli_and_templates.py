@@ -91,7 +91,7 @@ def test_the_cli_is_quiet_and_strict(tmp_path, data_root, people):
 
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
     assert set(commands) == {"db", "ingest", "inbox", "templates", "reconcile", "crosscheck", "outbox", "assess", "demo", "serve",
-                             "expectations", "pools"}
+                             "expectations", "pools", "share-config"}
     for name, parser in commands.items():
         unhelped = [a.dest for a in parser._actions if not a.help]
         assert not unhelped, (name, unhelped)  # every option and argument says what it is

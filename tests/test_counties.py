@@ -112,15 +112,15 @@ def test_a_countys_files_load_into_its_own_warehouse_and_mail_its_own_units(prov
     theirs = _people_of("440229")
     with _county("440229").active():
         registry = rows("registry", theirs)
-        write(Path(c2["data_root"]) / "inbox" / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", registry))
-    write(Path(c1["data_root"]) / "inbox" / "civil_affairs" / "民政局_2017年6月.xlsx", sheet("dibao", rows("dibao", people)))
+        write(Path(c2["data_root"]) / "shares" / "poverty_office" / "报送" / "扶贫办_2017年6月.xlsx", sheet("registry", registry))
+    write(Path(c1["data_root"]) / "shares" / "civil_affairs" / "报送" / "民政局_2017年6月.xlsx", sheet("dibao", rows("dibao", people)))
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert bag.dags["bureau_ingest__440229"].test().state == "success"
 
     assert count("registry", "2017-06", c2["warehouse_url"]) == len(registry)
     assert count("registry", url=c1["warehouse_url"]) == 0 and count("dibao", url=c1["warehouse_url"]) == 0
     # the other county's drop is still waiting in its own inbox, untouched
-    assert (Path(c1["data_root"]) / "inbox" / "civil_affairs" / "民政局_2017年6月.xlsx").exists()
+    assert (Path(c1["data_root"]) / "shares" / "civil_affairs" / "报送" / "民政局_2017年6月.xlsx").exists()
     assert [m["To"] for m in mailbox.messages] == ["fpb@c440229.fupin.example"]
     assert "翁源县扶贫数据平台" in str(mailbox.messages[0]["From"])
 

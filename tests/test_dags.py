@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import count, rows, sheet, write
+from tests.helpers import count, drops, rows, sheet, write
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 
@@ -113,18 +113,17 @@ def test_bureau_ingest_runs_end_to_end(dagbag, airflow_db, sqlite_warehouse, dat
     from airflow.models.asset import AssetEvent
     from airflow.utils.session import create_session
 
-    box = data_root / "inbox"
-    write(box / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
+    write(drops(data_root, "poverty_office") / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
     bad = copy.deepcopy(rows("dibao", people))
     bad[0]["status"] = "不详"
-    write(box / "civil_affairs" / "民政局_2017年6月.xls", sheet("dibao", bad))
-    write(box / "health" / "health_201706.csv", sheet("medical", rows("medical", people)))
+    write(drops(data_root, "civil_affairs") / "民政局_2017年6月.xls", sheet("dibao", bad))
+    write(drops(data_root, "health") / "health_201706.csv", sheet("medical", rows("medical", people)))
     run = dagbag.dags["bureau_ingest"].test()
     assert run.state == "success"
     assert count("registry", "2017-06") == len(rows("registry", people))
     assert count("medical", "2017-06") == len(rows("medical", people))
     assert count("dibao") == 0
-    assert [p.name for p in (box / "civil_affairs").iterdir()] == []
+    assert [p.name for p in drops(data_root, "civil_affairs").iterdir()] == []
     assert any(p.name.endswith("民政局_2017年6月.xls.回执.txt") for p in (data_root / "quarantine" / "civil_affairs").iterdir())
     assert len(list((data_root / "archive" / "receipts").glob("*.json"))) == 3
     with create_session() as session:
@@ -148,12 +147,11 @@ def test_registry_reconcile_runs_on_both_snapshots_and_writes_the_workbook(dagba
     from fupin.warehouse.db import engine
     from fupin.warehouse.schema import findings, reconciliation_rates
 
-    box = data_root / "inbox"
-    write(box / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
+    write(drops(data_root, "poverty_office") / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
     dib = rows("dibao", people)
     outsider = make_population(1, seed=123)[0]
     dib.append({**dib[0], "dibao_card_no": "DBX", "id_number": outsider.id_number, "name": outsider.name, "income_per_capita": 3100.0})
-    write(box / "civil_affairs" / "民政局_2017年6月.xlsx", sheet("dibao", dib))
+    write(drops(data_root, "civil_affairs") / "民政局_2017年6月.xlsx", sheet("dibao", dib))
     assert dagbag.dags["bureau_ingest"].test().state == "success"
     run = dagbag.dags["registry_reconcile"].test()
     assert run.state == "success"
@@ -210,9 +208,8 @@ def test_assessment_dag_scores_a_period_and_mails_the_laggards(dagbag, airflow_d
     from fupin.warehouse.db import engine
     from fupin.warehouse.schema import assessment_actions, assessment_scores
 
-    box = data_root / "inbox"
-    write(box / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
-    write(box / "civil_affairs" / "民政局_2017年6月.xlsx", sheet("dibao", rows("dibao", people)))
+    write(drops(data_root, "poverty_office") / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
+    write(drops(data_root, "civil_affairs") / "民政局_2017年6月.xlsx", sheet("dibao", rows("dibao", people)))
     assert dagbag.dags["bureau_ingest"].test().state == "success"
     assert dagbag.dags["registry_reconcile"].test().state == "success"
     run = dagbag.dags["assessment"].test(run_conf={"period": "2017H1", "as_of": "2017-06-30"})
@@ -291,7 +288,7 @@ def test_a_rerun_keeps_the_assessment_date_and_deadlines_of_the_record(sqlite_wa
 @pytest.mark.slow
 @pytest.mark.airflow
 def test_submission_reminders_dag_mails_the_missing_sources(dagbag, airflow_db, sqlite_warehouse, data_root, people, mailbox):
-    write(data_root / "inbox" / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
+    write(data_root / "shares" / "poverty_office" / "报送" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
     assert dagbag.dags["bureau_ingest"].test().state == "success"
     mailbox.messages.clear()
     assert dagbag.dags["submission_reminders"].test(run_conf={"date": "2017-07-10"}).state == "success"

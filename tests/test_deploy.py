@@ -26,6 +26,7 @@ def _compose(*args: str, env_file: Path) -> subprocess.CompletedProcess:
         skip_or_fail(["docker-compose not installed (Debian package docker-compose; `make setup` installs it)"],
                      "the compose file's validation")
     env = {k: v for k, v in os.environ.items() if not re.match(r"(POSTGRES|REDIS|AIRFLOW|SMTP|FUPIN)_", k)}
+    env["FUPIN_ENV_FILE"] = str(env_file)  # the samba service's passwords: from the same file
     return subprocess.run([exe, "--env-file", str(env_file), "-f", str(ROOT / "docker-compose.yaml"), *args],
                           capture_output=True, text=True, env=env, cwd=ROOT)
 
@@ -37,10 +38,10 @@ def config() -> dict:
     return yaml.safe_load(done.stdout)
 
 
-def test_compose_has_the_airflow_celery_services_mailpit_and_the_warehouse(config):
+def test_compose_has_the_airflow_celery_services_mail_samba_and_the_warehouse(config):
     services = config["services"]
     for name in ("postgres", "redis", "airflow-init", "airflow-apiserver", "airflow-scheduler",
-                 "airflow-dag-processor", "airflow-worker", "airflow-triggerer", "mailpit"):
+                 "airflow-dag-processor", "airflow-worker", "airflow-triggerer", "mail", "samba"):
         assert name in services, name
     env = services["airflow-worker"]["environment"]
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
@@ -49,10 +50,12 @@ def test_compose_has_the_airflow_celery_services_mailpit_and_the_warehouse(confi
     assert env["AIRFLOW_CONN_FUPIN_WAREHOUSE"].endswith("@postgres:5432/fupin")
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres/airflow")
     smtp = env["AIRFLOW_CONN_SMTP_DEFAULT"]
-    assert '"host": "mailpit"' in smtp and '"port": 1025' in smtp
-    # Mailpit shows every mail (workbooks with full ID numbers): its UI on this machine only
-    ports = [p if isinstance(p, str) else f"{p.get('host_ip', '')}:{p['published']}:{p['target']}" for p in services["mailpit"]["ports"]]
-    assert [p.removesuffix("/tcp") for p in ports] == ["127.0.0.1:8025:8025"], ports
+    assert '"host": "mail"' in smtp and '"port": 1025' in smtp
+    # the mail sink shows every mail (workbooks with full ID numbers), and SMB serves the units'
+    # folders: both on this machine only unless the county sets SMB_BIND to its intranet address
+    for service, published in (("mail", "127.0.0.1:8025:8025"), ("samba", "127.0.0.1:445:445")):
+        ports = [p if isinstance(p, str) else f"{p.get('host_ip', '')}:{p['published']}:{p['target']}" for p in services[service]["ports"]]
+        assert [p.removesuffix("/tcp") for p in ports] == [published], ports
     assert services["airflow-worker"]["build"]["context"] == str(ROOT)
 
 
@@ -85,7 +88,19 @@ def test_dockerfile_extends_the_official_image_of_the_pinned_airflow_and_python(
     for src in re.findall(r"^COPY --chown=\S+ (.+) /opt/fupin", text, re.M):
         for path in src.split():
             assert (ROOT / path).exists(), path
-    assert "pip install --no-cache-dir -r /opt/fupin/requirements.txt" in text
+    # nothing downloaded in the build: every pip install from the wheelhouse, with no index
+    installs = re.findall(r"pip install [^\n&]*", text)
+    assert installs and all("--no-index --find-links /tmp/wheelhouse" in i for i in installs), installs
+
+
+def test_every_image_is_a_variable_whose_default_is_the_official_one(config):
+    text = (ROOT / "docker-compose.yaml").read_text()
+    for variable, official in (("POSTGRES_IMAGE", "postgres:16"), ("REDIS_IMAGE", "redis:7.2-bookworm"),
+                               ("MAIL_IMAGE", "axllent/mailpit:v1.27"), ("AIRFLOW_BASE_IMAGE", "apache/airflow:3.3.2-python3.11")):
+        assert f"${{{variable}:-{official}}}" in text, variable
+    services = config["services"]
+    assert services["postgres"]["image"] == "postgres:16" and services["mail"]["image"] == "axllent/mailpit:v1.27"
+    assert services["airflow-worker"]["build"]["args"]["AIRFLOW_IMAGE"] == "apache/airflow:3.3.2-python3.11"
 
 
 def test_airflow_init_refuses_the_placeholders_of_env_example(config, tmp_path):

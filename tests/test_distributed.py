@@ -73,7 +73,7 @@ def test_files_dropped_on_a_celery_deployment_are_loaded_reconciled_and_receipte
     with cluster:
         dropped: dict[str, float] = {}
         for path, source in ((registry, "poverty_office"), (dibao, "civil_affairs")):
-            path.rename(data_root / "inbox" / source / path.name)  # a rename: the file appears whole
+            path.rename(data_root / "shares" / source / "报送" / path.name)  # a rename: the file appears whole
             dropped[source] = time.time()
         arrived: dict[str, float] = {}
 

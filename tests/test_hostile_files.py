@@ -233,7 +233,7 @@ def test_a_crashing_file_does_not_take_the_others_down(tmp_path, sqlite_warehous
     """The grid that aborts calamine, between two good files, through the DAG's own path."""
     from fupin.ingest.tasks import ingest_inbox
 
-    box = data_root / "inbox" / SOURCE
+    box = data_root / "shares" / SOURCE / "报送"
     write(box / "人社局_2017年5月.xlsx", sheet("employment", rows("employment", people, "2017-05")))
     _xlsx_with_cells(box / "人社局_2017年6月.xlsx", {"A1": "x", "XFD1048576": "y"})
     write(box / "人社局_2017年7月.xlsx", sheet("employment", rows("employment", people, "2017-07")))

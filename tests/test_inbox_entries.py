@@ -60,7 +60,7 @@ def test_entries_that_are_not_plain_files_are_set_aside_and_told_once(tmp_path, 
     """A FIFO, a socket, a folder named like a month's file, a symlink and a hard link to a file
     outside the data root: none is opened, followed or chmod-ed; each leaves the inbox for
     quarantine/<source>/refused/, one alert lists them, and the good file beside them is ingested."""
-    box = data_root / "inbox" / SOURCE
+    box = data_root / "shares" / SOURCE / "报送"
     os.mkfifo(box / "人社局_2017年7月.csv")
     (box / "人社局_2017年8月.xlsx").mkdir()
     outside = tmp_path / "outside.csv"
@@ -95,7 +95,7 @@ def test_entries_that_are_not_plain_files_are_set_aside_and_told_once(tmp_path, 
 def test_a_fifo_swapped_in_after_the_scan_is_never_opened_blocking(tmp_path, sqlite_warehouse, data_root, people, monkeypatch):
     """The scan saw a plain file; a FIFO was renamed over it before the claim: the claim opens it
     without blocking, sees what it is on the descriptor, and sets it aside."""
-    box = data_root / "inbox" / SOURCE
+    box = data_root / "shares" / SOURCE / "报送"
     path = _good(box / NAME, people)
     stale = inbox.entries(SOURCE)
     fifo = tmp_path / "fifo"
@@ -110,13 +110,13 @@ def test_a_fifo_swapped_in_after_the_scan_is_never_opened_blocking(tmp_path, sql
 def test_an_inbox_folder_that_is_a_link_is_not_followed(tmp_path, sqlite_warehouse, data_root, people):
     """inbox/hrss made a link to another county's inbox: its files are not taken, the link stays
     (it is the folder, not a drop) and the engineers are told."""
-    other = tmp_path / "other-county" / "inbox" / SOURCE
+    other = tmp_path / "other-county" / "shares" / SOURCE / "报送"
     other.mkdir(parents=True)
     theirs = _good(other / NAME, people)
-    shutil.rmtree(data_root / "inbox" / SOURCE)
-    os.symlink(other, data_root / "inbox" / SOURCE)
+    shutil.rmtree(data_root / "shares" / SOURCE / "报送")
+    os.symlink(other, data_root / "shares" / SOURCE / "报送")
     assert ingest_inbox() == []
-    assert theirs.exists() and (data_root / "inbox" / SOURCE).is_symlink()
+    assert theirs.exists() and (data_root / "shares" / SOURCE / "报送").is_symlink()
     (alert,) = _alerts(sqlite_warehouse)
     assert "符号链接" in alert.body
 
@@ -125,7 +125,7 @@ def test_claims_come_in_batches_under_the_map_limit(tmp_path, sqlite_warehouse, 
     """More files than one run takes: a run claims `max_per_run` (under Airflow's max_map_length),
     the rest wait in the inbox, untouched, for the next run; nothing is swallowed."""
     assert 0 < inbox.max_per_run() <= 1000
-    box = data_root / "inbox" / SOURCE
+    box = data_root / "shares" / SOURCE / "报送"
     for n in range(1100):
         (box / f"人社局_2017年6月_{n:04d}.csv").write_text("x\n", encoding="utf-8")
     first = claim_files()
@@ -137,7 +137,7 @@ def test_claims_come_in_batches_under_the_map_limit(tmp_path, sqlite_warehouse, 
 
 @pytest.mark.slow
 def test_each_batch_is_ingested_and_the_next_takes_the_rest(tmp_path, sqlite_warehouse, data_root, people):
-    box = data_root / "inbox" / SOURCE
+    box = data_root / "shares" / SOURCE / "报送"
     for n in range(1, 8):
         _good(box / f"人社局_2017年{n}月.csv", people)
     taken = []
@@ -180,7 +180,7 @@ def _unprivileged(argv: list[str], env: dict) -> subprocess.CompletedProcess:
 def test_a_file_the_platform_cannot_read_is_refused_at_once(tmp_path, sqlite_warehouse, data_root, people):
     """A 0600 file of another user in the inbox is not claimed, retried or lost: set aside at the
     first run, the engineers told why; the good file beside it is ingested."""
-    box = data_root / "inbox" / SOURCE
+    box = data_root / "shares" / SOURCE / "报送"
     locked = _good(box / "人社局_2017年7月.csv", people)
     os.chown(locked, 12345, 12345)
     os.chmod(locked, 0o600)
@@ -205,7 +205,7 @@ def test_a_claim_that_became_unreadable_is_quarantined_after_its_attempts(tmp_pa
     settings = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "settings.yaml").read_text(encoding="utf-8"))
     settings["ingest"]["claims"]["max_attempts"] = 2
     (conf / "config" / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    c = inbox.claim(SOURCE, _good(data_root / "inbox" / SOURCE / NAME, people))
+    c = inbox.claim(SOURCE, _good(data_root / "shares" / SOURCE / "报送" / NAME, people))
     os.chown(c.path, 12345, 12345)
     os.chmod(c.path, 0o600)
     env = {"FUPIN_DATA_ROOT": str(data_root), "FUPIN_WAREHOUSE_URL": sqlite_warehouse, "FUPIN_CONFIG_DIR": str(conf)}
@@ -248,7 +248,7 @@ def test_a_full_disk_is_named_and_leaves_nothing_behind(tmp_path, small_disk, mo
     monkeypatch.setenv("FUPIN_DATA_ROOT", str(small_disk))
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
     ensure_folders(small_disk)
-    big = small_disk / "inbox" / SOURCE / NAME
+    big = small_disk / "shares" / SOURCE / "报送" / NAME
     big.write_bytes(b"a," * 300_000 + b"\n")  # 600 kB: its archive copy cannot fit beside it
     (failed,) = ingest_inbox()
     assert failed["status"] == "failed" and failed["error"].startswith("磁盘已满"), failed
@@ -259,7 +259,7 @@ def test_a_full_disk_is_named_and_leaves_nothing_behind(tmp_path, small_disk, mo
 
 def test_thousands_of_fifos_at_once_are_set_aside_in_one_alert(tmp_path, sqlite_warehouse, data_root):
     """Thousands of FIFOs at once: listed, set aside and told in one alert, without opening any."""
-    box = data_root / "inbox" / SOURCE
+    box = data_root / "shares" / SOURCE / "报送"
     for n in range(2000):
         os.mkfifo(box / f"p{n}.csv")
     assert _in_time(ingest_inbox, 120) == []

@@ -97,7 +97,7 @@ def test_rejected_file_loads_nothing_and_goes_to_quarantine_with_a_marked_copy(t
 
 
 def test_file_still_being_written_is_not_taken(data_root, people, tmp_path):
-    write(data_root / "inbox" / "poverty_office" / "reg_201706.xlsx", sheet("registry", rows("registry", people)))
+    write(data_root / "shares" / "poverty_office" / "报送" / "reg_201706.xlsx", sheet("registry", rows("registry", people)))
     os.environ["FUPIN_STABLE_SECONDS"] = "60"
     try:  # settings() reads the override each call: no cache to clear
         assert inbox.scan("poverty_office") == []
@@ -108,7 +108,7 @@ def test_file_still_being_written_is_not_taken(data_root, people, tmp_path):
 
 
 def test_office_lock_files_symlinks_and_folders_are_not_taken(data_root, tmp_path):
-    box = data_root / "inbox" / "health"
+    box = data_root / "shares" / "health" / "报送"
     (box / "~$卫计局_201706.xlsx").write_bytes(b"lock")
     secret = tmp_path / "outside.xlsx"
     secret.write_bytes(b"PK\x03\x04 not ours")
@@ -122,12 +122,12 @@ def test_office_lock_files_symlinks_and_folders_are_not_taken(data_root, tmp_pat
 def test_hostile_names_never_leave_our_folders(data_root, sqlite_warehouse, people):
     assert inbox.safe_name("../../etc/passwd_201706.xlsx") == "passwd_201706.xlsx"
     # A backslash is an ordinary character in a Linux file name: a Windows share can deliver this.
-    hostile = data_root / "inbox" / "health" / "a\\..\\..\\evil_201706.xlsx"
+    hostile = data_root / "shares" / "health" / "报送" / "a\\..\\..\\evil_201706.xlsx"
     write(hostile, sheet("medical", rows("medical", people)))
     (claimed,) = inbox.claim_new()
     assert claimed.path.parent == data_root / "work" / "health"
     assert ingest_claimed(claimed).status == "accepted"
-    assert sorted(p.name for p in data_root.iterdir()) == ["archive", "inbox", "quarantine", "warehouse.sqlite",
+    assert sorted(p.name for p in data_root.iterdir()) == ["archive", "inbox", "quarantine", "shares", "warehouse.sqlite",
                                                             "warehouse.sqlite-shm", "warehouse.sqlite-wal", "watch", "work"]
 
 
@@ -182,7 +182,7 @@ _KILLER = textwrap.dedent(
 def test_a_kill_in_the_middle_of_a_load_changes_nothing_and_the_rerun_loads_once(tmp_path, warehouse, data_root, people):
     data = rows("registry", people)
     ingest("poverty_office", write(tmp_path / "reg_201706.xlsx", sheet("registry", data[:5])))
-    write(data_root / "inbox" / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", data))
+    write(data_root / "shares" / "poverty_office" / "报送" / "扶贫办_2017年6月.xlsx", sheet("registry", data))
     (claimed,) = inbox.claim_new()
     marker = tmp_path / "inside"
     proc = subprocess.Popen([sys.executable, "-c", _KILLER, warehouse, str(claimed.path), str(marker)], env=os.environ.copy())
@@ -213,7 +213,7 @@ def test_a_kill_in_the_middle_of_a_load_changes_nothing_and_the_rerun_loads_once
 
 def test_an_older_drop_arriving_late_does_not_overwrite_a_newer_one(tmp_path, warehouse, data_root, people):
     data = rows("registry", people)
-    box = data_root / "inbox" / "poverty_office"
+    box = data_root / "shares" / "poverty_office" / "报送"
     old = write(box / "reg_201706_a.xlsx", sheet("registry", data[:3]))
     write(box / "reg_201706_b.xlsx", sheet("registry", data[:7]))
     os.utime(old, (time.time() - 100, time.time() - 100))

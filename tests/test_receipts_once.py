@@ -31,7 +31,7 @@ def _receipts(url: str | None = None) -> list[str]:
 def test_a_database_lost_while_the_receipt_is_queued_loses_nothing_and_sends_it_once(warehouse, data_root, people, monkeypatch):
     """The connection drops as the receipt is queued: nothing of the drop is committed (no rows,
     no record), the file stays claimed, and the next run loads it and queues its receipt once."""
-    write(data_root / "inbox" / SOURCE / NAME, sheet("employment", rows("employment", people)))
+    write(data_root / "shares" / SOURCE / "报送" / NAME, sheet("employment", rows("employment", people)))
     real = pipeline.queue_receipt
     calls = []
 
@@ -56,7 +56,7 @@ def test_a_database_lost_while_the_receipt_is_queued_loses_nothing_and_sends_it_
 def test_a_drop_recorded_without_its_receipt_gets_it_from_the_next_run(warehouse, data_root, people):
     """A drop recorded by an older version that died before queueing its receipt: the next claim
     step queues it, once."""
-    write(data_root / "inbox" / SOURCE / NAME, sheet("employment", rows("employment", people)))
+    write(data_root / "shares" / SOURCE / "报送" / NAME, sheet("employment", rows("employment", people)))
     (done,) = ingest_inbox()
     with engine(warehouse).begin() as conn:
         conn.execute(delete(outbox).where(outbox.c.kind == "receipt"))
@@ -69,7 +69,7 @@ def test_any_file_name_makes_a_sendable_receipt(sqlite_warehouse, data_root, peo
     """Windows allows line breaks of several kinds in a name: the receipt goes out, its subject
     whole on one line (never cut at the break), the name as the clerk wrote it otherwise."""
     name = f"人社局{brk}2017年6月{brk}第二批.csv"
-    write(data_root / "inbox" / SOURCE / name, sheet("employment", rows("employment", people)))
+    write(data_root / "shares" / SOURCE / "报送" / name, sheet("employment", rows("employment", people)))
     (done,) = ingest_inbox()
     assert done["status"] == "accepted"
     assert send_pending()["sent"] == 1
@@ -104,7 +104,7 @@ def test_a_zip_bomb_is_refused_by_its_declared_sizes(sqlite_warehouse, data_root
 def test_an_attempts_count_does_not_outlive_a_successful_retry(sqlite_warehouse, data_root, people, monkeypatch):
     """A fault not the file's is counted in `.attempts`; once the file goes through, nothing of
     the count is left in work/."""
-    write(data_root / "inbox" / SOURCE / NAME, sheet("employment", rows("employment", people)))
+    write(data_root / "shares" / SOURCE / "报送" / NAME, sheet("employment", rows("employment", people)))
     real = pipeline.evaluate
     calls = []
 

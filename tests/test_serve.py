@@ -61,7 +61,7 @@ def test_serve_runs_the_platform_locally_and_stops_cleanly(tmp_path, people):
     try:
         _until("the Airflow components", lambda: _healthy(port), 180, proc, log)
         staged = write(tmp_path / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
-        staged.rename(root / "inbox" / "poverty_office" / staged.name)
+        staged.rename(root / "shares" / "poverty_office" / "报送" / staged.name)
         _until("the receipt", lambda: any((root / "mail").glob("*_receipt_*poverty_office.eml")), 150, proc, log)
         # nothing of it listens beyond this machine: no log server on every interface
         import psutil

@@ -197,7 +197,7 @@ def test_a_town_verifies_only_its_own_findings(first_months, monkeypatch):
 
 @pytest.mark.slow
 def test_the_reconciliation_workbook_comes_back_with_its_checks_all_or_nothing(first_months, data_root, monkeypatch):
-    """The workbook's 核查结果 column, filled in and dropped into inbox/verification/: one bad row
+    """The workbook's 核查结果 column, filled in and dropped into the unit's 核查结果 folder: one bad row
     refuses the file (nothing stored, a marked copy); corrected, every answer is stored."""
     from openpyxl import load_workbook
 
@@ -215,7 +215,7 @@ def test_the_reconciliation_workbook_comes_back_with_its_checks_all_or_nothing(f
     assert len(rows) >= 2
     keys = [k for k, _, _ in COLUMNS]
     wb = load_workbook(book)
-    assert "inbox/verification" in wb["汇总"]["A3"].value
+    assert "本单位共享文件夹中的“核查结果”文件夹（\\\\fupin\\本单位名称\\核查结果）" in wb["汇总"]["A3"].value
     filled = []
     for ws in wb.worksheets[1:]:
         if ws.title[:2] not in ("R1", "R3", "R4", "R5"):  # the findings 县民政局 checks
@@ -305,11 +305,17 @@ def test_a_returned_workbook_is_taken_only_for_what_its_sender_may_verify(either
         ws, r = by_town[town][0]
         ws.cell(r, col["check_outcome"]).value = "不属实"
         ws.cell(r, col["check_note"]).value = "经入户核实为两个不同的人"
-    drop = data_root / "inbox" / "verification" / code[mine] / f"比对结果_{ms[2]}_核查.xlsx"
+    drop = data_root / "shares" / code[mine] / "核查结果" / f"比对结果_{ms[2]}_核查.xlsx"
     wb.save(drop)
     (refused,) = ingest_inbox()
     assert refused["status"] == DropStatus.REJECTED and refused["sender"] == code[mine]
     assert [e["rule"] for e in refused["errors"]] == ["verification_not_yours"] and other in refused["errors"][0]["message"]
+    # the town's clerk finds it in their own share: the receipt in 回执; the workbook back in 退回,
+    # with its receipt and marked copy; the other town's share holds nothing of it
+    share = data_root / "shares" / code[mine]
+    assert [p.name.endswith("_回执.txt") for p in (share / "回执").iterdir()] == [True]
+    assert sorted(p.name.rsplit("_", 1)[-1] for p in (share / "退回").iterdir()) == ["原文件.xlsx", "回执.txt", "标注.xlsx"]
+    assert [p for p in (data_root / "shares" / code[other]).rglob("*") if p.is_file()] == []
     assert _stored(url) == []  # nothing of it
     with engine(url).connect() as conn:
         (notice,) = conn.execute(select(outbox.c.unit, outbox.c.recipients).where(outbox.c.kind == "receipt")).all()

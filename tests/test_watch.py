@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import rows, sheet, write
+from tests.helpers import drops, rows, sheet, write
 
 pytestmark = pytest.mark.slow  # each test here starts processes or replays months
 
@@ -39,10 +39,9 @@ def test_a_settled_drop_is_announced_once_and_left_where_it_is(data_root, people
 
     monkeypatch.setenv("FUPIN_STABLE_SECONDS", "1")
     trigger = InboxTrigger(county=None, poke_interval=0.3)
-    box = data_root / "inbox"
-    first = write(box / "poverty_office" / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
+    first = write(drops(data_root, "poverty_office") / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))
     time.sleep(1.2)  # quiet for stable_seconds (mtime and ctime alike)
-    second = write(box / "health" / "卫计局_2017年6月.xlsx", sheet("medical", rows("medical", people)))  # just written
+    second = write(drops(data_root, "health") / "卫计局_2017年6月.xlsx", sheet("medical", rows("medical", people)))  # just written
     events = asyncio.run(_events(trigger, polls=6))
     # the settled one at once; the fresh one once it has been quiet for stable_seconds; each once
     assert events[0] == {"county": None, "files": ["扶贫办_2017年6月.xlsx"]}
@@ -55,7 +54,7 @@ def test_a_file_still_being_written_is_not_announced_until_whole(data_root, peop
 
     monkeypatch.setenv("FUPIN_STABLE_SECONDS", "0.5")
     whole = write(data_root / "staged.xlsx", sheet("registry", rows("registry", people))).read_bytes()
-    half = data_root / "inbox" / "poverty_office" / "扶贫办_2017年6月.xlsx"
+    half = data_root / "shares" / "poverty_office" / "报送" / "扶贫办_2017年6月.xlsx"
     half.write_bytes(whole[: len(whole) // 2])  # a copy that paused: no zip directory yet
     assert asyncio.run(_events(InboxTrigger(poke_interval=0.3), polls=4)) == []  # quiet, but not whole
     half.write_bytes(whole)
@@ -75,8 +74,8 @@ def test_the_trigger_carries_no_secret_and_finds_its_county(tmp_path, monkeypatc
     monkeypatch.setenv("FUPIN_STABLE_SECONDS", "0")
     classpath, kwargs = InboxTrigger(county="440229", poke_interval=2.0).serialize()
     assert classpath == "fupin.ingest.watch.InboxTrigger" and kwargs == {"county": "440229", "poke_interval": 2.0, "reannounce": 60.0}
-    (root / "inbox" / "water").mkdir(parents=True)
-    (root / "inbox" / "water" / "水务局_2017年6月.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (root / "shares" / "water" / "报送").mkdir(parents=True)
+    (root / "shares" / "water" / "报送" / "水务局_2017年6月.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     assert [Path(p).name for p in settled_files("440229")] == ["水务局_2017年6月.csv"]
 
 

@@ -75,7 +75,7 @@ def test_the_installed_wheel_carries_its_templates_and_migrations(tmp_path, peop
     fupin = [str(python), "-m", "fupin.cli"]
     subprocess.run([*fupin, "db", "upgrade"], env=env, check=True, capture_output=True, cwd=tmp_path)
     subprocess.run([*fupin, "inbox"], env=env, capture_output=True, cwd=tmp_path)  # lays out the folders
-    write(root / "inbox" / "hrss" / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
+    write(root / "shares" / "hrss" / "报送" / "人社局_2017年6月.xlsx", sheet("employment", rows("employment", people)))
     done = subprocess.run([*fupin, "inbox", "--json"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert '"status": "accepted"' in done.stdout

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -160,6 +161,26 @@ def cmd_pools(args: argparse.Namespace) -> int:
 
     Path(args.file).write_text(json.dumps(pools(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"{args.file}: {len(pools())} pool(s); load them with `airflow pools import {args.file}`")
+    return 0
+
+
+def cmd_share_config(args: argparse.Namespace) -> int:
+    """Samba's configuration of the units' shared folders, and their folders laid out."""
+    from fupin import shares
+    from fupin.config import data_root
+    from fupin.ingest import inbox
+
+    root = data_root()  # the samba service mounts the same data root at the same path
+    inbox.ensure_folders(root)
+    units = inbox.share_units()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in (("smb.conf", shares.smb_conf(units, root)), ("accounts", shares.accounts(units))):
+        tmp = out / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out / name)
+    print(f"{out}/smb.conf: {len(units)} unit share(s); passwords in .env as "
+          + ", ".join(shares.password_variable(a.split()[0]) for a in shares.accounts(units).splitlines()[:3]) + ", ...")
     return 0
 
 
@@ -411,6 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=8080, help="the Airflow UI and API port (default 8080)")
     sv.add_argument("--smtp-port", type=int, default=1025, help="the SMTP sink's port (default 1025)")
 
+    sc = command("share-config", "write Samba's configuration (smb.conf, accounts) of every unit's shared folder, "
+                 "and lay the folders out", cmd_share_config)
+    sc.add_argument("--out", required=True, metavar="DIR", help="where smb.conf and accounts go (the samba service reads them)")
     pl = command("pools", "write every county's warehouse pool for `airflow pools import` (deploy runs it)", cmd_pools)
     pl.add_argument("file", metavar="FILE", help="where to write the pools JSON")
     pl.set_defaults(every_county=True)

@@ -2,7 +2,8 @@
 
 Everything under the data root — inboxes, the archive, quarantine, receipts, reports, the
 SQLite warehouse, the mail sink — holds ID numbers and names. Folders are created 0750
-(inboxes 0770: the file-share service writes there as a member of the group) and every entry
+(the folders units drop into, 0770: the file-share service writes there as a member of the
+group; it reads the rest of a unit's share, and nothing else of the platform) and every entry
 point of the platform (the CLI, each task through `County.active()`, the demo) sets the
 process's umask to 027, so the files it writes are 0640 at most.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from fupin.vocab import SHARE_WRITABLE, SHARES
 
 PRIVATE_UMASK = 0o027
 DIR_MODE = 0o750
@@ -22,6 +25,14 @@ def restrict_umask() -> None:
     a stricter umask already set is kept)."""
     current = os.umask(PRIVATE_UMASK)
     os.umask(current | PRIVATE_UMASK)
+
+
+def _drop_folder(d: Path, base: Path) -> bool:
+    """A folder the file-share service's group writes into: a unit's 报送 or 核查结果, or a
+    folder under inbox/ (the engineers' own)."""
+    if d != base / "inbox" and d.is_relative_to(base / "inbox"):
+        return True
+    return d.parent.parent == base / SHARES and d.name in SHARE_WRITABLE
 
 
 def private_dir(path: Path, base: Path | None = None) -> Path:
@@ -36,8 +47,7 @@ def private_dir(path: Path, base: Path | None = None) -> Path:
             break
         p = p.parent
     for d in reversed(missing):
-        # inboxes and their sub-folders (a unit's 核查结果 folder): the file-share service's group writes there
-        mode = INBOX_MODE if base is not None and d != base / "inbox" and d.is_relative_to(base / "inbox") else DIR_MODE
+        mode = INBOX_MODE if base is not None and _drop_folder(d, base) else DIR_MODE
         try:
             d.mkdir(mode=mode)
         except FileExistsError:

@@ -96,6 +96,16 @@ VERIFICATION_SOURCE = "verification"
 VERIFICATION_LABEL = "核查反馈"
 
 
+# Each unit's shared folder (its own SMB share, `fupin share-config`), as the clerk sees it:
+# `<data root>/shares/<unit key>/` holds these four folders and nothing else.
+SHARES = "shares"
+SHARE_DROP = "报送"  # the unit's monthly files: drop here
+SHARE_VERIFY = "核查结果"  # the 核查 workbooks the unit fills in and returns
+SHARE_RECEIPTS = "回执"  # every drop's receipt, with its marked copy
+SHARE_RETURNED = "退回"  # a refused file, with its receipt and marked copy
+SHARE_WRITABLE = (SHARE_DROP, SHARE_VERIFY)  # where the file-share service may write
+
+
 # The county as a whole, where a measure or a rate is given per town and for the county: the key
 # of the county's row in `reconciliation_rates.town` and of its measure in the indicators.
 COUNTY_TOTAL = "全县"

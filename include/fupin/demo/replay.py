@@ -23,7 +23,7 @@ from pathlib import Path
 from fupin.config import project_root
 from fupin.demo import plan
 from fupin.demo.generate import READY
-from fupin.vocab import ScoreStatus
+from fupin.vocab import SHARE_DROP, SHARES, ScoreStatus
 
 
 @contextlib.contextmanager
@@ -68,7 +68,7 @@ def _drop_into_inboxes(month_dir: Path, root: Path, before: float | None = None,
     files = sorted((p for p in month_dir.glob("*/*") if p.is_file()), key=lambda p: p.stat().st_mtime)
     files = [p for p in files if (before is None or p.stat().st_mtime < before) and (after is None or p.stat().st_mtime >= after)]
     for src in files:
-        target = root / "inbox" / src.parent.name / src.name
+        target = root / SHARES / src.parent.name / SHARE_DROP / src.name  # the unit's share: 报送
         target.parent.mkdir(parents=True, exist_ok=True)
         st = src.stat()
         shutil.copyfile(src, target)
@@ -171,7 +171,7 @@ def run_demo(root: Path, seed: int, scale: int = 1, months: list[str] | None = N
     # a replay of history: every file it drops was written and settled long ago (its mtime is
     # the historical drop time; its ctime is now, which the stability window would wait out)
     os.environ["FUPIN_STABLE_SECONDS"] = "0"
-    for name in ("drops", "inbox", "work", "archive", "quarantine", "reports", "mail", "watch"):
+    for name in ("drops", "inbox", SHARES, "work", "archive", "quarantine", "reports", "mail", "watch"):
         shutil.rmtree(root / name, ignore_errors=True)  # a demo starts from nothing
     for db_file in root.glob("warehouse.sqlite*"):
         db_file.unlink()

@@ -2,7 +2,10 @@
 
 Layout under the data root::
 
-    inbox/<source>/<whatever the clerk named it>      drops, taken only once stable
+    shares/<unit>/报送/<whatever the clerk named it>   drops, taken only once stable (the unit's share)
+    shares/<unit>/核查结果/<...>                        the unit's filled-in 核查 workbooks
+    shares/<unit>/回执/, 退回/                          copies for the clerk (`fupin.shares`)
+    inbox/verification/<...>                          核查 workbooks of no known unit (engineers')
     work/<source>/<drop_id>__<short name>             claimed, being ingested
     work/<source>/<drop_id>.name                      the name as the clerk wrote it, whole
     work/<source>/<drop_id>.lock                      held (flock) by the one process ingesting it
@@ -54,7 +57,7 @@ from pathlib import Path
 
 from fupin.config import contracts, data_root, settings
 from fupin.files import private_dir
-from fupin.vocab import VERIFICATION_SOURCE
+from fupin.vocab import SHARE_DROP, SHARE_RECEIPTS, SHARE_RETURNED, SHARE_VERIFY, SHARES, VERIFICATION_SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +197,23 @@ def sources() -> list[str]:
 
 def ensure_folders(root: Path | None = None) -> None:
     for source in sources():
-        for kind in ("inbox", "work", "quarantine"):
+        for kind in ("work", "quarantine"):
             folder(kind, source, root=root)
         inbox_folders(source, root)  # each verifying unit's own 核查结果 folder too
+    for unit in share_units():
+        for part in (SHARE_RECEIPTS, SHARE_RETURNED):
+            folder(SHARES, unit, part, root=root)
     folder("archive", "receipts", root=root)
+
+
+def share_units() -> list[str]:
+    """The units with a shared folder: those that report a file, and those that check findings."""
+    return [*dict.fromkeys([*contracts().sources, *verifying_units()])]
+
+
+def drop_folder(unit: str, root: Path | None = None) -> Path:
+    """Where a reporting unit drops its monthly files: its share's 报送."""
+    return folder(SHARES, unit, SHARE_DROP, root=root)
 
 
 def _last_change(st: os.stat_result) -> float:
@@ -280,12 +296,13 @@ class Entry:
 
 def inbox_folders(source: str, root: Path | None = None) -> list[tuple[Path, str | None]]:
     """The folders drops of `source` come in, with the unit each belongs to: a reporting source's
-    one folder (the unit is the source); for 核查结果 each verifying unit's own sub-folder (its
-    sender is known by where it was dropped), and the top folder, whose sender is unknown."""
-    top = folder("inbox", source, root=root)
+    报送 in its share (the unit is the source); for 核查结果 each verifying unit's 核查结果 in its
+    share (its sender is known by where it was dropped), and inbox/verification/, whose sender
+    is unknown (the engineers')."""
     if source != VERIFICATION_SOURCE:
-        return [(top, source)]
-    return [(top, None)] + [(folder("inbox", source, unit, root=root), unit) for unit in verifying_units()]
+        return [(drop_folder(source, root), source)]
+    top = folder("inbox", source, root=root)
+    return [(top, None)] + [(folder(SHARES, unit, SHARE_VERIFY, root=root), unit) for unit in verifying_units()]
 
 
 def verifying_units() -> list[str]:

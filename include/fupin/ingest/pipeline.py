@@ -21,8 +21,8 @@ import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from fupin import queries
-from fupin.calendar import month_end, month_label, time_label
+from fupin import queries, shares
+from fupin.calendar import current, month_end, month_label, time_label
 from fupin.config import Dataset, contracts, data_root, settings
 from fupin.faults import describe
 from fupin.ingest import inbox
@@ -36,7 +36,7 @@ from fupin.receipts import Receipt, marked_copy_name, write_annotated
 from fupin.validate.gx import ValidationFault, run_suite
 from fupin.validate.issues import Issue, issue
 from fupin.validate.rules import run_rules
-from fupin.vocab import VERIFICATION_SOURCE, DropStatus, one_line
+from fupin.vocab import SHARE_RECEIPTS, SHARE_RETURNED, VERIFICATION_SOURCE, DropStatus, one_line
 from fupin.warehouse import load
 from fupin.warehouse.db import engine
 
@@ -79,7 +79,6 @@ def _month(name: str) -> tuple[str | None, list[Issue]]:
 def campaign_months(now: dt.datetime | None = None) -> tuple[str, str]:
     """The months a file may report: from the campaign's first January to this month (the
     campaign's time zone); a name saying 2099年12月 or 2009年1月 is a typing slip."""
-    from fupin.calendar import current
 
     cal = current()
     today = cal.local(now or dt.datetime.now(dt.UTC))
@@ -243,15 +242,41 @@ def _decide(ev: Evaluation, source: str) -> Decision:
 
 
 def _finish(claimed: Claimed, receipt: Receipt, root: Path, seen: os.stat_result | None) -> None:
-    """Keep the receipt, set the claimed file aside (watched for a writer that went on), let go."""
+    """Keep the receipt, give the clerk theirs, set the claimed file aside (watched for a writer
+    that went on), let go."""
     folder = inbox.folder("archive", "receipts", root=root)
     (folder / f"{receipt.drop_id}.json").write_text(receipt.to_json(), encoding="utf-8")
     (folder / f"{receipt.drop_id}.txt").write_text(receipt.text(), encoding="utf-8")
+    _deliver(claimed, receipt, root)
     if seen is not None and claimed.path.exists():
         inbox.set_aside(claimed, seen, root=root)
     else:
         claimed.path.unlink(missing_ok=True)
     inbox.release(claimed)
+
+
+def _deliver(claimed: Claimed, receipt: Receipt, root: Path) -> None:
+    """The clerk's copies in the unit's shared folder: the receipt in 回执; a refused file in 退回
+    with its receipt and marked copy. Named by the drop (received time, file, receipt number),
+    so a drop finished again after a crash replaces its own copies."""
+    unit = receipt.sender if claimed.source == VERIFICATION_SOURCE else claimed.source
+    if unit is None:
+        return
+    received = current().local(dt.datetime.fromisoformat(receipt.received_at)) if receipt.received_at else None
+    stem = f"{received:%Y%m%d-%H%M%S}_" if received else ""
+    stem += f"{inbox.safe_name(receipt.file)}_{receipt.drop_id.rsplit('-', 1)[-1]}"
+    text = shares.as_windows_text(receipt.text())
+    shares.deliver(unit, SHARE_RECEIPTS, f"{stem}_回执.txt", text, root)
+    if receipt.status != DropStatus.REJECTED:
+        return
+    shares.deliver(unit, SHARE_RETURNED, f"{stem}_回执.txt", text, root)
+    kept = inbox.folder("quarantine", claimed.source, root=root) / claimed.path.name
+    try:
+        shares.deliver(unit, SHARE_RETURNED, f"{stem}_原文件{Path(receipt.file).suffix[:8]}", kept, root)
+    except OSError:  # a file that could not be read stays with the engineers (quarantine)
+        log.warning("%s/%s: the refused file could not be copied to the unit's 退回", claimed.source, claimed.drop_id)
+    if receipt.annotated_workbook and Path(receipt.annotated_workbook).exists():
+        shares.deliver(unit, SHARE_RETURNED, f"{stem}_标注.xlsx", Path(receipt.annotated_workbook), root)
 
 
 def _quarantine(claimed: Claimed, ev: Evaluation, receipt: Receipt, root: Path, move: bool = False) -> Path:
@@ -390,7 +415,6 @@ def _conclude(claimed: Claimed, ev: Evaluation, rec: load.FileRecord, receipt: R
 def _ingest_verification(claimed: Claimed, eng, root: Path, rec: load.FileRecord, receipt: Receipt,
                          seen: os.stat_result) -> Receipt:
     """A filled-in 核查结果 workbook: every answer stored, or (one bad row) none, with a receipt."""
-    from fupin.calendar import current
     from fupin.config import units
     from fupin.reconcile import verify, verify_file
 

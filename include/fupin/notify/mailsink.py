@@ -11,8 +11,10 @@ from pathlib import Path
 class EmlSink:
     def __init__(self, folder: Path):
         self.folder = folder
-        self.count = 0
         folder.mkdir(parents=True, exist_ok=True)
+        # numbered on from what a restarted sink already holds: no message overwrites another
+        numbers = (p.name.split("_", 1)[0] for p in folder.glob("*_*.eml"))
+        self.count = max((int(n) for n in numbers if n.isdigit()), default=0)
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         self.count += 1

@@ -11,6 +11,7 @@ from fupin.calendar import current, month_label
 from fupin.config import contracts
 from fupin.notify.notices import you
 from fupin.notify.outbox import enqueue
+from fupin.shares import unc
 from fupin.warehouse.db import engine
 
 
@@ -32,5 +33,6 @@ def remind(today: dt.date, url: str | None = None) -> list[str]:
     for source in late:
         enqueue("reminder", f"{month}:{today.day}", source, "reminder", cc_units=("poverty_office",) if second else (), url=url,
                 month_label=month_label(month), today=f"{today.month}月{today.day}日", second=second, due=cal.report_due_label(),
-                example=f"{contracts().sources[source].label}_{month_label(month)}.xlsx", you=you(source))
+                example=f"{contracts().sources[source].label}_{month_label(month)}.xlsx", you=you(source),
+                folder=unc(source))
     return late

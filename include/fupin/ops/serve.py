@@ -2,7 +2,7 @@
 
 `airflow standalone` (api-server, scheduler, dag-processor, triggerer; SQLite metadata) with the
 DAGs unpaused and the pools loaded, and the mail sink as the SMTP server: every notice lands as
-an `.eml` file under `<data root>/mail/`. Files dropped into `<data root>/inbox/<source>/` are
+an `.eml` file under `<data root>/mail/`. Files dropped into `<data root>/shares/<unit>/报送/` are
 taken within seconds. The officials' pages are at /fupin/. Ctrl-C stops everything.
 """
 
@@ -87,7 +87,7 @@ def serve(data_root: Path, port: int = 8080, smtp_port: int = 0, say=print) -> i
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([airflow, "pools", "import", str(pools_file(Path(env["AIRFLOW_HOME"]), env))], env=env, check=True, capture_output=True)
     unpause_project_dags(airflow, env)
-    say(f"fupin: drop bureau files into {data_root / 'inbox'}/<source>/")
+    say(f"fupin: drop bureau files into {data_root / 'shares'}/<unit>/报送/")
     say(f"fupin: mail goes to the SMTP sink on 127.0.0.1:{smtp_port}, stored in {data_root / 'mail'}")
     say(f"fupin: Airflow UI on http://localhost:{port}, 扶贫数据 at http://localhost:{port}/fupin/")
     say(f"fupin: users {env['AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS']}; passwords in "

@@ -17,7 +17,8 @@ from fupin.calendar import month_label
 from fupin.export import finish_sheet, set_cell
 from fupin.reconcile.rules import RULES
 from fupin.reconcile.run import Summary
-from fupin.vocab import COUNTY_TOTAL
+from fupin.shares import unc
+from fupin.vocab import COUNTY_TOTAL, SHARE_VERIFY
 from fupin.warehouse.db import engine
 
 # (key, header, width): the finding, then both registries' own words about the person, so a case
@@ -106,7 +107,7 @@ def _summary_sheet(ws, summary: Summary, f: pd.DataFrame, basis: dict) -> None: 
     set_cell(ws, 1, 1, f"{month_label(summary.month)} 建档立卡与农村低保数据比对结果").font = Font(bold=True, size=14)
     set_cell(ws, 2, 1, f"比对数据：建档立卡 {month_label(summary.registry_month)}，低保 {month_label(summary.dibao_month)}。{summary.note}")
     set_cell(ws, 3, 1, "核查反馈：在各规则工作表黄色的“核查结果”列选择 属实已整改、属实待整改（填写整改期限）或 不属实（在“核查说明”写明理由），"
-                       "保存后将本工作簿放入本单位的核查结果文件夹 inbox/verification/（本单位的文件夹）中，"
+                       f"保存后将本工作簿放入本单位共享文件夹中的“核查结果”文件夹（{unc(None, SHARE_VERIFY)}），"
                        "平台只接收本单位负责核查的条目，回执告知结果；也可在“扶贫数据”网页的“核查”中填写。"
                        "请勿修改“编号”列。").alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=7)

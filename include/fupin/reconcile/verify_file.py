@@ -17,7 +17,9 @@ from sqlalchemy import Connection
 
 from fupin import queries
 from fupin.reconcile.verify import Refused, Verification
+from fupin.shares import unc
 from fupin.validate.issues import Issue
+from fupin.vocab import SHARE_VERIFY
 
 # the workbook's columns this reads (report.COLUMNS writes them)
 ID, OUTCOME, DUE, NOTE = "编号", "核查结果", "整改期限", "核查说明"
@@ -65,7 +67,7 @@ def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: st
     ev = Evaluation()
     if sender is None:
         ev.issues.append(Issue("error", "verification_no_sender", "核查结果放在了总文件夹，无法确认是哪个单位报送的",
-                               "请把工作簿放入本单位的核查结果文件夹（inbox/verification/ 下以本单位命名的文件夹）后重新报送。"))
+                               f"请把工作簿放入本单位共享文件夹中的“核查结果”文件夹（{unc(None, SHARE_VERIFY)}）后重新报送。"))
         return ev, []
     try:
         read = read_workbook(path, name, formulas=True)
