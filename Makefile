@@ -39,9 +39,15 @@ airflow-db: setup
 	$(BIN)/fupin pools $(AIRFLOW_HOME)/pools.json > /dev/null
 	$(BIN)/airflow pools import $(AIRFLOW_HOME)/pools.json > /dev/null
 
+# the compose test (the production stack in containers, mostly waiting on them) runs beside the
+# rest of the suite, each in its own temporary folder; both must pass
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	@mkdir -p build
+	$(BIN)/pytest -q -m compose --basetemp=build/pytest-compose > build/compose-test.log 2>&1 & compose=$$!; \
+	$(BIN)/pytest -q -m "not compose" --basetemp=build/pytest-suite; suite=$$?; \
+	wait $$compose; stack=$$?; echo "--- tests/test_compose.py (build/compose-test.log) ---"; tail -n 40 build/compose-test.log; \
+	exit $$(( suite || stack ))
 
 # the tests that start no process, server or browser (unmarked: see tests/conftest.py), on two
 # workers; a test over 2 s that is not marked slow fails the run

@@ -13,160 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import secrets
-import shutil
-import socket
 import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from fupin.shares import share_name
+from tests.compose_stack import ROOT, Stack, demo_files, engine, wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.compose]
-
-ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("postgres", "redis", "mail", "samba", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-            "airflow-worker", "airflow-triggerer")
-HOW = ("install Debian's docker.io, docker-compose, mmdebstrap and smbclient (`make setup` does) and run the suite as "
-       "root, so that the test can start dockerd")
-
-
-def _engine() -> None:
-    """A Docker engine that answers, started here (as root) when none runs."""
-    for tool in ("docker", "docker-compose", "smbclient", "mmdebstrap"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} not found: {HOW}")
-    if subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
-        return
-    dockerd = shutil.which("dockerd")
-    if dockerd is None or os.geteuid() != 0:
-        pytest.fail(f"no Docker engine answers and none can be started here: {HOW}")
-    log = open("/tmp/fupin-dockerd.log", "ab")
-    subprocess.Popen([dockerd], stdout=log, stderr=log, start_new_session=True)
-    for _ in range(60):
-        if subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
-            return
-        time.sleep(1)
-    pytest.fail("dockerd did not answer within 60 s: see /tmp/fupin-dockerd.log")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Stack:
-    def __init__(self, folder: Path):
-        from fupin import shares
-        from fupin.ingest.inbox import share_units
-
-        self.folder = folder
-        self.name = f"fupine2e{secrets.token_hex(3)}"
-        self.ports = {"api": _free_port(), "mail": _free_port(), "smb": _free_port()}
-        self.passwords = {line.split()[0]: secrets.token_urlsafe(12) for line in shares.accounts(share_units()).splitlines()}
-        self.accounts = {line.split()[1]: line.split()[0] for line in shares.accounts(share_units()).splitlines()}
-        self.data = folder / "data"
-        self.data.mkdir()
-        offline = dict(line.split("=", 1) for line in (ROOT / "build" / "offline.env").read_text().splitlines()
-                       if "=" in line and not line.startswith("#"))
-        env = {
-            **offline,
-            "COMPOSE_PROJECT_NAME": self.name,
-            "POSTGRES_PASSWORD": secrets.token_hex(12), "REDIS_PASSWORD": secrets.token_hex(12),
-            "AIRFLOW_FERNET_KEY": _fernet(), "AIRFLOW_JWT_SECRET": secrets.token_hex(24),
-            "AIRFLOW_USERS": "admin:admin", "FUPIN_SHARE": str(self.data), "FUPIN_CONFIG_DIR": str(ROOT / "config"),
-            "AIRFLOW_UI_PORT": f"127.0.0.1:{self.ports['api']}", "MAIL_UI_PORT": str(self.ports["mail"]),
-            "SMB_BIND": "127.0.0.1", "SMB_PORT": str(self.ports["smb"]), "FUPIN_WORKER_CONCURRENCY": "2",
-            "FUPIN_WORKER_STOP_GRACE": "60s",
-            **{shares.password_variable(a): p for a, p in self.passwords.items()},
-        }
-        self.env_file = folder / ".env"
-        env["FUPIN_ENV_FILE"] = str(self.env_file)  # the samba service's env_file: this one, not the checkout's
-        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
-        self.env_file.chmod(0o600)
-        self.environ = {**os.environ, "COMPOSE_PROJECT_NAME": self.name}
-
-    def compose(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        done = subprocess.run(["docker-compose", "--env-file", str(self.env_file), "-f", str(ROOT / "docker-compose.yaml"),
-                               "-p", self.name, *args], env=self.environ, capture_output=True, text=True, timeout=timeout)
-        if check and done.returncode != 0:
-            raise AssertionError(f"docker-compose {' '.join(args)}: {done.stderr[-3000:]}")
-        return done
-
-    def healthy(self, timeout: float = 420) -> float:
-        """Seconds until every service is healthy (airflow-init having finished)."""
-        start = time.monotonic()
-        while time.monotonic() - start < timeout:
-            states = {}
-            for service in SERVICES:
-                cid = self.compose("ps", "-q", service, check=False).stdout.strip()
-                if not cid:
-                    states[service] = "absent"
-                    continue
-                out = subprocess.run(["docker", "inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}",
-                                      cid], capture_output=True, text=True).stdout.split()
-                states[service] = out[-1] if out else "absent"
-            if all(s in ("healthy", "running") and (s == "healthy" or svc in ("mail",)) for svc, s in states.items()):
-                return time.monotonic() - start
-            time.sleep(3)
-        logs = self.compose("logs", "--tail", "40", check=False).stdout[-6000:]
-        raise AssertionError(f"not healthy after {timeout} s: {states}\n{logs}")
-
-    def mails(self) -> list[dict]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.ports['mail']}/api/v1/messages", timeout=10) as r:
-            return json.load(r)["messages"]
-
-    def smb(self, unit: str | None, share: str, command: str, account: str | None = None) -> subprocess.CompletedProcess:
-        """smbclient as a unit's clerk (unit None: anonymous), on the share named `share`."""
-        args = ["smbclient", f"//127.0.0.1/{share}", "-p", str(self.ports["smb"]), "-m", "SMB3", "-c", command]
-        if unit is None and account is None:
-            args += ["-N"]
-        else:
-            login = account or self.accounts[unit]
-            args += ["-U", f"{login}%{self.passwords[login]}"]
-        return subprocess.run(args, capture_output=True, text=True, timeout=60)
-
-    def down(self) -> None:
-        self.compose("down", "-v", "--remove-orphans", "--timeout", "30", check=False, timeout=300)
-        # files the containers wrote as their users (50000:0) in the bind-mounted data root
-        subprocess.run(["rm", "-rf", str(self.data)], check=False)
-
-
-def _fernet() -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-
-
-def _wait(what: str, check, timeout: float, every: float = 2.0):
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        found = check()
-        if found:
-            return found
-        time.sleep(every)
-    raise AssertionError(f"{what}: not within {timeout} s")
-
-
-def _demo_files(folder: Path, months: str) -> dict[str, list[Path]]:
-    env = {**os.environ, "FUPIN_DATA_ROOT": str(folder)}
-    subprocess.run([str(ROOT / ".venv" / "bin" / "fupin"), "demo", "generate", "--months", months], env=env, check=True,
-                   capture_output=True)
-    out: dict[str, list[Path]] = {}
-    for path in sorted((folder / "drops").glob("*/*/*")):
-        out.setdefault(path.parent.name, []).append(path)
-    return out
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    _engine()
+    engine()
     built = subprocess.run(["bash", str(ROOT / "deploy" / "images" / "build.sh")], capture_output=True, text=True, timeout=1800)
     assert built.returncode == 0, built.stderr[-3000:]
     s = Stack(tmp_path_factory.mktemp("compose"))
@@ -209,7 +72,7 @@ def test_each_share_is_its_units_own(stack):
 
 
 def test_june_through_the_shares_to_receipts_reconciliation_and_assessment(stack, tmp_path):
-    files = _demo_files(tmp_path / "gen", "2017-06:2017-06")
+    files = demo_files(tmp_path / "gen", "2017-06:2017-06")
     put_at: dict[str, float] = {}
     slow_one = files["health"][0]
     for unit, paths in files.items():
@@ -243,7 +106,7 @@ def test_june_through_the_shares_to_receipts_reconciliation_and_assessment(stack
         found = {m["Subject"]: m for m in stack.mails() if "回执" in m["Subject"]}
         return found if len(found) >= len(put_at) else None
 
-    got = _wait("a receipt for every file dropped", receipts, timeout=240)
+    got = wait("a receipt for every file dropped", receipts, timeout=240)
     for name in put_at:
         assert any(name in subject for subject in got), name
     slow_receipt = next(m for s, m in got.items() if slow_one.name in s)
@@ -253,7 +116,7 @@ def test_june_through_the_shares_to_receipts_reconciliation_and_assessment(stack
     # the clerk's receipt is in the unit's own 回执, named for them
     back = stack.smb("water", "县水务局", "cd 回执; ls")
     assert "_回执.txt" in back.stdout
-    _wait("the reconciliation mailed", lambda: [m for m in stack.mails() if "比对" in m["Subject"]], timeout=300)
+    wait("the reconciliation mailed", lambda: [m for m in stack.mails() if "比对" in m["Subject"]], timeout=300)
 
     # an engineer's look at the half year, in the containers; then the DAG's run, which mails it
     assessed = stack.compose("exec", "-T", "airflow-worker", "fupin", "assess", "--period", "2017H1", "--as-of", "2017-06-30",
@@ -261,7 +124,7 @@ def test_june_through_the_shares_to_receipts_reconciliation_and_assessment(stack
     assert "通报 县水务局" in assessed.stdout, assessed.stdout[-2000:]
     stack.compose("exec", "-T", "airflow-worker", "airflow", "dags", "trigger", "assessment", "-c",
                   '{"period": "2017H1", "as_of": "2017-06-30"}', timeout=300)
-    _wait("the assessment mailed", lambda: [m for m in stack.mails() if m["Subject"].startswith("【考核通报】")], timeout=300)
+    wait("the assessment mailed", lambda: [m for m in stack.mails() if m["Subject"].startswith("【考核通报】")], timeout=300)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -289,7 +152,7 @@ def test_fupin_answers_only_behind_the_login(stack):
 
 
 def test_a_worker_restarted_mid_ingest_and_the_stack_restarted_lose_nothing_and_send_nothing_twice(stack, tmp_path):
-    files = _demo_files(tmp_path / "gen", "2017-07:2017-07")
+    files = demo_files(tmp_path / "gen", "2017-07:2017-07")
     before = len(stack.mails())
     names = []
     for unit, paths in files.items():
@@ -306,7 +169,7 @@ def test_a_worker_restarted_mid_ingest_and_the_stack_restarted_lose_nothing_and_
         subjects = [m["Subject"] for m in stack.mails()[: len(stack.mails()) - before]]
         return all(any(n in s for s in subjects) for n in names) or None
 
-    _wait("every July file's receipt after the restarts", all_receipts, timeout=480)
+    wait("every July file's receipt after the restarts", all_receipts, timeout=480)
     time.sleep(20)  # anything that would go twice has had time to
     ids = [m["MessageID"] for m in stack.mails()]
     subjects = [m["Subject"] for m in stack.mails() if "回执" in m["Subject"]]

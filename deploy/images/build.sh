@@ -93,13 +93,13 @@ say "the project's wheel"
 
 # --- the images docker-compose.yaml runs ----------------------------------------------------
 say "build the service images"
-docker build --quiet -t fupin/postgres:offline -f deploy/images/postgres.Dockerfile deploy/images >/dev/null
-docker build --quiet -t fupin/redis:offline -f deploy/images/redis.Dockerfile deploy/images >/dev/null
-docker build --quiet -t fupin/samba:offline -f deploy/images/samba.Dockerfile deploy/images >/dev/null
-docker build --quiet -t fupin/mailsink:offline -f deploy/images/mailsink.Dockerfile . >/dev/null
-docker build --quiet -t fupin/airflow-base:offline -f deploy/images/airflow.Dockerfile deploy/images >/dev/null
+docker build --quiet --force-rm -t fupin/postgres:offline -f deploy/images/postgres.Dockerfile deploy/images >/dev/null
+docker build --quiet --force-rm -t fupin/redis:offline -f deploy/images/redis.Dockerfile deploy/images >/dev/null
+docker build --quiet --force-rm -t fupin/samba:offline -f deploy/images/samba.Dockerfile deploy/images >/dev/null
+docker build --quiet --force-rm -t fupin/mailsink:offline -f deploy/images/mailsink.Dockerfile . >/dev/null
+docker build --quiet --force-rm -t fupin/airflow-base:offline -f deploy/images/airflow.Dockerfile deploy/images >/dev/null
 say "build fupin-airflow:local on the offline runtime"
-docker build --quiet -t fupin-airflow:local --build-arg AIRFLOW_IMAGE=fupin/airflow-base:offline . >/dev/null
+docker build --quiet --force-rm -t fupin-airflow:local --build-arg AIRFLOW_IMAGE=fupin/airflow-base:offline . >/dev/null
 
 IMAGES=(fupin-airflow:local fupin/postgres:offline fupin/redis:offline fupin/samba:offline fupin/mailsink:offline)
 cat > build/offline.env <<ENV

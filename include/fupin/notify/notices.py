@@ -12,6 +12,17 @@ from fupin.validate.issues import amount
 from fupin.vocab import ActionKind, DropStatus, ScoreStatus, one_line
 
 
+def receipt_unit(receipt: Receipt) -> str:
+    """Who a receipt goes to: the reporting unit; for a 核查结果 workbook the unit whose folder it
+    came from, or (unknown) the unit that collects the checks."""
+    from fupin.config import settings
+    from fupin.vocab import VERIFICATION_SOURCE
+
+    if receipt.source != VERIFICATION_SOURCE:
+        return receipt.source
+    return receipt.sender or settings()["verification"]["receipt_to"]
+
+
 def queue_receipt(receipt: Receipt, conn: Connection | None = None) -> bool:
     """报送回执 to the unit that sent the file (a rejected one with its marked-up copy); for a
     核查结果 workbook, to the unit whose folder it came from, copying the unit that collects the
@@ -21,7 +32,7 @@ def queue_receipt(receipt: Receipt, conn: Connection | None = None) -> bool:
     from fupin.vocab import VERIFICATION_SOURCE
 
     collector = settings()["verification"]["receipt_to"]
-    unit = (receipt.sender or collector) if receipt.source == VERIFICATION_SOURCE else receipt.source
+    unit = receipt_unit(receipt)
     cc = (collector,) if receipt.source == VERIFICATION_SOURCE and unit != collector else ()
     attachments = (receipt.annotated_workbook,) if receipt.status == DropStatus.REJECTED and receipt.annotated_workbook else ()
     return enqueue(
