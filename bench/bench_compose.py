@@ -79,7 +79,7 @@ def main() -> None:
         stack = Stack(Path(folder))
         try:
             start = time.monotonic()
-            stack.compose("up", "-d", timeout=900)
+            stack.start()
             print(f"up to healthy: {time.monotonic() - start:.0f} s (compose up {stack.healthy():.0f} s of it waiting for health)",
                   flush=True)
             files = demo_files(Path(folder) / "gen", "2017-06:2017-07")

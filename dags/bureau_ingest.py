@@ -68,10 +68,10 @@ def bureau_ingest_dag(county: County) -> None:
 
         @task(outlets=[alias], pool=warehouse_pool(county.code), map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
         def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
-            from fupin.ingest.tasks import ingest_one
+            from fupin.ingest.tasks import ingest_and_send
 
             with county.active():
-                receipt = ingest_one(item)
+                receipt = ingest_and_send(item)
             if receipt is None:  # owned by another ingester, or still being written
                 return {"path": item["path"], "status": "left_for_later"}
             if receipt["status"] == "accepted":

@@ -86,6 +86,35 @@ class Stack:
             raise AssertionError(f"docker-compose {' '.join(args)}: {done.stderr[-3000:]}")
         return done
 
+    def start(self) -> None:
+        """Create the stack, fence its network, then start it: a container that opens a connection
+        to any address but its own network's (the internet, this host, another compose) is
+        refused and counted (`leaks`), from its first packet on."""
+        self.compose("up", "--no-start", timeout=900)
+        network = f"{self.name}_default"
+        subnet = subprocess.run(["docker", "network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", network],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        self.fence = [["DOCKER-USER", "-s", subnet, "!", "-d", subnet], ["INPUT", "-s", subnet]]
+        for chain, *match in self.fence:
+            subprocess.run(["iptables", "-I", chain, *match, "-m", "conntrack", "--ctstate", "NEW", "-m", "comment",
+                            "--comment", self.name, "-j", "DROP"], check=True)
+        self.compose("up", "-d", timeout=900)
+
+    def leaks(self) -> int:
+        """New connections the stack's containers tried to open outside their network."""
+        total = getattr(self, "leaked", 0)
+        for chain, *_ in self.fence:
+            listing = subprocess.run(["iptables", "-L", chain, "-n", "-v", "-x"], capture_output=True, text=True).stdout
+            total += sum(int(line.split()[0]) for line in listing.splitlines() if f"/* {self.name} */" in line)
+        return total
+
+    def unfence(self) -> None:
+        self.leaked = self.leaks()
+        for chain, *match in getattr(self, "fence", []):
+            subprocess.run(["iptables", "-D", chain, *match, "-m", "conntrack", "--ctstate", "NEW", "-m", "comment",
+                            "--comment", self.name, "-j", "DROP"], check=False)
+        self.fence = []
+
     def healthy(self, timeout: float = 420) -> float:
         """Seconds until every service is healthy (airflow-init having finished)."""
         start = time.monotonic()
@@ -121,6 +150,7 @@ class Stack:
 
     def down(self) -> None:
         self.compose("down", "-v", "--remove-orphans", "--timeout", "30", check=False, timeout=300)
+        self.unfence()
         # files the containers wrote as their users (50000:0) in the bind-mounted data root
         subprocess.run(["rm", "-rf", str(self.data)], check=False)
 

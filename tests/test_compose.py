@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -33,10 +34,13 @@ def stack(tmp_path_factory):
     built = subprocess.run(["bash", str(ROOT / "deploy" / "images" / "build.sh")], capture_output=True, text=True, timeout=1800)
     assert built.returncode == 0, built.stderr[-3000:]
     s = Stack(tmp_path_factory.mktemp("compose"))
+    if shutil.which("iptables") is None:
+        pytest.fail("iptables not found (Debian's iptables, which docker.io brings): the stack's network cannot be fenced")
     try:
-        s.compose("up", "-d", timeout=900)
+        s.start()
         s.up_seconds = s.healthy()
         yield s
+        assert s.leaks() == 0, "a container tried to reach an address outside the stack's network"
     finally:
         s.down()
         left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={s.name}"],
@@ -162,7 +166,8 @@ def test_a_worker_restarted_mid_ingest_and_the_stack_restarted_lose_nothing_and_
     time.sleep(8)  # the files settle and the ingest starts
     stack.compose("restart", "airflow-worker", timeout=300)
     stack.compose("down", timeout=300)  # containers and network; the volumes stay
-    stack.compose("up", "-d", timeout=900)
+    stack.unfence()
+    stack.start()  # its new network fenced again
     stack.healthy()
 
     def all_receipts():

@@ -73,21 +73,24 @@ def ingest_one(item: dict[str, str]) -> dict | None:
     if receipt is None:
         log.info("%s is being ingested elsewhere, or still changing; left for later", claimed.drop_id)
         return None
-    _send_receipt(receipt)
     return receipt.to_dict()
 
 
-def _send_receipt(receipt) -> None:
-    """The receipt at once, from the task that made it: the clerk waits seconds, not for the
-    run's last task. The outbox sends a notice at most once whoever sends it; should the mail
-    server not answer now, the run's send_notices (and every later run) tries again."""
+def ingest_and_send(item: dict[str, str]) -> dict | None:
+    """bureau_ingest's task: `ingest_one`, then its receipt at once, from the task that made it —
+    the clerk waits seconds, not for the run's last task. The outbox sends a notice at most once
+    whoever sends it; should the mail server not answer now, the run's send_notices (and every
+    later run) tries again. (The CLI only queues: it sends with `fupin outbox --send`.)"""
     from fupin.notify.notices import receipt_unit
     from fupin.notify.outbox import send_pending
 
-    try:
-        send_pending(only=("receipt", receipt.drop_id, receipt_unit(receipt)))
-    except Exception as exc:  # never the ingest's failure: the receipt is queued, and stays so
-        log.warning("receipt %s left for send_notices: %s", receipt.drop_id, type(exc).__name__)
+    receipt = ingest_one(item)
+    if receipt is not None:
+        try:
+            send_pending(only=("receipt", receipt["drop_id"], receipt_unit(receipt["source"], receipt["sender"])))
+        except Exception as exc:  # never the ingest's failure: the receipt is queued, and stays so
+            log.warning("receipt %s left for send_notices: %s", receipt["drop_id"], type(exc).__name__)
+    return receipt
 
 
 def ingest_inbox() -> list[dict]:

@@ -12,15 +12,15 @@ from fupin.validate.issues import amount
 from fupin.vocab import ActionKind, DropStatus, ScoreStatus, one_line
 
 
-def receipt_unit(receipt: Receipt) -> str:
+def receipt_unit(source: str, sender: str | None) -> str:
     """Who a receipt goes to: the reporting unit; for a 核查结果 workbook the unit whose folder it
     came from, or (unknown) the unit that collects the checks."""
     from fupin.config import settings
     from fupin.vocab import VERIFICATION_SOURCE
 
-    if receipt.source != VERIFICATION_SOURCE:
-        return receipt.source
-    return receipt.sender or settings()["verification"]["receipt_to"]
+    if source != VERIFICATION_SOURCE:
+        return source
+    return sender or settings()["verification"]["receipt_to"]
 
 
 def queue_receipt(receipt: Receipt, conn: Connection | None = None) -> bool:
@@ -32,7 +32,7 @@ def queue_receipt(receipt: Receipt, conn: Connection | None = None) -> bool:
     from fupin.vocab import VERIFICATION_SOURCE
 
     collector = settings()["verification"]["receipt_to"]
-    unit = receipt_unit(receipt)
+    unit = receipt_unit(receipt.source, receipt.sender)
     cc = (collector,) if receipt.source == VERIFICATION_SOURCE and unit != collector else ()
     attachments = (receipt.annotated_workbook,) if receipt.status == DropStatus.REJECTED and receipt.annotated_workbook else ()
     return enqueue(
