@@ -27,10 +27,10 @@ tools:
 	$(call need,command -v dockerd >/dev/null && command -v docker-compose >/dev/null && command -v mmdebstrap >/dev/null && command -v smbclient >/dev/null,docker.io docker-compose mmdebstrap smbclient,docker.io/docker-compose/mmdebstrap/smbclient missing and not installable here: the compose test will say so)
 	$(call need,command -v chromium >/dev/null && command -v chromedriver >/dev/null,chromium chromium-driver,chromium/chromium-driver missing and not installable here: the browser tests will say so)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 

@@ -46,7 +46,7 @@ def one_run(files: Path, counties: int, workers: int, work: Path) -> float:
     import redis
 
     from fupin.ingest.inbox import ensure_folders
-    from fupin.notify import mailsink
+    from fupin.ops import mailsink
     from fupin.ops.cluster import LocalCluster, recreate_database
     from fupin.warehouse import db
 

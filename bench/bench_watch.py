@@ -87,7 +87,7 @@ def one_cluster(mode: str, counties: int, idle_minutes: float, drops: int, work:
     from sqlalchemy import create_engine
 
     from fupin.ingest.inbox import ensure_folders
-    from fupin.notify import mailsink
+    from fupin.ops import mailsink
     from fupin.ops.cluster import LocalCluster, recreate_database
     from fupin.warehouse import db
 

@@ -249,7 +249,7 @@ def test_unit_chart_draws_its_chinese_with_a_cjk_font(tmp_path):
 
 
 def test_officials_read_the_gap_in_the_indicators_unit_and_are_addressed_as_the_county_does():
-    from fupin.notify.notices import data_months, gap, you
+    from fupin.wording import data_months, gap, you
 
     assert gap("I01", 521, 550, ">=") == "差 29 人"  # 实际 521 人，目标 550 人
     assert gap("I03", 7000, 7101, ">=") == "差 101 元"

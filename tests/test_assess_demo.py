@@ -81,7 +81,7 @@ def test_reports_colour_the_laggards_and_carry_no_personal_data(assessed, tmp_pa
     from openpyxl import load_workbook
 
     from fupin.assess.report import write_reports
-    from fupin.notify.notices import unit_name
+    from fupin.wording import unit_name
 
     population, results = assessed
     result = results["2017H1"].to_dict()
@@ -144,7 +144,7 @@ def test_a_period_where_every_unit_meets_every_target_still_sends_its_scorecard(
 def test_the_year_end_notice_gives_its_deadline_as_officials_write_it(demo_warehouse, monkeypatch, mailbox):
     """2017Y, assessed on 31 December 2017: 限期整改 within 30 days, by 2018年1月30日; the plan and
     the office it reports to come from the county's configuration."""
-    from fupin.notify.notices import queue_assessment
+    from fupin.assess.notices import queue_assessment
     from fupin.notify.outbox import send_pending
 
     population, url, results = demo_warehouse

@@ -78,7 +78,7 @@ def test_a_send_interrupted_after_the_claim_is_never_resent_by_itself(sqlite_war
 
 @pytest.mark.slow
 def test_rejected_file_receipt_is_mailed_to_its_unit_with_the_marked_copy(tmp_path, sqlite_warehouse, mailbox, people):
-    from fupin.notify.notices import queue_receipt
+    from fupin.ingest.notices import queue_receipt
 
     data = copy.deepcopy(rows("dibao", people))
     data[0]["status"] = "不详"
@@ -134,7 +134,7 @@ def test_reminders_on_the_tenth_and_the_fifteenth_once_each(sqlite_warehouse, ma
 
 
 def test_each_town_gets_only_its_own_r6_cases_masked(sqlite_warehouse, mailbox):
-    from fupin.notify.notices import queue_exit_checks
+    from fupin.reconcile.notices import queue_exit_checks
 
     rows = [{"town": "丹霞街道", "household_id": "4402240000010001", "person_id": "44022419800101123X", "persisted_months": 1},
             {"town": "闻韶镇", "household_id": "4402240000020001", "person_id": "440224198202021234", "persisted_months": 3}]

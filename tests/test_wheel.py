@@ -81,3 +81,16 @@ def test_the_installed_wheel_carries_its_templates_and_migrations(tmp_path, peop
     assert '"status": "accepted"' in done.stdout
     out = subprocess.run([*fupin, "outbox", "--all"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert "pending  receipt/" in out.stdout and "报送回执" in out.stdout
+    # production code only: no demo county, no local cluster or mail sink, and none of their
+    # packages among its requirements; asked for the demo, it says where the demo lives
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        meta = zf.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert not [n for n in names if n.startswith(("fupin/demo/", "fupin/ops/"))]
+    required = [line.split(":", 1)[1].strip() for line in meta.splitlines() if line.startswith("Requires-Dist:")]
+    core = [r for r in required if "extra ==" not in r]
+    assert "apache-airflow" in core and not [r for r in core if r.split()[0] in ("aiosmtpd", "xlwt", "pytest", "selenium")]
+    demo = subprocess.run([*fupin, "demo", "run"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert demo.returncode != 0 and "make demo" in demo.stderr and "Traceback" not in demo.stderr

@@ -4,7 +4,7 @@
 FROM fupin/mailsink-runtime:bookworm
 RUN useradd --uid 50002 --gid 0 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin mailsink \
  && mkdir -p /var/lib/mailsink /opt/mailsink && chown mailsink:0 /var/lib/mailsink && chmod 0750 /var/lib/mailsink
-COPY include/fupin/notify/mailsink.py deploy/images/mailsink_web.py /opt/mailsink/
+COPY include/fupin/ops/mailsink.py deploy/images/mailsink_web.py /opt/mailsink/
 USER mailsink
 EXPOSE 1025 8025
 VOLUME /var/lib/mailsink

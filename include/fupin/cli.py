@@ -231,9 +231,19 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text}: not a date (YYYY-MM-DD)") from exc
 
 
+def _development(module: str) -> None:
+    """The demo and the local platform are development code, not in the production package."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise Refused("the demo and `fupin serve` are development code, not in the production package: "
+                      "run them from a checkout (make demo, make serve)")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from fupin.config import data_root
 
+    _development("fupin.demo")
     root = data_root()
     if args.action == "generate":
         from fupin.demo.generate import generate
@@ -330,6 +340,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    _development("fupin.ops")
     from fupin.config import data_root
     from fupin.ops.serve import serve
 
@@ -338,8 +349,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_assess(args: argparse.Namespace) -> int:
     from fupin.assess.run import assess_period
-    from fupin.notify.notices import show, unit_name
     from fupin.vocab import ScoreStatus
+    from fupin.wording import show, unit_name
 
     _warehouse_ready()
     _has_data()

@@ -14,8 +14,8 @@ from pathlib import Path
 from fupin.assess.indicators import town_codes
 from fupin.calendar import date_label
 from fupin.export import finish_sheet, set_cell
-from fupin.notify.notices import gap, period_label, shortfall, show, unit_name
 from fupin.vocab import ScoreStatus
+from fupin.wording import data_months, gap, period_label, shortfall, show, unit_name, unit_of
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,6 @@ def _heading(ws, title: str, months: str, width: int) -> None:
 
 def _number_format(indicator: str) -> str:
     """How Excel shows an indicator's numbers: 95.0% for a share, 1,234 人 / 7,101 元 for counts."""
-    from fupin.notify.notices import unit_of
-
     unit = unit_of(indicator)
     return f'#,##0" {unit}"' if unit else "0.0%"
 
@@ -90,8 +88,6 @@ def write_workbook(result: dict, path: Path, own_unit: str | None = None) -> Pat
     考核表 (its rows only, titled as its own)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
-
-    from fupin.notify.notices import data_months
 
     fill = {c: PatternFill("solid", fgColor=c) for c in (GREEN, RED, GREY)}
     bold = Font(bold=True)
@@ -175,8 +171,6 @@ def _exit_bars(result: dict) -> str:
 def write_html(result: dict, path: Path) -> Path:
     """The 考核总表 as a page that reads on a desk and on a phone: the exits chart with the county
     total, the misses with value, target, gap and basis, the coloured matrix, the actions."""
-    from fupin.notify.notices import data_months
-
     units, inds = _units(result), _indicators(result)
     names = dict(inds)
     head = "".join(f"<th title='{html.escape(n)}'>{i}<br><small>{html.escape(n)}</small></th>" for i, n in inds)

@@ -50,6 +50,6 @@ def write_unit_report(result: dict, unit: str) -> dict:
 
 
 def queue_notices(result: dict, summary: dict, unit_reports: list[dict]) -> int:
-    from fupin.notify.notices import queue_assessment
+    from fupin.assess.notices import queue_assessment
 
     return queue_assessment(result, {**summary, "units": {r["unit"]: r for r in unit_reports}})

@@ -20,6 +20,7 @@ from fupin.reconcile import verify
 from fupin.reconcile.rules import RULES
 from fupin.reconcile.run import month_changes
 from fupin.vocab import OUTCOME_LABELS, STATE_LABELS, SUBMITTED, DropStatus, FindingState, Outcome
+from fupin.wording import gap, indicator_name, period_label, show, unit_name
 
 # a cell of the reporting board (报送情况)
 CELL_LABELS = {"on_time": "按时", "late": "逾期", "rejected": "未通过", "missing": "未报送", "not_due": "未到期"}
@@ -198,8 +199,6 @@ def record_verification(conn: Connection, finding_id: str, body: dict, viewer: V
 
 def scorecard(conn: Connection, period: str, viewer: Viewer) -> dict:
     """Every unit × indicator of `period` the viewer sees: value, target, gap, status, and each unit's actions."""
-    from fupin.notify.notices import gap, indicator_name, period_label, show, unit_name
-
     scores = [s for s in queries.scores_of(conn, period) if sees_unit(viewer, s.unit)]
     actions = [a for a in queries.actions_of(conn, period) if sees_unit(viewer, a["unit"])]
     rows = [{"indicator": s.indicator, "indicator_name": indicator_name(s.indicator), "unit": s.unit, "unit_name": unit_name(s.unit),

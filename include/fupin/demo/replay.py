@@ -147,8 +147,8 @@ def _month_of_drops(dags: dict, root: Path, month: str, log_path: Path):
 def _lagging(period: str) -> dict[str, list[str]]:
     """Lagging units of a stored assessment, by name, with their missed indicators."""
     from fupin import queries
-    from fupin.notify.notices import unit_name
     from fupin.warehouse.db import engine
+    from fupin.wording import unit_name
 
     out: dict[str, list[str]] = {}
     with engine().connect() as conn:
@@ -181,7 +181,7 @@ def run_demo(root: Path, seed: int, scale: int = 1, months: list[str] | None = N
     months = months or plan.months()
     generator = multiprocessing.get_context("fork").Process(target=_generate, args=(root, seed, scale, months), daemon=True)
     generator.start()
-    from fupin.notify import mailsink
+    from fupin.ops import mailsink
 
     mail_dir = root / "mail"
     shutil.rmtree(mail_dir, ignore_errors=True)

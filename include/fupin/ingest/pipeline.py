@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -23,16 +23,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fupin import queries, shares
 from fupin.calendar import current, month_end, month_label, time_label
-from fupin.config import Dataset, contracts, data_root, settings
+from fupin.config import Dataset, contracts, data_root, settings, units
 from fupin.faults import describe
-from fupin.ingest import inbox
+from fupin.ingest import inbox, verification
+from fupin.ingest.evaluation import Evaluation
 from fupin.ingest.inbox import Claimed
 from fupin.ingest.normalize import normalize_table
+from fupin.ingest.notices import queue_receipt
 from fupin.ingest.reader import FileRejected, RawSheet, read_workbook
 from fupin.ingest.sheets import SheetTable, build_table, match_sheet
 from fupin.ingest.templates import TEMPLATE_SHEETS
-from fupin.notify.notices import queue_engineer_alert, queue_receipt
+from fupin.notify.alerts import queue_engineer_alert
 from fupin.receipts import Receipt, marked_copy_name, write_annotated
+from fupin.reconcile import verify
 from fupin.validate.gx import ValidationFault, run_suite
 from fupin.validate.issues import Issue, issue
 from fupin.validate.rules import run_rules
@@ -41,26 +44,6 @@ from fupin.warehouse import load
 from fupin.warehouse.db import engine
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Evaluation:
-    """Everything learnt about a file before anything is written."""
-
-    month: str | None = None
-    format: str | None = None
-    sheets: list[RawSheet] = field(default_factory=list)
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)
-    locate: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity == "warning"]
 
 
 def _month(name: str) -> tuple[str | None, list[Issue]]:
@@ -415,22 +398,19 @@ def _conclude(claimed: Claimed, ev: Evaluation, rec: load.FileRecord, receipt: R
 def _ingest_verification(claimed: Claimed, eng, root: Path, rec: load.FileRecord, receipt: Receipt,
                          seen: os.stat_result) -> Receipt:
     """A filled-in 核查结果 workbook: every answer stored, or (one bad row) none, with a receipt."""
-    from fupin.config import units
-    from fupin.reconcile import verify, verify_file
-
     today = current().local(dt.datetime.now(dt.UTC)).date()
     sender = claimed.sender
     with eng.connect() as conn:
-        ev, answers = verify_file.evaluate(claimed.path, claimed.original_name, conn, today, sender,
+        ev, answers = verification.evaluate(claimed.path, claimed.original_name, conn, today, sender,
                                            {k: u.name for k, u in units().items()})
     receipt.month, receipt.format = ev.month, ev.format
     receipt.status = DropStatus.REJECTED if ev.errors else DropStatus.ACCEPTED
     receipt.errors, receipt.warnings = [i.to_dict() for i in ev.errors], [i.to_dict() for i in ev.warnings]
     bad = {(i.sheet, i.row) for i in ev.errors if i.row is not None}
     receipt.total_rows, receipt.error_rows = len(answers) + len(bad), len(bad)
-    receipt.read_rows = {verify_file.OUTCOME: receipt.total_rows}
+    receipt.read_rows = {verification.OUTCOME: receipt.total_rows}
     if receipt.status == DropStatus.ACCEPTED:
-        receipt.rows = {verify_file.OUTCOME: len(answers)}
+        receipt.rows = {verification.OUTCOME: len(answers)}
 
     def store_answers(conn: Connection) -> None:
         for finding, answer in answers:

@@ -17,7 +17,7 @@ def claim_files() -> list[dict[str, str]]:
     (the rest waits for the next run, which the inbox watcher starts); entries the platform will
     not take are set aside and told to the engineers once; a recorded drop whose receipt was
     never queued gets it now."""
-    from fupin.notify.notices import queue_refused_entries
+    from fupin.ingest.notices import queue_refused_entries
     from fupin.warehouse import db
 
     db.require_current()
@@ -47,7 +47,7 @@ def requeue_receipts() -> int:
     """Queue the receipt of every recorded drop that has none in the outbox (a drop recorded by an
     older version, whose process died before it queued the receipt): each drop gets one."""
     from fupin import queries
-    from fupin.notify.notices import queue_receipt
+    from fupin.ingest.notices import queue_receipt
     from fupin.receipts import Receipt
     from fupin.warehouse.db import engine
 
@@ -81,7 +81,7 @@ def ingest_and_send(item: dict[str, str]) -> dict | None:
     the clerk waits seconds, not for the run's last task. The outbox sends a notice at most once
     whoever sends it; should the mail server not answer now, the run's send_notices (and every
     later run) tries again. (The CLI only queues: it sends with `fupin outbox --send`.)"""
-    from fupin.notify.notices import receipt_unit
+    from fupin.ingest.notices import receipt_unit
     from fupin.notify.outbox import send_pending
 
     receipt = ingest_one(item)

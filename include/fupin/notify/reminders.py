@@ -9,10 +9,10 @@ import datetime as dt
 from fupin import queries
 from fupin.calendar import current, month_label
 from fupin.config import contracts
-from fupin.notify.notices import you
 from fupin.notify.outbox import enqueue
 from fupin.shares import unc
 from fupin.warehouse.db import engine
+from fupin.wording import you
 
 
 def missing_sources(month: str, url: str | None = None) -> list[str]:

@@ -74,7 +74,7 @@ def unpause_project_dags(airflow: str, env: dict[str, str]) -> None:
 
 def serve(data_root: Path, port: int = 8080, smtp_port: int = 0, say=print) -> int:
     from fupin.ingest.inbox import ensure_folders
-    from fupin.notify import mailsink
+    from fupin.ops import mailsink
     from fupin.warehouse import db
 
     data_root = data_root.resolve()

@@ -222,9 +222,9 @@ def queue_notices(summary: Mapping, counties: Sequence[County], province: County
     names), and the province office (the province's `poverty_office`) the summary (no IDs)."""
     from fupin import queries
     from fupin.calendar import month_label
-    from fupin.notify.notices import unit_name, you
     from fupin.notify.outbox import enqueue
     from fupin.warehouse.db import engine
+    from fupin.wording import unit_name, you
 
     month, names = summary["month"], summary["names"]
     with province.active():
@@ -276,10 +276,12 @@ def month_to_check(run_type: str, logical_month: str | None, requested: str | No
 
 def send_all(counties: Sequence[County], province: County) -> dict[str, dict[str, int]]:
     """Drain each county's outbox and the province's (each holds its own notices)."""
-    from fupin.notify.tasks import send_notices
+    from fupin.notify.outbox import send_pending
+    from fupin.warehouse import db
 
     out = {}
     for place in [*counties, province]:
         with place.active():
-            out[place.code or ""] = send_notices()
+            db.require_current()
+            out[place.code or ""] = send_pending()
     return out

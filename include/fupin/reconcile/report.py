@@ -20,6 +20,7 @@ from fupin.reconcile.run import Summary
 from fupin.shares import unc
 from fupin.vocab import COUNTY_TOTAL, SHARE_VERIFY
 from fupin.warehouse.db import engine
+from fupin.wording import unit_name
 
 # (key, header, width): the finding, then both registries' own words about the person, so a case
 # worker can act without opening either registry
@@ -29,7 +30,7 @@ COLUMNS = [("town", "镇（街）", 10), ("household_id", "户编号", 18), ("ca
            ("other_id", "疑似对应身份证号", 20), ("dib_name", "低保·姓名", 10), ("dib_village", "低保·村", 10),
            ("dib_income", "低保·家庭年人均收入", 14), ("dib_status", "低保·状态", 8),
            ("detail", "说明", 40), ("persisted_months", "连续月数", 8), ("escalated", "已上报领导", 9),
-           # 核查反馈: the unit fills these in and drops the workbook into its own inbox/verification/<unit>/ (verify_file)
+           # 核查反馈: the unit fills these in and drops the workbook into its own share's 核查结果 (fupin.ingest.verification)
            ("finding_id", "编号", 18), ("check_outcome", "核查结果", 12), ("check_due", "整改期限", 12), ("check_note", "核查说明", 30)]
 OUTCOME_CHOICES = "属实已整改,属实待整改,不属实"
 YUAN = '#,##0" 元"'
@@ -37,8 +38,6 @@ YUAN = '#,##0" 元"'
 
 def owner_label(owner: str) -> str:
     """Who acts on a rule's findings, by name (units.yaml), or the two units together, or the town."""
-    from fupin.notify.notices import unit_name
-
     return {"both": "两单位共同核实", "town": "所在镇（街）"}.get(owner) or unit_name(owner)
 
 

@@ -65,7 +65,7 @@ def queue_notices(summaries: list[dict], workbooks: list[str]) -> int:
     """比对结果 for each reconciled month (escalated findings listed with masked IDs), and each
     town its own R6 cases (owner: poverty office; cc: the town)."""
     from fupin import queries
-    from fupin.notify.notices import queue_exit_checks, queue_reconciliation
+    from fupin.reconcile.notices import queue_exit_checks, queue_reconciliation
     from fupin.warehouse.db import engine
 
     queued = 0

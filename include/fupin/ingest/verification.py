@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from fupin import queries
+from fupin.ingest.evaluation import Evaluation
 from fupin.reconcile.verify import Refused, Verification
 from fupin.shares import unc
 from fupin.validate.issues import Issue
@@ -59,7 +60,6 @@ def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: st
     twice differently, an unknown 编号, an answer that is a formula with no value, more than
     `verification.max_rows` answers: refused, with at most ISSUES_LISTED problems listed."""
     from fupin.config import settings
-    from fupin.ingest.pipeline import Evaluation
     from fupin.ingest.reader import FileRejected, read_workbook
     from fupin.reconcile.rules import RULES
     from fupin.reconcile.verify import may_check
