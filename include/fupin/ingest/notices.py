@@ -1,5 +1,5 @@
-"""The notices the ingest queues: each drop's 报送回执, and the engineers' alert of inbox entries
-it would not take."""
+"""The notices the ingest queues: each drop's 报送回执, and the engineers' alerts — of inbox
+entries it would not take, and of a file it gave up on."""
 
 from __future__ import annotations
 
@@ -47,3 +47,9 @@ def queue_refused_entries(entries: list[tuple[str, str, str, str]], conn: Connec
     shown = [(folder, mask_ids_in(one_line(name)), why, moved) for folder, name, why, moved in entries]
     key = hashlib.sha1("\n".join("|".join(e) for e in sorted(entries)).encode()).hexdigest()[:16]
     return enqueue("alert:inbox_entries", key, "ops", "inbox_refused", conn=conn, entries=shown[:50], more=max(0, len(shown) - 50))
+
+
+def queue_engineer_alert(what: str, key: str, about: str, error: str, attempts: int, conn: Connection | None = None) -> bool:
+    """An alert to the platform's engineers (unit `ops`): something was given up on and needs
+    a person. Keyed by (what, key), so one alert per thing, not per retry."""
+    return enqueue(f"alert:{what}", key, "ops", "engineer_alert", conn=conn, what=what, about=about, error=error, attempts=attempts)

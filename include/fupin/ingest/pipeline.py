@@ -29,11 +29,10 @@ from fupin.ingest import inbox, verification
 from fupin.ingest.evaluation import Evaluation
 from fupin.ingest.inbox import Claimed
 from fupin.ingest.normalize import normalize_table
-from fupin.ingest.notices import queue_receipt
+from fupin.ingest.notices import queue_engineer_alert, queue_receipt
 from fupin.ingest.reader import FileRejected, RawSheet, read_workbook
 from fupin.ingest.sheets import SheetTable, build_table, match_sheet
 from fupin.ingest.templates import TEMPLATE_SHEETS
-from fupin.notify.alerts import queue_engineer_alert
 from fupin.receipts import Receipt, marked_copy_name, write_annotated
 from fupin.reconcile import verify
 from fupin.validate.gx import ValidationFault, run_suite

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from fupin.county import County
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
 
 log = logging.getLogger(__name__)
 ALERT_UNIT = "ops"
@@ -44,14 +40,6 @@ class Failure:
         """One alert per failed task instance: what the outbox keys it by."""
         index = "" if self.map_index is None else f"[{self.map_index}]"
         return f"{self.dag}/{self.run_id}/{self.task}{index}"
-
-
-def queue_engineer_alert(what: str, key: str, about: str, error: str, attempts: int, conn: Connection | None = None) -> bool:
-    """An alert to the platform's engineers (unit `ops`): something was given up on and needs
-    a person. Keyed by (what, key), so one alert per thing, not per retry."""
-    from fupin.notify.outbox import enqueue  # not at the top: DAG files import this module
-
-    return enqueue(f"alert:{what}", key, "ops", "engineer_alert", conn=conn, what=what, about=about, error=error, attempts=attempts)
 
 
 def first_line(error: BaseException | str | None) -> str:
