@@ -90,8 +90,13 @@ class Stack:
         """Create the stack, fence its network, then start it: a container that opens a connection
         to any address but its own network's (the internet, this host, another compose) is
         refused and counted (`leaks`), from its first packet on."""
-        self.compose("up", "--no-start", timeout=900)
+        # the network first (as compose would name and label it, so that compose takes it as its
+        # own and `down` removes it), fenced before any container is on it
         network = f"{self.name}_default"
+        version = subprocess.run(["docker-compose", "version", "--short"], capture_output=True, text=True).stdout.strip()
+        subprocess.run(["docker", "network", "create", "--label", "com.docker.compose.network=default",
+                        "--label", f"com.docker.compose.project={self.name}", "--label", f"com.docker.compose.version={version}",
+                        network], check=True, capture_output=True)
         subnet = subprocess.run(["docker", "network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", network],
                                 capture_output=True, text=True, check=True).stdout.strip()
         self.fence = [["DOCKER-USER", "-s", subnet, "!", "-d", subnet], ["INPUT", "-s", subnet]]
