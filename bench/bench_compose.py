@@ -82,7 +82,7 @@ def main() -> None:
             stack.start()
             print(f"up to healthy: {time.monotonic() - start:.0f} s (compose up {stack.healthy():.0f} s of it waiting for health)",
                   flush=True)
-            files = demo_files(Path(folder) / "gen", "2017-06:2017-07")
+            files = demo_files(Path(folder) / "gen", "2017-06:2017-06")
             latencies = []
             for unit, paths in sorted(files.items()):
                 for path in paths:
