@@ -14,8 +14,10 @@ ARG AIRFLOW_IMAGE=apache/airflow:3.3.2-python3.11
 FROM ${AIRFLOW_IMAGE} AS packages
 COPY --chown=airflow:0 build/wheelhouse /tmp/wheelhouse
 COPY --chown=airflow:0 requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse -r /tmp/requirements.txt \
- && pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse --no-deps fupin
+RUN pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse -r /tmp/requirements.txt
+# the project last: its layer alone is rebuilt when only the project changed
+COPY --chown=airflow:0 build/project /tmp/project
+RUN pip install --no-cache-dir --no-index --find-links /tmp/project --no-deps fupin
 
 FROM ${AIRFLOW_IMAGE}
 ENV FUPIN_HOME=/opt/fupin \

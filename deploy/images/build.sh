@@ -89,7 +89,8 @@ grep ';' requirements.txt | sed 's/ *;.*//' | xargs -r "$PYTHON" -m pip wheel --
 rm -rf build/wheelhouse && mkdir -p build/wheelhouse
 cp -l "$CACHE"/wheelhouse/*.whl build/wheelhouse/ 2>/dev/null || cp "$CACHE"/wheelhouse/*.whl build/wheelhouse/
 say "the project's wheel"
-"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir build/wheelhouse .
+rm -rf build/project && mkdir -p build/project
+"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir build/project .
 
 # --- the images docker-compose.yaml runs ----------------------------------------------------
 say "build the service images"
