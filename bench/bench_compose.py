@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fupin.shares import share_name
+from fupin.wording import unit_name
 from tests.compose_stack import ROOT, Stack, demo_files, engine, wait
 
 IMAGES = ("fupin-airflow:local", "fupin/postgres:offline", "fupin/redis:offline", "fupin/samba:offline",
@@ -87,7 +87,7 @@ def main() -> None:
             for unit, paths in sorted(files.items()):
                 for path in paths:
                     count = len(stack.mails())
-                    done = stack.smb(unit, share_name(unit), f'cd 报送; put "{path}" "{path.name}"')
+                    done = stack.smb(unit, unit_name(unit), f'cd 报送; put "{path}" "{path.name}"')
                     assert done.returncode == 0, done.stderr
                     put = time.time()
                     mail = wait(f"receipt of {path.name}", lambda n=path.name, c=count: next(

@@ -21,7 +21,6 @@ VARIABLE = [
     (re.compile(r"(19|20)\d\d年\d{1,2}月\d{1,2}日( \d\d:\d\d)?"), "<date>"),
     (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?(\.\d+)?([+-]\d\d:\d\d|Z)?"), "<time>"),
 ]
-TODAY_DEPENDENT = ()
 
 
 def _norm(text: str) -> str:

@@ -56,8 +56,9 @@ class Stack:
         self.folder = folder
         self.name = f"fupine2e{secrets.token_hex(3)}"
         self.ports = {"api": free_port(), "mail": free_port(), "smb": free_port()}
-        self.passwords = {line.split()[0]: secrets.token_urlsafe(12) for line in shares.accounts(share_units()).splitlines()}
-        self.accounts = {line.split()[1]: line.split()[0] for line in shares.accounts(share_units()).splitlines()}
+        listed = [line.split() for line in shares.accounts(share_units()).splitlines()]  # (account, unit)
+        self.passwords = {login: secrets.token_urlsafe(12) for login, _ in listed}
+        self.accounts = {unit: login for login, unit in listed}
         self.data = folder / "data"
         self.data.mkdir()
         offline = dict(line.split("=", 1) for line in (ROOT / "build" / "offline.env").read_text().splitlines()
@@ -133,7 +134,8 @@ class Stack:
                 out = subprocess.run(["docker", "inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}",
                                       cid], capture_output=True, text=True).stdout.split()
                 states[service] = out[-1] if out else "absent"
-            if all(s in ("healthy", "running") and (s == "healthy" or svc in ("mail",)) for svc, s in states.items()):
+            # every service healthy (Mailpit's image, where used, may have no health check: running)
+            if all(s == "healthy" or (svc == "mail" and s == "running") for svc, s in states.items()):
                 return time.monotonic() - start
             time.sleep(3)
         logs = self.compose("logs", "--tail", "40", check=False).stdout[-6000:]

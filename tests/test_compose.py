@@ -22,7 +22,7 @@ import urllib.request
 
 import pytest
 
-from fupin.shares import share_name
+from fupin.wording import unit_name
 from tests.compose_stack import ROOT, Stack, demo_files, engine, wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.compose]
@@ -80,7 +80,7 @@ def test_june_through_the_shares_to_receipts_reconciliation_and_assessment(stack
     put_at: dict[str, float] = {}
     slow_one = files["health"][0]
     for unit, paths in files.items():
-        share = share_name(unit)
+        share = unit_name(unit)
         for path in paths:
             if path == slow_one:
                 continue
@@ -161,7 +161,7 @@ def test_a_worker_restarted_mid_ingest_and_the_stack_restarted_lose_nothing_and_
     names = []
     for unit, paths in files.items():
         for path in paths:
-            assert stack.smb(unit, share_name(unit), f'cd 报送; put "{path}" "{path.name}"').returncode == 0
+            assert stack.smb(unit, unit_name(unit), f'cd 报送; put "{path}" "{path.name}"').returncode == 0
             names.append(path.name)
     time.sleep(8)  # the files settle and the ingest starts
     stack.compose("restart", "airflow-worker", timeout=300)

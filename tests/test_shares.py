@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from fupin import shares
+from fupin import shares, wording
 from fupin.config import units
 from fupin.ingest import inbox
 from fupin.ingest.pipeline import ingest_claimed
@@ -60,7 +60,7 @@ def test_a_refused_drop_comes_back_in_退回_with_its_receipt_and_marked_copy(sq
     # replaces its own copies: nothing doubled
     from fupin.ingest.pipeline import _deliver
 
-    _deliver(claimed, receipt, data_root)
+    _deliver(claimed, receipt, receipt.text(), data_root)
     assert _files(back) == names
 
 
@@ -97,7 +97,7 @@ def test_two_units_that_would_share_a_name_or_an_account_are_refused(monkeypatch
     from fupin.config import Unit
 
     same = {"water": Unit("water", "县水务局", ("a@x",), ()), "Water": Unit("Water", "县水利局", ("b@x",), ())}
-    monkeypatch.setattr(shares, "units", lambda: same)
+    monkeypatch.setattr(wording, "units", lambda: same)
     with pytest.raises(ValueError, match="账号相同"):
         shares.share_units_listing(["water", "Water"])
     same["Water"] = Unit("Water", "县水务局", ("b@x",), ())
@@ -108,7 +108,7 @@ def test_two_units_that_would_share_a_name_or_an_account_are_refused(monkeypatch
 def test_a_share_name_cannot_inject_samba_settings(monkeypatch):
     from fupin.config import Unit
 
-    monkeypatch.setattr(shares, "units", lambda: {"water": Unit("water", "县水务局]\n[global]\npath = /", ("a@x",), ())})
+    monkeypatch.setattr(wording, "units", lambda: {"water": Unit("water", "县水务局]\n[global]\npath = /", ("a@x",), ())})
     conf = shares.smb_conf(["water"], shares.Path("/data"))
     assert conf.count("[global]") == 1 and "path = /\n" not in conf
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 import sys
-import time
 from email import policy
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -79,11 +78,12 @@ class View(BaseHTTPRequestHandler):
                     f"收件人：{html.escape(str(msg['To']))}<br>抄送：{html.escape(str(msg['Cc'] or ''))}<br>"
                     f"附件：{'、'.join(files) or '无'}</p><hr>")
             return self._send(200, (head + content).encode(), "text/html; charset=utf-8")
+        found = messages()
         rows = "".join(
             f"<tr><td>{html.escape(s['Created'] or '')}</td><td>{html.escape(', '.join(t['Address'] for t in s['To']))}</td>"
             f"<td><a href='/message/{html.escape(s['ID'])}'>{html.escape(s['Subject'])}</a></td></tr>"
-            for s in map(summary, messages()[:500]))
-        page = (f"<!doctype html><meta charset=utf-8><title>邮件（测试收件箱）</title><h1>测试收件箱：共 {len(messages())} 封</h1>"
+            for s in map(summary, found[:500]))
+        page = (f"<!doctype html><meta charset=utf-8><title>邮件（测试收件箱）</title><h1>测试收件箱：共 {len(found)} 封</h1>"
                 f"<table border=1 cellpadding=4><tr><th>时间</th><th>收件人</th><th>主题</th></tr>{rows}</table>")
         return self._send(200, page.encode(), "text/html; charset=utf-8")
 
@@ -99,4 +99,3 @@ if __name__ == "__main__":
         ThreadingHTTPServer(("0.0.0.0", 8025), View).serve_forever()
     finally:
         smtp.stop()
-        time.sleep(0)

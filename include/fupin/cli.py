@@ -175,12 +175,13 @@ def cmd_share_config(args: argparse.Namespace) -> int:
     units = inbox.share_units()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for name, text in (("smb.conf", shares.smb_conf(units, root)), ("accounts", shares.accounts(units))):
+    accounts = shares.accounts(units)
+    for name, text in (("smb.conf", shares.smb_conf(units, root)), ("accounts", accounts)):
         tmp = out / f".{name}.tmp"
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out / name)
     print(f"{out}/smb.conf: {len(units)} unit share(s); passwords in .env as "
-          + ", ".join(shares.password_variable(a.split()[0]) for a in shares.accounts(units).splitlines()[:3]) + ", ...")
+          + ", ".join(shares.password_variable(a.split()[0]) for a in accounts.splitlines()[:3]) + ", ...")
     return 0
 
 

@@ -24,9 +24,10 @@ import re
 import secrets
 from pathlib import Path
 
-from fupin.config import settings, units
+from fupin.config import settings
 from fupin.files import private_dir
 from fupin.vocab import SHARE_DROP, SHARE_RECEIPTS, SHARE_RETURNED, SHARE_VERIFY, SHARES
+from fupin.wording import unit_name
 
 _ACCOUNT = re.compile(r"[a-z][a-z0-9_]{0,30}")
 
@@ -35,17 +36,11 @@ def share_settings() -> dict:
     return settings().get("shares") or {}
 
 
-def share_name(unit: str) -> str:
-    """The share as the clerk finds it: the unit's name (县水务局)."""
-    directory = units()
-    return directory[unit].name if unit in directory else unit
-
-
 def unc(unit: str | None, part: str = SHARE_DROP) -> str:
     r"""A folder of a unit's share as a clerk types it into Windows: \\服务器\县水务局\报送; for a
     text that goes to many units (unit None): \\服务器\本单位名称\核查结果."""
     server = share_settings().get("server") or "fupin"
-    return "\\\\" + "\\".join([server, share_name(unit) if unit else "本单位名称", part])
+    return "\\\\" + "\\".join([server, unit_name(unit) if unit else "本单位名称", part])
 
 
 def account(unit: str) -> str:
@@ -64,12 +59,13 @@ def password_variable(name: str) -> str:
     return "FUPIN_SHARE_PASSWORD_" + name.upper()
 
 
-def deliver(unit: str | None, part: str, name: str, content: bytes | Path, root: Path) -> Path | None:
-    """Put a copy into a unit's 回执 or 退回 (none for a drop of no known unit). Written under a
-    hidden name (Samba hides dot files) and renamed, so a clerk never opens half a file; the
-    same delivery made again (a retried drop) replaces its own copy, as its name is the drop's."""
-    if unit is None or part not in (SHARE_RECEIPTS, SHARE_RETURNED):
-        return None
+def deliver(unit: str, part: str, name: str, content: bytes | Path, root: Path) -> Path:
+    """Put a copy into a unit's 回执 or 退回 (never 报送: the platform would take it as a drop).
+    Written under a hidden name (Samba hides dot files) and renamed, so a clerk never opens half
+    a file; the same delivery made again (a retried drop) replaces its own copy, as its name is
+    the drop's."""
+    if part not in (SHARE_RECEIPTS, SHARE_RETURNED):
+        raise ValueError(f"deliver: {part} is not a folder the platform writes for a unit")
     folder = private_dir(root / SHARES / unit / part, root)
     target = folder / name
     tmp = folder / f".{secrets.token_hex(6)}.tmp"
@@ -98,7 +94,7 @@ def as_windows_text(text: str) -> bytes:
 def share_units_listing(share_units: list[str]) -> list[tuple[str, str, str]]:
     """(unit key, share name, account) of each unit with a share, refusing two units that would
     share a name or an account (a clerk must never reach another unit's folder by either)."""
-    rows = [(u, share_name(u), account(u)) for u in share_units]
+    rows = [(u, unit_name(u), account(u)) for u in share_units]  # the share is named as the unit
     for i, what in ((1, "共享名"), (2, "账号")):
         seen: dict[str, str] = {}
         for row in rows:

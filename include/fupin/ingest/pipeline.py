@@ -61,7 +61,6 @@ def _month(name: str) -> tuple[str | None, list[Issue]]:
 def campaign_months(now: dt.datetime | None = None) -> tuple[str, str]:
     """The months a file may report: from the campaign's first January to this month (the
     campaign's time zone); a name saying 2099年12月 or 2009年1月 is a typing slip."""
-
     cal = current()
     today = cal.local(now or dt.datetime.now(dt.UTC))
     return f"{cal.first_year}-01", f"{today.year}-{today.month:02d}"
@@ -227,9 +226,10 @@ def _finish(claimed: Claimed, receipt: Receipt, root: Path, seen: os.stat_result
     """Keep the receipt, give the clerk theirs, set the claimed file aside (watched for a writer
     that went on), let go."""
     folder = inbox.folder("archive", "receipts", root=root)
+    text = receipt.text()
     (folder / f"{receipt.drop_id}.json").write_text(receipt.to_json(), encoding="utf-8")
-    (folder / f"{receipt.drop_id}.txt").write_text(receipt.text(), encoding="utf-8")
-    _deliver(claimed, receipt, root)
+    (folder / f"{receipt.drop_id}.txt").write_text(text, encoding="utf-8")
+    _deliver(claimed, receipt, text, root)
     if seen is not None and claimed.path.exists():
         inbox.set_aside(claimed, seen, root=root)
     else:
@@ -237,7 +237,7 @@ def _finish(claimed: Claimed, receipt: Receipt, root: Path, seen: os.stat_result
     inbox.release(claimed)
 
 
-def _deliver(claimed: Claimed, receipt: Receipt, root: Path) -> None:
+def _deliver(claimed: Claimed, receipt: Receipt, text: str, root: Path) -> None:
     """The clerk's copies in the unit's shared folder: the receipt in 回执; a refused file in 退回
     with its receipt and marked copy. Named by the drop (received time, file, receipt number),
     so a drop finished again after a crash replaces its own copies."""
@@ -247,7 +247,7 @@ def _deliver(claimed: Claimed, receipt: Receipt, root: Path) -> None:
     received = current().local(dt.datetime.fromisoformat(receipt.received_at)) if receipt.received_at else None
     stem = f"{received:%Y%m%d-%H%M%S}_" if received else ""
     stem += f"{inbox.safe_name(receipt.file)}_{receipt.drop_id.rsplit('-', 1)[-1]}"
-    text = shares.as_windows_text(receipt.text())
+    text = shares.as_windows_text(text)
     shares.deliver(unit, SHARE_RECEIPTS, f"{stem}_回执.txt", text, root)
     if receipt.status != DropStatus.REJECTED:
         return
