@@ -45,6 +45,7 @@ def month_files(month: str) -> Path:
 def one_run(files: Path, counties: int, workers: int, work: Path) -> float:
     import redis
 
+    from fupin.county import County
     from fupin.ingest.inbox import ensure_folders
     from fupin.ops import mailsink
     from fupin.ops.cluster import LocalCluster, recreate_database
@@ -55,7 +56,8 @@ def one_run(files: Path, counties: int, workers: int, work: Path) -> float:
     for i in range(counties):
         code = f"44{i + 1:04d}"
         root = work / code
-        ensure_folders(root)
+        with County(data_root=str(root)).active():
+            ensure_folders()
         url = recreate_database(PG_ADMIN, f"fupin_bench_{code}")
         db.upgrade(url)
         listed.append({"code": code, "name": code, "data_root": str(root), "warehouse_url": url})

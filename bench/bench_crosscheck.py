@@ -148,7 +148,7 @@ def run_once(listing: str, month: str) -> None:
     t = time.perf_counter()
     summary = crosscheck_month(month, listed, prov)
     elapsed = time.perf_counter() - t
-    print(json.dumps({"seconds": elapsed, "counts": summary["counts"],
+    print(json.dumps({"seconds": elapsed, "counts": summary.counts,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 

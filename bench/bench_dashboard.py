@@ -36,6 +36,7 @@ def build(scale: int, n_months: int) -> str:
     from fupin.assess.run import assess_period
     from fupin.calendar import month_end, months
     from fupin.config import contracts
+    from fupin.county import County
     from fupin.demo.population import build_population
     from fupin.reconcile.run import reconcile_month
     from fupin.warehouse import db
@@ -54,9 +55,10 @@ def build(scale: int, n_months: int) -> str:
     wanted = {(d, "2017-06") for d in contracts().datasets} | {(d, m) for m in ms for d in ("registry", "dibao")}
     t = time.perf_counter()
     fill_demo_warehouse(url, build_population(2016, scale=scale), wanted, months("2017-01", "2017-12"))
-    for m in ms:
-        reconcile_month(m, url=url)
-    assess_period("2017H1", month_end("2017-06"), url=url)
+    with County(warehouse_url=url).active():
+        for m in ms:
+            reconcile_month(m)
+        assess_period("2017H1", month_end("2017-06"))
     done.touch()
     print(f"built scale {scale} in {time.perf_counter() - t:.0f} s", flush=True)
     return url

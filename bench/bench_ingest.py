@@ -61,7 +61,7 @@ def time_ingest(path: Path) -> tuple[float, dict[str, float]]:
         os.environ["FUPIN_WAREHOUSE_URL"] = url
         db.upgrade(url)
         t = time.perf_counter()
-        (r,) = ingest_files("poverty_office", [path], url=url, root=Path(root))
+        (r,) = ingest_files("poverty_office", [path])  # the environment names the data root and warehouse
         elapsed = time.perf_counter() - t
     assert r.status == "accepted", r.text()[:2000]
     return elapsed, {}

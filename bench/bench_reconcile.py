@@ -142,13 +142,15 @@ def floor(url: str, month: str) -> dict:
 def end_to_end(url: str, month: str) -> dict:
     from pypinyin import lazy_pinyin
 
+    from fupin.county import County
     from fupin.reconcile.run import reconcile_month
 
     lazy_pinyin("李")  # imports (duckdb, pyarrow, ADBC, pypinyin's tables) are a worker's, once: not timed, as in floor()
     import adbc_driver_postgresql.dbapi  # noqa: F401
 
     t = time.perf_counter()
-    summary = reconcile_month(month, at_deadline=True, url=url)
+    with County(warehouse_url=url).active():
+        summary = reconcile_month(month, at_deadline=True)
     return {"seconds": time.perf_counter() - t, "counts": summary.counts}
 
 

@@ -86,6 +86,7 @@ def one_cluster(mode: str, counties: int, idle_minutes: float, drops: int, work:
     import redis
     from sqlalchemy import create_engine
 
+    from fupin.county import County
     from fupin.ingest.inbox import ensure_folders
     from fupin.ops import mailsink
     from fupin.ops.cluster import LocalCluster, recreate_database
@@ -97,7 +98,8 @@ def one_cluster(mode: str, counties: int, idle_minutes: float, drops: int, work:
         code = f"44{i + 1:04d}"
         root = work / code
         root.mkdir(parents=True)
-        ensure_folders(root)
+        with County(data_root=str(root)).active():
+            ensure_folders()
         url = recreate_database(PG_ADMIN, f"fupin_watch_{code}")
         db.upgrade(url)
         listed.append({"code": code, "name": code, "data_root": str(root), "warehouse_url": url})

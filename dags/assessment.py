@@ -18,12 +18,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import MultipleCronTriggerTimetable, Param, dag
 
 from fupin import calendar, config
 from fupin.assets import warehouse_pool
 from fupin.county import County, counties
 from fupin.notify.alerts import TaskFailed, watch
+from fupin.tasking import county_task
 
 
 def require_approval() -> bool:
@@ -60,50 +61,24 @@ def assessment_dag(county: County) -> None:
         doc_md=__doc__,
     )
     def assessment():
-        @task(pool=warehouse_pool(county.code))
-        def assess() -> dict:
-            from fupin.assess.tasks import assess, period_of
+        @county_task(county, "fupin.assess.run:assess", pool=warehouse_pool(county.code))
+        def assess(run=None) -> dict: ...
 
-            ctx = get_current_context()
-            period = period_of(ctx["params"].get("period"), ctx.get("logical_date"))
-            with county.active():
-                return assess(period, ctx["params"].get("as_of"))
+        @county_task(county, "fupin.assess.report:write_summary")
+        def write_summary(result: dict) -> dict: ...
 
-        @task
-        def write_summary(result: dict) -> dict:
-            from fupin.assess.tasks import write_summary
+        @county_task(county, "fupin.assess.report:lagging_units")
+        def lagging_units(result: dict) -> list[str]: ...
 
-            with county.active():
-                return write_summary(result)
-
-        @task
-        def lagging_units(result: dict) -> list[str]:
-            from fupin.assess.tasks import lagging_units
-
-            with county.active():
-                return lagging_units(result)
-
-        @task(map_index_template="{{ unit }}")
-        def write_unit_report(result: dict, unit: str) -> dict:
-            from fupin.assess.tasks import write_unit_report
-
-            with county.active():
-                return write_unit_report(result, unit)
+        @county_task(county, "fupin.assess.report:write_unit_report", map_index_template="{{ unit }}")
+        def write_unit_report(result: dict, unit: str) -> dict: ...
 
         # none_failed: with no lagging unit the mapped reports are skipped, and the 考核总表 is still due
-        @task(trigger_rule="none_failed")
-        def queue_notices(result: dict, summary: dict, unit_reports: list[dict]) -> int:
-            from fupin.assess.tasks import queue_notices
+        @county_task(county, "fupin.assess.notices:queue_notices", trigger_rule="none_failed")
+        def queue_notices(result: dict, summary: dict, unit_reports: list[dict]) -> int: ...
 
-            with county.active():
-                return queue_notices(result, summary, list(unit_reports))
-
-        @task(trigger_rule="all_done")
-        def send_notices() -> dict:
-            from fupin.notify.tasks import send_notices
-
-            with county.active():
-                return send_notices()
+        @county_task(county, "fupin.notify.outbox:send_notices", trigger_rule="all_done")
+        def send_notices() -> dict: ...
 
         result = assess()
         summary = write_summary(result)

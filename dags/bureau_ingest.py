@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import AssetAlias, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import AssetAlias, AssetOrTimeSchedule, CronTriggerTimetable, dag
 
-from fupin.assets import dataset_asset, ingest_alias, warehouse_pool
+from fupin.assets import ingest_alias, warehouse_pool
 from fupin.config import settings
 from fupin.county import County, counties
 from fupin.ingest.watch import inbox_asset
 from fupin.notify.alerts import TaskFailed, watch
+from fupin.tasking import county_task
 
 # a task that gave up after its retries: the engineers are mailed (fupin.notify.alerts)
 GAVE_UP = "处理：该文件仍在 work/ 中保持认领，排除故障（数据库、磁盘、权限）后，下一次运行会自动重新处理，报送单位无需重报。"
@@ -59,35 +60,15 @@ def bureau_ingest_dag(county: County) -> None:
         doc_md=__doc__,
     )
     def bureau_ingest():
-        @task
-        def claim_files() -> list[dict[str, str]]:
-            from fupin.ingest.tasks import claim_files
+        @county_task(county, "fupin.ingest.batch:claim_files")
+        def claim_files() -> list[dict[str, str]]: ...
 
-            with county.active():
-                return claim_files()
+        @county_task(county, "fupin.ingest.batch:ingest_file", outlets=[alias], pool=warehouse_pool(county.code),
+                     map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
+        def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict: ...
 
-        @task(outlets=[alias], pool=warehouse_pool(county.code), map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
-        def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
-            from fupin.ingest.tasks import ingest_and_send
-
-            with county.active():
-                receipt = ingest_and_send(item)
-            if receipt is None:  # owned by another ingester, or still being written
-                return {"path": item["path"], "status": "left_for_later"}
-            if receipt["status"] == "accepted":
-                for dataset, rows in receipt["rows"].items():
-                    outlet_events[alias].add(
-                        dataset_asset(dataset, county.code),
-                        extra={"month": receipt["month"], "source": receipt["source"], "rows": rows, "drop_id": receipt["drop_id"]},
-                    )
-            return {k: receipt[k] for k in ("file", "source", "month", "status", "rows", "drop_id")}
-
-        @task(trigger_rule="all_done")
-        def send_notices() -> dict:
-            from fupin.notify.tasks import send_notices
-
-            with county.active():
-                return send_notices()
+        @county_task(county, "fupin.notify.outbox:send_notices", trigger_rule="all_done")
+        def send_notices() -> dict: ...
 
         ingest_file.expand(item=claim_files()) >> send_notices()
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import reduce
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag
 
 from fupin import calendar
 from fupin.assets import dataset_asset
 from fupin.county import County, counties, province
 from fupin.notify.alerts import TaskFailed, watch
+from fupin.tasking import county_task
 
 GAVE_UP = ('处理：跨县比对结果在一个事务中整体替换，不会只存一半。排除故障（某县数据库不可达时，日志中有该县代码）后，'
            '在 Airflow 中以参数 {"month": "YYYY-MM"} 重新运行该月；已发出的邮件不会重复发送。')
@@ -53,35 +54,17 @@ def province_crosscheck_dag(prov: County, listed: list[County]) -> None:
         doc_md=__doc__,
     )
     def province_crosscheck():
-        @task
-        def month_to_check() -> str | None:
-            from fupin.reconcile.crosscheck import month_to_check
-            from fupin.reconcile.tasks import deadline_month
+        @county_task(prov, "fupin.reconcile.crosscheck:month_to_check")
+        def month_to_check(run=None) -> str | None: ...
 
-            ctx = get_current_context()
-            logical = ctx.get("logical_date")
-            run_type = getattr(ctx["dag_run"].run_type, "value", ctx["dag_run"].run_type)
-            with prov.active():
-                month = deadline_month(logical) if logical else None
-            return month_to_check(run_type, month, ctx["params"].get("month"), listed)
+        @county_task(prov, "fupin.reconcile.crosscheck:crosscheck")
+        def crosscheck(month: str | None) -> dict | None: ...
 
-        @task
-        def crosscheck(month: str | None) -> dict | None:
-            from fupin.reconcile.crosscheck import crosscheck_month
+        @county_task(prov, "fupin.reconcile.crosscheck:notify")
+        def queue_notices(summary: dict | None) -> int: ...
 
-            return crosscheck_month(month, listed, prov) if month else None
-
-        @task
-        def queue_notices(summary: dict | None) -> int:
-            from fupin.reconcile.crosscheck import queue_notices
-
-            return queue_notices(summary, listed, prov) if summary else 0
-
-        @task(trigger_rule="all_done")
-        def send_notices() -> dict:
-            from fupin.reconcile.crosscheck import send_all
-
-            return send_all(listed, prov)
+        @county_task(prov, "fupin.reconcile.crosscheck:send_all", trigger_rule="all_done")
+        def send_notices() -> dict: ...
 
         queue_notices(crosscheck(month_to_check())) >> send_notices()
 

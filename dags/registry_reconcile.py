@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag
 
 from fupin import calendar
 from fupin.assets import dataset_asset, warehouse_pool
 from fupin.county import County, counties
 from fupin.notify.alerts import TaskFailed, watch
+from fupin.tasking import county_task
 
 # nothing half-stored: a month's results are replaced in one transaction
 GAVE_UP = '处理：比对结果在一个事务中整体替换，不会只存一半。排除故障后，在 Airflow 中以参数 {"month": "YYYY-MM"} 重新运行该月；已发出的比对结果不会重复发送。'
@@ -53,46 +54,22 @@ def registry_reconcile_dag(county: County) -> None:
         doc_md=__doc__,
     )
     def registry_reconcile():
-        @task
-        def months_to_reconcile() -> list[dict]:
-            from fupin.reconcile.tasks import deadline_month, months_to_reconcile
-
-            ctx = get_current_context()
-            run = ctx["dag_run"]
-            logical = ctx.get("logical_date")
-            run_type = getattr(run.run_type, "value", run.run_type)  # the SDK's enum prints as DagRunType.X
-            with county.active():
-                month = deadline_month(logical) if logical else None
-                return months_to_reconcile(run_type, month, ctx["params"].get("month"))
+        @county_task(county, "fupin.reconcile.run:months_to_reconcile")
+        def months_to_reconcile(run=None) -> list[dict]: ...
 
         # the province's cross-check waits for every county's reconciliation Asset
-        @task(pool=warehouse_pool(county.code), outlets=[dataset_asset("reconciliation", county.code)])
-        def reconcile(items: list[dict]) -> list[dict]:
-            from fupin.reconcile.tasks import reconcile_months
+        @county_task(county, "fupin.reconcile.run:reconcile_months", pool=warehouse_pool(county.code),
+                     outlets=[dataset_asset("reconciliation", county.code)])
+        def reconcile(items: list[dict]) -> list[dict]: ...
 
-            with county.active():
-                return reconcile_months(items)
+        @county_task(county, "fupin.reconcile.report:write_reports")
+        def write_reports(summaries: list[dict]) -> list[str]: ...
 
-        @task
-        def write_reports(summaries: list[dict]) -> list[str]:
-            from fupin.reconcile.tasks import write_reports
+        @county_task(county, "fupin.reconcile.notices:queue_notices")
+        def queue_notices(summaries: list[dict], workbooks: list[str]) -> int: ...
 
-            with county.active():
-                return write_reports(summaries)
-
-        @task
-        def queue_notices(summaries: list[dict], workbooks: list[str]) -> int:
-            from fupin.reconcile.tasks import queue_notices
-
-            with county.active():
-                return queue_notices(summaries, workbooks)
-
-        @task(trigger_rule="all_done")
-        def send_notices() -> dict:
-            from fupin.notify.tasks import send_notices
-
-            with county.active():
-                return send_notices()
+        @county_task(county, "fupin.notify.outbox:send_notices", trigger_rule="all_done")
+        def send_notices() -> dict: ...
 
         summaries = reconcile(months_to_reconcile())
         queue_notices(summaries, write_reports(summaries)) >> send_notices()

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag
 
 from fupin import calendar
 from fupin.county import County, counties
 from fupin.notify.alerts import TaskFailed, watch
+from fupin.tasking import county_task
 
 # a failed run only delays reminders: a re-run queues what is missing, never twice
 GAVE_UP = '处理：催报只是推迟。排除故障后，在 Airflow 中以参数 {"date": "YYYY-MM-DD"} 重新运行当天；已发出的催报不会重复发送。'
@@ -41,26 +42,11 @@ def submission_reminders_dag(county: County) -> None:
         doc_md=__doc__,
     )
     def submission_reminders():
-        @task
-        def queue_reminders() -> list[str]:
-            import datetime as dt
+        @county_task(county, "fupin.notify.reminders:remind_on")
+        def queue_reminders(run=None) -> list[str]: ...
 
-            from fupin.notify.reminders import remind
-            from fupin.warehouse import db
-
-            ctx = get_current_context()
-            given = ctx["params"].get("date")
-            with county.active():
-                today = dt.date.fromisoformat(given) if given else calendar.current().local(ctx["logical_date"]).date()
-                db.require_current()
-                return remind(today)
-
-        @task(trigger_rule="all_done")
-        def send_notices() -> dict:
-            from fupin.notify.tasks import send_notices
-
-            with county.active():
-                return send_notices()
+        @county_task(county, "fupin.notify.outbox:send_notices", trigger_rule="all_done")
+        def send_notices() -> dict: ...
 
         queue_reminders() >> send_notices()
 

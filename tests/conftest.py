@@ -36,7 +36,7 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FUPIN_DATA_ROOT", str(root))
     from fupin.ingest.inbox import ensure_folders
 
-    ensure_folders(root)
+    ensure_folders()
     return root
 
 

@@ -15,6 +15,14 @@ from fupin.warehouse.db import engine
 from fupin.warehouse.schema import dataset_tables
 
 
+def on_warehouse(url: str):  # a context manager
+    """Run the code inside against the warehouse `url` (a county of its own: the environment's
+    data root and config, that warehouse), as a task runs inside its county."""
+    from fupin.county import County
+
+    return County(warehouse_url=url).active()
+
+
 def sheet(dataset: str, rows: list[dict], **kw) -> writers.SheetSpec:
     return writers.dataset_sheet(contracts().datasets[dataset], rows, **kw)
 

@@ -227,14 +227,16 @@ def test_unit_chart_draws_its_chinese_with_a_cjk_font(tmp_path):
     import matplotlib
 
     from fupin.assess.report import cjk_font, unit_chart
+    from fupin.assess.run import Assessment
+    from fupin.assess.score import Score
     from tests.conftest import skip_or_fail
 
     font = cjk_font()
     if font is None:
         skip_or_fail(["no CJK font (Debian's fonts-noto-cjk; `make setup` installs it)"], "the chart font test")
-    result = {"period": "2017Y", "scores": [
-        {"unit": "440224102", "indicator": "I01", "name": "脱贫人数", "value": 521.0, "target": 550.0, "compare": ">=", "status": "未达标"},
-        {"unit": "440224102", "indicator": "I05", "name": "应保尽保率", "value": 1.0, "target": 0.98, "compare": ">=", "status": "达标"}]}
+    result = Assessment("2017Y", {}, [
+        Score("I01", "脱贫人数", "440224102", 521, 550, 521.0, 550.0, ">=", "未达标"),
+        Score("I05", "应保尽保率", "440224102", 98, 98, 1.0, 0.98, ">=", "达标")], [])
 
     def missing_glyphs(**kw) -> list[str]:
         with warnings.catch_warnings(record=True) as seen:

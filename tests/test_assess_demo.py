@@ -19,7 +19,7 @@ from fupin.demo import plan
 from fupin.demo.generate import expected_assessment
 from fupin.demo.population import build_population
 from fupin.reconcile.run import reconcile_month
-from tests.helpers import fill_demo_warehouse
+from tests.helpers import fill_demo_warehouse, on_warehouse
 
 pytestmark = pytest.mark.slow  # each test here starts processes or replays months
 
@@ -43,8 +43,10 @@ def demo_warehouse(tmp_path_factory):
     fill_demo_warehouse(url, population, wanted, plan.months())
     results = {}
     for period, month in PERIOD_ENDS.items():
-        reconcile_month(month, url=url)
-        results[period] = assess_period(period, dt.date.fromisoformat(month_end(month).isoformat()), url=url)
+        with on_warehouse(url):
+            reconcile_month(month)
+        with on_warehouse(url):
+            results[period] = assess_period(period, dt.date.fromisoformat(month_end(month).isoformat()))
     os.environ.pop("FUPIN_WAREHOUSE_URL")
     return population, url, results
 
@@ -84,7 +86,7 @@ def test_reports_colour_the_laggards_and_carry_no_personal_data(assessed, tmp_pa
     from fupin.wording import unit_name
 
     population, results = assessed
-    result = results["2017H1"].to_dict()
+    result = results["2017H1"]
     paths = write_reports(result, tmp_path)
     wb = load_workbook(paths["workbook"])
     # a few sheets, not one per unit and indicator
@@ -149,8 +151,8 @@ def test_the_year_end_notice_gives_its_deadline_as_officials_write_it(demo_wareh
 
     population, url, results = demo_warehouse
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
-    result = results["2017Y"].to_dict()
-    assert {a["due"] for a in result["actions"] if a["action"] == "限期整改"} == {"2018-01-30"}
+    result = results["2017Y"]
+    assert {a.due for a in result.actions if a.action == "限期整改"} == {dt.date(2018, 1, 30)}
     queue_assessment(result)
     send_pending()
     notices = [m for m in mailbox.messages if m["Subject"].startswith("【考核通报】2017年年终")]

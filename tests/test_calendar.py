@@ -64,6 +64,7 @@ def moved_deadlines(tmp_path, monkeypatch):
     return County(config_dir=str(own.parent))
 
 
+@pytest.mark.slow  # parses the dags folder with Airflow's DagBag: 2–3 s of imports
 def test_changing_the_deadline_day_in_config_changes_every_schedule_and_rule(moved_deadlines, tmp_path):
     from airflow.dag_processing.dagbag import DagBag
 

@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 
 from fupin.config import settings
 from fupin.ingest import inbox
-from fupin.ingest.tasks import ingest_inbox
+from fupin.ingest.batch import ingest_inbox
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import drops, outbox
 from tests.conftest import ROOT
-from tests.helpers import count, rows, sheet, write
+from tests.helpers import count, on_warehouse, rows, sheet, write
 
 SOURCE = "hrss"
 
@@ -104,7 +104,7 @@ def test_an_incomplete_workbook_waits_for_its_grace_then_is_judged(tmp_path, sql
     assert inbox.scan(SOURCE) == []  # settled, but not whole: its writer may come back
     monkeypatch.setitem(settings()["ingest"]["claims"], "incomplete_grace_seconds", 2.0)
     assert inbox.scan(SOURCE, now=time.time() + 3) == [path]  # given up waiting: judged as it is
-    from fupin.ingest.tasks import ingest_one
+    from fupin.ingest.batch import ingest_one
 
     r = ingest_one({"source": SOURCE, "path": str(inbox.claim(SOURCE, path).path)})
     assert r["status"] == "rejected" and [e["rule"] for e in r["errors"]] == ["corrupt"]
@@ -112,7 +112,7 @@ def test_an_incomplete_workbook_waits_for_its_grace_then_is_judged(tmp_path, sql
 
 _RACER = """
 import json, os, sys, time
-from fupin.ingest.tasks import ingest_inbox
+from fupin.ingest.batch import ingest_inbox
 seen = []
 idle = 0
 go = os.path.join(os.environ["FUPIN_DATA_ROOT"], "go")
@@ -216,7 +216,8 @@ def test_a_warehouse_that_is_down_is_not_counted_against_the_file(tmp_path, data
     down = "postgresql+psycopg2://nobody@127.0.0.1:9/none"  # nothing listens on port 9
     for _ in range(3):
         with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises for a refused connection
-            pipeline.ingest_guarded(c, url=down)
+            with on_warehouse(down):
+                pipeline.ingest_guarded(c)
     assert c.path.exists() and not (c.path.with_name(f"{c.drop_id}.attempts")).exists()
 
 

@@ -194,7 +194,7 @@ def test_every_template_filled_with_12000_rows_ingests_with_no_warning(tmp_path,
 def test_ingesting_and_reconciling_from_the_cli_load_no_airflow(tmp_path):
     """Airflow configures logging (to stdout) as it is imported: the CLI's ingest and
     reconciliation path must not import it, or `--json` output would carry its log lines."""
-    probe = ("import sys, fupin.cli, fupin.ingest.pipeline, fupin.ingest.tasks, fupin.reconcile.run, fupin.assess.run; "
+    probe = ("import sys, fupin.cli, fupin.ingest.pipeline, fupin.ingest.batch, fupin.reconcile.run, fupin.assess.run; "
              "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]

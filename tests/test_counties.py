@@ -72,7 +72,7 @@ def province(tmp_path, monkeypatch):
     monkeypatch.delenv("FUPIN_WAREHOUSE_URL", raising=False)
     for c in listed:  # each county's own folders (its units' 核查结果 folders among them)
         with _county(c["code"]).active():
-            ensure_folders(Path(c["data_root"]))
+            ensure_folders()
     yield {c["code"]: c for c in listed}
     clear_caches()
 
@@ -170,6 +170,7 @@ def test_a_county_given_only_its_code_name_and_reference_is_judged_as_itself(tmp
     import shutil
 
     from fupin.config import clear_caches, contracts, county_settings
+    from fupin.county import County
     from fupin.ingest.inbox import ensure_folders
     from fupin.ingest.pipeline import ingest_files
     from fupin.warehouse import db
@@ -178,7 +179,8 @@ def test_a_county_given_only_its_code_name_and_reference_is_judged_as_itself(tmp
     only_reference = tmp_path / "440229-reference-only"
     shutil.copytree(full / "reference", only_reference / "reference")
     root = tmp_path / "440229"
-    ensure_folders(root)
+    with County(data_root=str(root)).active():
+        ensure_folders()
     url = f"sqlite:///{root / 'warehouse.sqlite'}"
     db.upgrade(url)
     path = tmp_path / "counties.yaml"

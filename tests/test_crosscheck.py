@@ -111,7 +111,7 @@ def three_counties(tmp_path, monkeypatch):
     import yaml
 
     from fupin.config import clear_caches
-    from fupin.county import counties
+    from fupin.county import County, counties
     from fupin.demo.samples import make_population, sample_rows
     from fupin.ingest.inbox import ensure_folders
     from fupin.warehouse import db
@@ -121,7 +121,8 @@ def three_counties(tmp_path, monkeypatch):
     listed = []
     for code, name, own in (("440224", "仁化县", None), ("440229", "翁源县", WENGYUAN), ("440281", "乐昌市", LECHANG)):
         root = tmp_path / code
-        ensure_folders(root)
+        with County(data_root=str(root)).active():
+            ensure_folders()
         url = f"sqlite:///{root / 'warehouse.sqlite'}"
         db.upgrade(url)
         conf = {"config_dir": str(county_config(tmp_path / f"{code}-config", own))} if own else {}
@@ -216,9 +217,10 @@ def test_the_province_dag_finds_each_planted_case_and_mails_each_county_its_own(
 
     for month in ("2017-07", "2017-08"):
         summary = crosscheck_month(month, counties(), province())
-    assert summary["escalated"] == 3 and summary["behind"] == ["440224", "440229", "440281"] and summary["missing"] == []
+    assert summary.escalated == 3 and summary.behind == ["440224", "440229", "440281"] and summary.missing == []
     queue_notices(summary, counties(), province())
-    send_all(counties(), province())
+    with province().active():
+        send_all()
     august = {m["To"]: m.get_body(("plain",)).get_content() for m in mailbox.messages[4:]}
     assert "（已连续 3 个月，已报省扶贫办）" in august["fpb@renhua.fupin.example"]
     assert "连续 3 个月以上未解决：3 条" in august["spb@gd.fupin.example"]

@@ -20,7 +20,7 @@ import pytest
 from fupin import queries
 from fupin.calendar import month_end, months
 from fupin.warehouse.db import engine
-from tests.helpers import fill_demo_warehouse
+from tests.helpers import fill_demo_warehouse, on_warehouse
 
 pytestmark = [pytest.mark.slow]
 MONTHS = months("2017-06", "2017-11")  # registries reconciled month by month (the last: findings in 黄坑镇)
@@ -50,8 +50,10 @@ def server(tmp_path_factory):
     wanted |= {(d, m) for m in MONTHS for d in ("registry", "dibao")} | {("student_aid", m) for m in months("2017-01", "2017-06")}
     fill_demo_warehouse(url, build_population(2016), wanted, months("2017-01", "2017-12"))
     for m in MONTHS:
-        reconcile_month(m, url=url)
-    assess_period("2017H1", month_end("2017-06"), url=url)
+        with on_warehouse(url):
+            reconcile_month(m)
+    with on_warehouse(url):
+        assess_period("2017H1", month_end("2017-06"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
     env.update(local_airflow_env(port), AIRFLOW_HOME=str(home / "airflow"), FUPIN_WAREHOUSE_URL=url,

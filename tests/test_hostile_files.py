@@ -231,7 +231,7 @@ def test_field_bound(tmp_path, sqlite_warehouse, data_root, people, limits):
 @pytest.mark.slow
 def test_a_crashing_file_does_not_take_the_others_down(tmp_path, sqlite_warehouse, data_root, people):
     """The grid that aborts calamine, between two good files, through the DAG's own path."""
-    from fupin.ingest.tasks import ingest_inbox
+    from fupin.ingest.batch import ingest_inbox
 
     box = data_root / "shares" / SOURCE / "报送"
     write(box / "人社局_2017年5月.xlsx", sheet("employment", rows("employment", people, "2017-05")))

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from fupin.ingest import inbox
-from fupin.ingest.tasks import claim_files, ingest_inbox, ingest_one
+from fupin.ingest.batch import claim_files, ingest_inbox, ingest_one
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import drops, outbox
 from tests.helpers import count, rows, sheet, write
@@ -101,7 +101,7 @@ def test_a_fifo_swapped_in_after_the_scan_is_never_opened_blocking(tmp_path, sql
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     os.rename(fifo, path)
-    monkeypatch.setattr(inbox, "entries", lambda source, root=None, now=None: stale if source == SOURCE else ([], []))
+    monkeypatch.setattr(inbox, "entries", lambda source, now=None: stale if source == SOURCE else ([], []))
     batch = _in_time(inbox.claim_batch, 20)
     assert batch.claimed == [] and [e.why for e in batch.refused] == ["是管道（FIFO），不是文件"]
     assert not path.exists() and not list((data_root / "work" / SOURCE).iterdir())
@@ -247,7 +247,7 @@ def test_a_full_disk_is_named_and_leaves_nothing_behind(tmp_path, small_disk, mo
     db.upgrade(url)
     monkeypatch.setenv("FUPIN_DATA_ROOT", str(small_disk))
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
-    ensure_folders(small_disk)
+    ensure_folders()
     big = small_disk / "shares" / SOURCE / "报送" / NAME
     big.write_bytes(b"a," * 300_000 + b"\n")  # 600 kB: its archive copy cannot fit beside it
     (failed,) = ingest_inbox()

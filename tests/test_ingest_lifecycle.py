@@ -158,6 +158,7 @@ _KILLER = textwrap.dedent(
     import os, sys, time
     from pathlib import Path
     from sqlalchemy import event
+    from fupin.county import County
     from fupin.ingest.inbox import Claimed
     from fupin.ingest.pipeline import ingest_claimed
     from fupin.warehouse.db import engine
@@ -173,7 +174,8 @@ _KILLER = textwrap.dedent(
             Path(marker).write_text("inside")
             time.sleep(600)
 
-    ingest_claimed(Claimed("poverty_office", Path(path)), url=url)
+    with County(warehouse_url=url).active():
+        ingest_claimed(Claimed("poverty_office", Path(path)))
     """
 )
 

@@ -11,12 +11,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "include" / "fupin"
 
 # Bottom up; a module belongs to the first entry whose prefix names it (most specific first).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("entry points", ("fupin.ingest.tasks", "fupin.reconcile.tasks", "fupin.assess.tasks", "fupin.notify.tasks",
-                      "fupin.cli", "fupin.dashboard", "fupin.demo", "fupin.ops")),
+    ("entry points", ("fupin.tasking", "fupin.cli", "fupin.dashboard", "fupin.demo", "fupin.ops")),
     ("delivery", ("fupin.notify.outbox", "fupin.notify.mail", "fupin.notify.alerts", "fupin.ops.mailsink")),
     ("domains", ("fupin.ingest", "fupin.reconcile", "fupin.assess", "fupin.receipts", "fupin.notify")),
     ("storage and validation", ("fupin.warehouse", "fupin.queries", "fupin.validate", "fupin.export", "fupin.assets")),
-    ("core", ("fupin.config", "fupin.calendar", "fupin.county", "fupin.vocab", "fupin.ids", "fupin.files",
+    ("core", ("fupin.config", "fupin.calendar", "fupin.county", "fupin.runs", "fupin.vocab", "fupin.ids", "fupin.files",
               "fupin.faults", "fupin.shares", "fupin.wording", "fupin")),
 ]
 ORDER = ["core", "storage and validation", "delivery", "domains", "entry points"]

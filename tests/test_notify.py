@@ -135,11 +135,13 @@ def test_reminders_on_the_tenth_and_the_fifteenth_once_each(sqlite_warehouse, ma
 
 def test_each_town_gets_only_its_own_r6_cases_masked(sqlite_warehouse, mailbox):
     from fupin.reconcile.notices import queue_exit_checks
+    from fupin.reconcile.run import Summary
 
     rows = [{"town": "丹霞街道", "household_id": "4402240000010001", "person_id": "44022419800101123X", "persisted_months": 1},
             {"town": "闻韶镇", "household_id": "4402240000020001", "person_id": "440224198202021234", "persisted_months": 3}]
-    assert queue_exit_checks({"month": "2017-09"}, rows) == 2
-    assert queue_exit_checks({"month": "2017-09"}, rows) == 0
+    september = Summary("2017-09", "2017-09", "2017-09", "", {}, {})
+    assert queue_exit_checks(september, rows) == 2
+    assert queue_exit_checks(september, rows) == 0
     send_pending()
     by_to = {m["To"]: m for m in mailbox.messages}
     danxia = by_to["t001@renhua.fupin.example"].get_body(("html",)).get_content()

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
 
 from fupin.ingest import pipeline
-from fupin.ingest.tasks import claim_files, ingest_inbox
+from fupin.ingest.batch import claim_files, ingest_inbox
 from fupin.notify.outbox import send_pending
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import drops, outbox

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -39,18 +41,16 @@ def test_findings_equal_the_planted_set_every_month(population):
 
 
 def test_the_deadline_run_reconciles_last_month_against_an_earlier_snapshot(tmp_path, sqlite_warehouse, people):
-    from airflow.sdk.api.datamodels._generated import DagRunType
-
-    from fupin.reconcile.run import reconcile_month
-    from fupin.reconcile.tasks import months_to_reconcile
+    from fupin.reconcile.run import months_to_reconcile, reconcile_month
+    from fupin.runs import Run
     from tests.helpers import ingest, rows, sheet, write
 
     ingest("poverty_office", write(tmp_path / "reg_201706.xlsx", sheet("registry", rows("registry", people))))
     ingest("civil_affairs", write(tmp_path / "dibao_201705.xlsx", sheet("dibao", rows("dibao", people))))
     # on data: June's dibao has not come, nothing is due
-    assert months_to_reconcile(DagRunType.ASSET_TRIGGERED.value, None, None) == []
-    # on the 15th of July: June, at the deadline
-    due = months_to_reconcile(DagRunType.SCHEDULED.value, "2017-06", None)
+    assert months_to_reconcile(Run("asset_triggered")) == []
+    # on the 15th of July (09:00 Beijing time): June, at the deadline
+    due = months_to_reconcile(Run("scheduled", dt.datetime(2017, 7, 15, 1, tzinfo=dt.UTC)))
     assert due == [{"month": "2017-06", "at_deadline": True}]
     summary = reconcile_month("2017-06", at_deadline=True)
     assert (summary.registry_month, summary.dibao_month) == ("2017-06", "2017-05")
@@ -62,17 +62,17 @@ def test_a_deadline_with_neither_registry_of_the_month_reconciles_nothing(tmp_pa
     reconcile old snapshots under the new month's name (nor trip over a year without a threshold)."""
     from sqlalchemy import func, select
 
-    from fupin.reconcile.run import NotReady, reconcile_month
-    from fupin.reconcile.tasks import months_to_reconcile, reconcile_months
+    from fupin.reconcile.run import NotReady, months_to_reconcile, reconcile_month, reconcile_months
+    from fupin.runs import Run
     from fupin.warehouse.db import engine
     from fupin.warehouse.schema import reconciliation_runs
     from tests.helpers import ingest, rows, sheet, write
 
     ingest("poverty_office", write(tmp_path / "reg_201706.xlsx", sheet("registry", rows("registry", people))))
     ingest("civil_affairs", write(tmp_path / "dibao_201706.xlsx", sheet("dibao", rows("dibao", people))))
-    due = months_to_reconcile("scheduled", "2026-10", None)
+    due = months_to_reconcile(Run("scheduled", dt.datetime(2026, 11, 15, 1, tzinfo=dt.UTC)))
     assert due == [{"month": "2017-06", "at_deadline": False}, {"month": "2026-10", "at_deadline": True}]
-    assert [s["month"] for s in reconcile_months(due)] == ["2017-06"]
+    assert [s.month for s in reconcile_months(due)] == ["2017-06"]
     with engine().connect() as conn:
         assert conn.execute(select(reconciliation_runs.c.month)).scalars().all() == ["2017-06"]
     with pytest.raises(NotReady, match="neither"):

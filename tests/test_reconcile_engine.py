@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fupin.ids import check_digit
-from tests.helpers import store_snapshot
+from tests.helpers import on_warehouse, store_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,8 @@ def test_a_month_reconciled_from_the_warehouse_finds_the_planted_cases(warehouse
     frames = {d: pd.DataFrame(render.rows(demo_people, d, month)) for d in ("registry", "dibao")}
     for dataset, frame in frames.items():
         store_snapshot(warehouse, dataset, month, frame)
-    summary = reconcile_month(month, url=warehouse)
+    with on_warehouse(warehouse):
+        summary = reconcile_month(month)
     expected = expected_findings(demo_people, month)
     assert summary.counts == {rule: len(keys) for rule, keys in expected.items()}
     assert sum(summary.counts.values()) >= 3

@@ -16,7 +16,7 @@ from fupin.reconcile import verify
 from fupin.reconcile.run import reconcile_month
 from fupin.vocab import FindingState, Outcome
 from fupin.warehouse.db import engine
-from tests.helpers import fill_demo_warehouse
+from tests.helpers import fill_demo_warehouse, on_warehouse
 
 ADMIN = Viewer("admin", frozenset({"admin"}), "poverty_office", full_ids=True, verify_any=True)
 TOWN = Viewer("daqiao", frozenset({"viewer"}), "440224107", full_ids=False, verify_any=False)
@@ -111,7 +111,8 @@ def either_months(request, tmp_path):
 def _persisting(url: str, ms: list[str]) -> tuple[str, dict]:
     """Reconcile `ms` in order; a finding found in all of them (the longest-lived)."""
     for m in ms:
-        reconcile_month(m, url=url)
+        with on_warehouse(url):
+            reconcile_month(m)
     with engine(url).connect() as conn:
         rows = queries.findings_of(conn, ms[-1])
     longest = max(rows, key=lambda r: (r["persisted_months"], r["finding_id"]))
@@ -132,8 +133,10 @@ def test_a_dismissed_finding_is_not_reported_again_and_escalation_counts_only_th
         (check,) = queries.verification_history(conn, fid)
     assert (check["by_user"], check["by_unit"], check["via"], check["month"]) == ("admin", "poverty_office", "web", month)
     assert isinstance(check["at"], dt.datetime)
-    before = reconcile_month(month, url=url)  # the same month again: the check is respected at once
-    after = reconcile_month(ms[4], url=url)
+    with on_warehouse(url):
+        before = reconcile_month(month)  # the same month again: the check is respected at once
+    with on_warehouse(url):
+        after = reconcile_month(ms[4])
     with engine(url).connect() as conn:
         reported = {r["finding_id"] for r in queries.findings_of(conn, ms[4])}
         kept = {r["finding_id"]: r for r in queries.all_findings(conn, ms[4])}
@@ -160,7 +163,8 @@ def test_dismissal_lapses_when_the_data_change_and_a_due_date_holds_escalation_u
         # a 不属实 recorded against other data (as if the finding's data had changed since)
         verify.record(conn, {**row, "fingerprint": "0" * 16}, verify.Verification(Outcome.DISMISSED, None, "旧数据"),
                       user="admin", unit="poverty_office", via="web")
-    s = reconcile_month(month, url=url)
+    with on_warehouse(url):
+        s = reconcile_month(month)
     assert s.dismissed[row["rule"]] == 0
     with engine(url).connect() as conn:
         again = {r["finding_id"]: r for r in queries.findings_of(conn, month)}
@@ -169,12 +173,14 @@ def test_dismissal_lapses_when_the_data_change_and_a_due_date_holds_escalation_u
     with engine(url).begin() as conn:
         verify.record(conn, again[fid], verify.Verification(Outcome.CONFIRMED, dt.date(2017, 5, 31), None),
                       user="admin", unit="poverty_office", via="web")
-    reconcile_month(month, url=url)
+    with on_warehouse(url):
+        reconcile_month(month)
     with engine(url).connect() as conn:
         held = {r["finding_id"]: r for r in queries.findings_of(conn, month)}[fid]
     assert held["state"] == FindingState.CONFIRMED and not held["escalated"]
     for m in ms[4:]:
-        reconcile_month(m, url=url)
+        with on_warehouse(url):
+            reconcile_month(m)
     with engine(url).connect() as conn:
         later = {r["finding_id"]: r for r in queries.all_findings(conn, ms[5])}
     if fid in later:  # still in June's data, due 31 May: overdue, escalated
@@ -185,7 +191,8 @@ def test_dismissal_lapses_when_the_data_change_and_a_due_date_holds_escalation_u
 def test_a_town_verifies_only_its_own_findings(first_months, monkeypatch):
     url, ms = first_months
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
-    reconcile_month(ms[0], url=url)
+    with on_warehouse(url):
+        reconcile_month(ms[0])
     with engine(url).connect() as conn:
         rows = queries.findings_of(conn, ms[0])
     other = next(r for r in rows if r["town"] != "大桥镇")
@@ -208,8 +215,10 @@ def test_the_reconciliation_workbook_comes_back_with_its_checks_all_or_nothing(f
     url, ms = first_months
     monkeypatch.setenv("FUPIN_WAREHOUSE_URL", url)
     for m in ms[:3]:
-        summary = reconcile_month(m, url=url)
-    book = write_workbook(summary, data_root / "reports" / f"比对结果_{ms[2]}.xlsx", url)
+        with on_warehouse(url):
+            summary = reconcile_month(m)
+    with on_warehouse(url):
+        book = write_workbook(summary, data_root / "reports" / f"比对结果_{ms[2]}.xlsx")
     with engine(url).connect() as conn:
         rows = queries.findings_of(conn, ms[2])
     assert len(rows) >= 2
@@ -230,7 +239,7 @@ def test_the_reconciliation_workbook_comes_back_with_its_checks_all_or_nothing(f
     ws1.cell(r1, keys.index("check_note") + 1).value = "经入户核实为两个不同的人"
     ws2.cell(r2, keys.index("check_outcome") + 1).value = "属实待整改"  # no due date
     wb.save(tmp := data_root.parent / "比对结果_核查.xlsx")
-    (refused,) = ingest_files("verification", [tmp], url, data_root, sender="civil_affairs")
+    (refused,) = ingest_files("verification", [tmp], sender="civil_affairs")
     assert refused.status == DropStatus.REJECTED
     assert [e["rule"] for e in refused.errors] == ["verification_incomplete"] and "整改期限" in refused.errors[0]["fix"]
     assert refused.annotated_workbook and (data_root / "quarantine" / "verification").exists()
@@ -239,7 +248,7 @@ def test_the_reconciliation_workbook_comes_back_with_its_checks_all_or_nothing(f
         assert queries.latest_verifications(conn, [first, second]) == {}  # nothing of it stored
     ws2.cell(r2, keys.index("check_due") + 1).value = dt.date.today() + dt.timedelta(days=30)
     wb.save(tmp)
-    (taken,) = ingest_files("verification", [tmp], url, data_root, sender="civil_affairs")
+    (taken,) = ingest_files("verification", [tmp], sender="civil_affairs")
     assert taken.status == DropStatus.ACCEPTED and taken.rows == {"核查结果": 2}
     with engine(url).connect() as conn:
         got = queries.latest_verifications(conn, [first, second])
@@ -248,7 +257,8 @@ def test_the_reconciliation_workbook_comes_back_with_its_checks_all_or_nothing(f
     assert got[first]["via"] == f"file:{taken.drop_id}" and "比对结果_核查.xlsx" in got[first]["by_user"]
     assert got[first]["by_unit"] == "civil_affairs"  # who sent it, known by the folder it came from
     # and the next workbook shows them
-    write_workbook(reconcile_month(ms[2], url=url), book, url)
+    with on_warehouse(url):
+        write_workbook(reconcile_month(ms[2]), book)
     shown = {ws.cell(r, keys.index("finding_id") + 1).value: ws.cell(r, keys.index("check_outcome") + 1).value
              for ws in load_workbook(book).worksheets[1:] for r in range(2, ws.max_row + 1)}
     assert shown.get(second) == "属实待整改" and first not in shown  # dismissed: not reported again
@@ -261,8 +271,10 @@ def _workbook(url: str, ms: list[str], data_root):
     from fupin.reconcile.report import COLUMNS, write_workbook
 
     for m in ms[:3]:
-        summary = reconcile_month(m, url=url)
-    book = write_workbook(summary, data_root / "reports" / f"比对结果_{ms[2]}.xlsx", url)
+        with on_warehouse(url):
+            summary = reconcile_month(m)
+    with on_warehouse(url):
+        book = write_workbook(summary, data_root / "reports" / f"比对结果_{ms[2]}.xlsx")
     col = {k: i + 1 for i, (k, _, _) in enumerate(COLUMNS)}
     wb = load_workbook(book)
     rows = [(ws, r) for ws in wb.worksheets[1:] for r in range(2, ws.max_row + 1) if ws.cell(r, col["finding_id"]).value]
@@ -289,7 +301,7 @@ def test_a_returned_workbook_is_taken_only_for_what_its_sender_may_verify(either
     from sqlalchemy import select
 
     from fupin.config import units
-    from fupin.ingest.tasks import ingest_inbox
+    from fupin.ingest.batch import ingest_inbox
     from fupin.vocab import DropStatus
     from fupin.warehouse.schema import outbox
 
@@ -363,7 +375,7 @@ def test_a_returned_workbook_with_answers_it_cannot_take_is_refused_in_bounded_t
         fill()
         wb.save(path)
         ws.delete_rows(extra + 1, ws.max_row - extra)  # rows a case added go again
-        (receipt,) = ingest_files("verification", [path], url, data_root, sender="poverty_office")
+        (receipt,) = ingest_files("verification", [path], sender="poverty_office")
         return receipt
 
     def again(value: str, outcome: str) -> None:

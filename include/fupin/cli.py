@@ -131,7 +131,7 @@ def _print_receipts(receipts: list, as_json: bool) -> None:
 
 
 def cmd_inbox(args: argparse.Namespace) -> int:
-    from fupin.ingest.tasks import ingest_inbox
+    from fupin.ingest.batch import ingest_inbox
     from fupin.receipts import Receipt
     from fupin.vocab import DropStatus
 
@@ -171,7 +171,7 @@ def cmd_share_config(args: argparse.Namespace) -> int:
     from fupin.ingest import inbox
 
     root = data_root()  # the samba service mounts the same data root at the same path
-    inbox.ensure_folders(root)
+    inbox.ensure_folders()
     units = inbox.share_units()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -302,17 +302,17 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
     except SchemaBehind as exc:
         raise Refused(str(exc)) from exc
     if args.json:
-        print(json.dumps(s, ensure_ascii=False))
+        print(json.dumps(s.to_dict(), ensure_ascii=False))
         return 0
-    name = s["names"]
+    name = s.names
     print(f"{args.month}: {len(listed)} counties of {prov.name or prov.code}")
     for rule, title in CROSS_RULES.items():
-        print(f"  {rule} {title}: {s['counts'][rule]}")
-    print(f"  escalated (3+ months): {s['escalated']}")
-    if s["behind"]:
-        print("  behind the month (their latest data used): " + ", ".join(f"{c} {name.get(c, '')}".strip() for c in s["behind"]))
-    if s["missing"]:
-        print("  without a registry or dibao (not checked): " + ", ".join(f"{c} {name.get(c, '')}".strip() for c in s["missing"]))
+        print(f"  {rule} {title}: {s.counts[rule]}")
+    print(f"  escalated (3+ months): {s.escalated}")
+    if s.behind:
+        print("  behind the month (their latest data used): " + ", ".join(f"{c} {name.get(c, '')}".strip() for c in s.behind))
+    if s.missing:
+        print("  without a registry or dibao (not checked): " + ", ".join(f"{c} {name.get(c, '')}".strip() for c in s.missing))
     return 0
 
 

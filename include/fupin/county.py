@@ -55,9 +55,6 @@ class County:
         """Make this county the current one (`current()`) for the code run inside: its config,
         data root and warehouse. A context variable, not the environment: two counties can be
         active at once in two threads (or two requests of one web server) without mixing."""
-        from fupin.files import restrict_umask
-
-        restrict_umask()  # every task enters here: what it writes holds personal data
         token = _current.set(self)
         try:
             yield self

@@ -4,8 +4,8 @@ Everything under the data root — inboxes, the archive, quarantine, receipts, r
 SQLite warehouse, the mail sink — holds ID numbers and names. Folders are created 0750
 (the folders units drop into, 0770: the file-share service writes there as a member of the
 group; it reads the rest of a unit's share, and nothing else of the platform) and every entry
-point of the platform (the CLI, each task through `County.active()`, the demo) sets the
-process's umask to 027, so the files it writes are 0640 at most.
+point of the platform (the CLI, each task through `fupin.tasking.county_task`, the dashboard) sets
+the process's umask to 027, once, so the files it writes are 0640 at most.
 """
 
 from __future__ import annotations

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import html
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from fupin.assess.indicators import town_codes
+from fupin.assess.run import Assessment
+from fupin.assess.score import Score
 from fupin.calendar import date_label
 from fupin.export import finish_sheet, set_cell
 from fupin.vocab import ScoreStatus
@@ -22,21 +25,21 @@ log = logging.getLogger(__name__)
 GREEN, RED, GREY = "C6EFCE", "FFC7CE", "EDEDED"
 
 
-def _units(result: dict) -> list[str]:
+def _units(result: Assessment) -> list[str]:
     towns = sorted(town_codes().values())
-    others = sorted({s["unit"] for s in result["scores"]} - set(towns))
-    return [u for u in towns if any(s["unit"] == u for s in result["scores"])] + others
+    others = sorted({s.unit for s in result.scores} - set(towns))
+    return [u for u in towns if any(s.unit == u for s in result.scores)] + others
 
 
-def _indicators(result: dict) -> list[tuple[str, str]]:
+def _indicators(result: Assessment) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
-    for s in result["scores"]:
-        seen.setdefault(s["indicator"], s["name"])
+    for s in result.scores:
+        seen.setdefault(s.indicator, s.name)
     return sorted(seen.items())
 
 
-def _cell(result: dict, unit: str, indicator: str) -> dict | None:
-    return next((s for s in result["scores"] if s["unit"] == unit and s["indicator"] == indicator), None)
+def _cell(result: Assessment, unit: str, indicator: str) -> Score | None:
+    return next((s for s in result.scores if s.unit == unit and s.indicator == indicator), None)
 
 
 def _heading(ws, title: str, months: str, width: int) -> None:
@@ -56,33 +59,33 @@ def _number_format(indicator: str) -> str:
     return f'#,##0" {unit}"' if unit else "0.0%"
 
 
-def _basis(s: dict) -> str:
+def _basis(s: Score) -> str:
     """What a share rests on: 0/2 (the numerator over the denominator)."""
-    if s["numerator"] is None or s["denominator"] is None or _number_format(s["indicator"]) != "0.0%":
+    if s.numerator is None or s.denominator is None or _number_format(s.indicator) != "0.0%":
         return ""
-    return f"{s['numerator']:,.0f}/{s['denominator']:,.0f}"
+    return f"{s.numerator:,.0f}/{s.denominator:,.0f}"
 
 
 SCORE_COLUMNS = (("单位", 16), ("指标", 7), ("名称", 30), ("实际", 13), ("目标", 13), ("差距", 13), ("依据", 11), ("结果", 8), ("说明", 22))
 
 
-def _score_rows(ws, scores: list[dict], top: int, fill: dict) -> None:
+def _score_rows(ws, scores: list[Score], top: int, fill: dict) -> None:
     from openpyxl.styles import Font
 
     for j, (h, _) in enumerate(SCORE_COLUMNS, 1):
         set_cell(ws, top, j, h).font = Font(bold=True)
     for i, s in enumerate(scores, top + 1):
-        short = shortfall(s["value"], s["target"], s["compare"])
-        values = [unit_name(s["unit"]), s["indicator"], s["name"], s["value"], s["target"], short, _basis(s), s["status"], s["reason"]]
+        short = shortfall(s.value, s.target, s.compare)
+        values = [unit_name(s.unit), s.indicator, s.name, s.value, s.target, short, _basis(s), s.status, s.reason]
         for j, v in enumerate(values, 1):
             c = set_cell(ws, i, j, v)
             if j in (4, 5, 6) and v is not None:
-                c.number_format = _number_format(s["indicator"])
-        ws.cell(row=i, column=8).fill = fill[GREEN if s["status"] == ScoreStatus.MET else RED]
+                c.number_format = _number_format(s.indicator)
+        ws.cell(row=i, column=8).fill = fill[GREEN if s.status == ScoreStatus.MET else RED]
     finish_sheet(ws, {j: w for j, (_, w) in enumerate(SCORE_COLUMNS, 1)}, header_row=top)
 
 
-def write_workbook(result: dict, path: Path, own_unit: str | None = None) -> Path:
+def write_workbook(result: Assessment, path: Path, own_unit: str | None = None) -> Path:
     """The 考核总表 of a period — 总览 (unit × indicator, coloured), 总表 (every score with value,
     target, gap and basis, as numbers), 未达标明细, 处置 — or, for `own_unit`, that unit's own
     考核表 (its rows only, titled as its own)."""
@@ -92,9 +95,9 @@ def write_workbook(result: dict, path: Path, own_unit: str | None = None) -> Pat
     fill = {c: PatternFill("solid", fgColor=c) for c in (GREEN, RED, GREY)}
     bold = Font(bold=True)
     wb = Workbook()
-    label = period_label(result["period"])
+    label = period_label(result.period)
     title = f"{label}扶贫考核：{unit_name(own_unit)}考核表" if own_unit else f"{label}扶贫考核总表"
-    months = "数据月份：" + data_months(result["data_months"])
+    months = "数据月份：" + data_months(result.data_months)
     units, inds = _units(result), _indicators(result)
     if own_unit is None:
         ws = wb.active
@@ -108,10 +111,10 @@ def write_workbook(result: dict, path: Path, own_unit: str | None = None) -> Pat
             set_cell(ws, i, 1, unit_name(unit))
             for j, (ind, _) in enumerate(inds, 2):
                 sc = _cell(result, unit, ind)
-                c = set_cell(ws, i, j, "—" if sc is None else (sc["value"] if sc["value"] is not None else sc["reason"] or "—"))
-                if sc is not None and sc["value"] is not None:
+                c = set_cell(ws, i, j, "—" if sc is None else (sc.value if sc.value is not None else sc.reason or "—"))
+                if sc is not None and sc.value is not None:
                     c.number_format = _number_format(ind)
-                c.fill = fill[GREY if sc is None else (GREEN if sc["status"] == ScoreStatus.MET else RED)]
+                c.fill = fill[GREY if sc is None else (GREEN if sc.status == ScoreStatus.MET else RED)]
         ws.row_dimensions[4].height = 60
         finish_sheet(ws, {1: 16, **{j: 12 for j in range(2, len(inds) + 2)}}, header_row=4)
         detail = wb.create_sheet("总表")
@@ -119,19 +122,19 @@ def write_workbook(result: dict, path: Path, own_unit: str | None = None) -> Pat
         detail = wb.active
         detail.title = "总表"
     _heading(detail, title, months, len(SCORE_COLUMNS))
-    _score_rows(detail, result["scores"], 4, fill)
+    _score_rows(detail, result.scores, 4, fill)
     missed = wb.create_sheet("未达标明细")
     set_cell(missed, 1, 1, f"{title}：未达标明细").font = Font(bold=True, size=14)
-    _score_rows(missed, [s for s in result["scores"] if s["status"] != ScoreStatus.MET], 3, fill)
+    _score_rows(missed, [s for s in result.scores if s.status != ScoreStatus.MET], 3, fill)
     actions = wb.create_sheet("处置")
     set_cell(actions, 1, 1, f"{title}：处置").font = Font(bold=True, size=14)
     for j, h in enumerate(["单位", "措施", "指标", "整改期限", "说明"], 1):
         set_cell(actions, 3, j, h).font = bold
-    for i, a in enumerate(result["actions"], 4):
-        names = "、".join(f"{x} {dict(inds).get(x, '')}".strip() for x in a["indicators"])
-        for j, v in enumerate([unit_name(a["unit"]), a["action"], names, date_label(a["due"]) if a["due"] else "", a["reason"]], 1):
+    for i, a in enumerate(result.actions, 4):
+        names = "、".join(f"{x} {dict(inds).get(x, '')}".strip() for x in a.indicators)
+        for j, v in enumerate([unit_name(a.unit), a.action, names, date_label(a.due) if a.due else "", a.reason], 1):
             set_cell(actions, i, j, v)
-    if not result["actions"]:
+    if not result.actions:
         set_cell(actions, 4, 1, "本期无处置事项")
     finish_sheet(actions, {1: 16, 2: 10, 3: 40, 4: 12, 5: 40}, header_row=3)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,36 +142,36 @@ def write_workbook(result: dict, path: Path, own_unit: str | None = None) -> Pat
     return path
 
 
-def _exit_bars(result: dict) -> str:
+def _exit_bars(result: Assessment) -> str:
     """Inline SVG, as wide as the screen: exits against target by town (I01), and the county."""
     towns = set(town_codes().values())
-    rows = [s for s in result["scores"] if s["indicator"] == "I01" and s["unit"] in towns]
+    rows = [s for s in result.scores if s.indicator == "I01" and s.unit in towns]
     if not rows:
         return "<p>本期无脱贫人数数据。</p>"
-    county = next((s for s in result["scores"] if s["indicator"] == "I01" and s["unit"] not in towns), None)
-    top = max(max(s["value"] or 0, s["target"]) for s in rows) or 1
+    county = next((s for s in result.scores if s.indicator == "I01" and s.unit not in towns), None)
+    top = max(max(s.value or 0, s.target) for s in rows) or 1
     bar_h, gap_, left, width = 18, 10, 90, 520
     height = len(rows) * (bar_h + gap_) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 130} {height}" width="100%" '
              f'style="max-width:{left + width + 130}px" role="img" aria-label="各镇脱贫人数">']
     for i, s in enumerate(rows):
         y = 20 + i * (bar_h + gap_)
-        w = (s["value"] or 0) / top * width
-        t = s["target"] / top * width
-        color = "#4caf50" if s["status"] == ScoreStatus.MET else "#e53935"
-        parts.append(f'<text x="0" y="{y + 13}" font-size="13">{html.escape(unit_name(s["unit"]))}</text>')
+        w = (s.value or 0) / top * width
+        t = s.target / top * width
+        color = "#4caf50" if s.status == ScoreStatus.MET else "#e53935"
+        parts.append(f'<text x="0" y="{y + 13}" font-size="13">{html.escape(unit_name(s.unit))}</text>')
         parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
         parts.append(f'<line x1="{left + t:.1f}" x2="{left + t:.1f}" y1="{y - 3}" y2="{y + bar_h + 3}" stroke="#333" stroke-width="2"/>')
-        parts.append(f'<text x="{left + max(w, t) + 6:.1f}" y="{y + 13}" font-size="12">{s["value"] or 0:,.0f} / {s["target"]:,.0f} 人</text>')
+        parts.append(f'<text x="{left + max(w, t) + 6:.1f}" y="{y + 13}" font-size="12">{s.value or 0:,.0f} / {s.target:,.0f} 人</text>')
     parts.append("</svg>")
     total = ""
-    if county is not None and county["value"] is not None:
-        total = (f"<p class='total'>全县：实际 {county['value']:,.0f} 人，目标 {county['target']:,.0f} 人"
-                 f"{'，' + html.escape(gap('I01', county['value'], county['target'], '>=')) if county['status'] != '达标' else '，已完成'}</p>")
+    if county is not None and county.value is not None:
+        total = (f"<p class='total'>全县：实际 {county.value:,.0f} 人，目标 {county.target:,.0f} 人"
+                 f"{'，' + html.escape(gap('I01', county.value, county.target, '>=')) if county.status != '达标' else '，已完成'}</p>")
     return "".join(parts) + total
 
 
-def write_html(result: dict, path: Path) -> Path:
+def write_html(result: Assessment, path: Path) -> Path:
     """The 考核总表 as a page that reads on a desk and on a phone: the exits chart with the county
     total, the misses with value, target, gap and basis, the coloured matrix, the actions."""
     units, inds = _units(result), _indicators(result)
@@ -182,23 +185,23 @@ def write_html(result: dict, path: Path) -> Path:
             if sc is None:
                 cells.append("<td class='na'>—</td>")
                 continue
-            text = show(ind, sc["value"]) if sc["value"] is not None else (sc["reason"] or "—")
-            cls = "ok" if sc["status"] == ScoreStatus.MET else "bad"
-            cells.append(f"<td class='{cls}'>{html.escape(text)}<br><small>目标 {html.escape(show(ind, sc['target']))}</small></td>")
+            text = show(ind, sc.value) if sc.value is not None else (sc.reason or "—")
+            cls = "ok" if sc.status == ScoreStatus.MET else "bad"
+            cells.append(f"<td class='{cls}'>{html.escape(text)}<br><small>目标 {html.escape(show(ind, sc.target))}</small></td>")
         body.append(f"<tr><th class='unit'>{html.escape(unit_name(unit))}</th>{''.join(cells)}</tr>")
-    missed = [sc for sc in result["scores"] if sc["status"] != ScoreStatus.MET]
+    missed = [sc for sc in result.scores if sc.status != ScoreStatus.MET]
     missed_rows = "".join(
-        f"<tr><td>{html.escape(unit_name(sc['unit']))}</td><td>{sc['indicator']} {html.escape(sc['name'])}</td>"
-        f"<td>{html.escape(show(sc['indicator'], sc['value']))}</td><td>{html.escape(show(sc['indicator'], sc['target']))}</td>"
-        f"<td>{html.escape(gap(sc['indicator'], sc['value'], sc['target'], sc['compare']) or sc['reason'] or '')}</td>"
+        f"<tr><td>{html.escape(unit_name(sc.unit))}</td><td>{sc.indicator} {html.escape(sc.name)}</td>"
+        f"<td>{html.escape(show(sc.indicator, sc.value))}</td><td>{html.escape(show(sc.indicator, sc.target))}</td>"
+        f"<td>{html.escape(gap(sc.indicator, sc.value, sc.target, sc.compare) or sc.reason or '')}</td>"
         f"<td>{html.escape(_basis(sc))}</td></tr>" for sc in missed)
     missed_html = (f"<div class='scroll'><table><tr><th>单位</th><th>指标</th><th>实际</th><th>目标</th><th>差距</th><th>依据</th></tr>"
                    f"{missed_rows}</table></div>") if missed else "<p>全部单位各项指标均达标。</p>"
-    actions = "".join(f"<li>{html.escape(a['action'])}：{html.escape(unit_name(a['unit']))}（"
-                      + "、".join(f"{x} {html.escape(names.get(x, ''))}" for x in a["indicators"]) + "）"
-                      + (f"，整改期限 {date_label(a['due'])}" if a["due"] else "") + (f"，{html.escape(a['reason'])}" if a["reason"] else "") + "</li>"
-                      for a in result["actions"]) or "<li>无</li>"
-    label = period_label(result["period"])
+    actions = "".join(f"<li>{html.escape(a.action)}：{html.escape(unit_name(a.unit))}（"
+                      + "、".join(f"{x} {html.escape(names.get(x, ''))}" for x in a.indicators) + "）"
+                      + (f"，整改期限 {date_label(a.due)}" if a.due else "") + (f"，{html.escape(a.reason)}" if a.reason else "") + "</li>"
+                      for a in result.actions) or "<li>无</li>"
+    label = period_label(result.period)
     page = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{label}扶贫考核</title>
@@ -211,8 +214,8 @@ td.ok{{background:#c6efce}} td.bad{{background:#ffc7ce;font-weight:bold}} td.na{
 .total{{font-weight:bold}} .months{{color:#555;font-size:13px}}
 </style></head><body>
 <h1>{label}扶贫考核总表</h1>
-<p class="months">{html.escape(data_months(result["data_months"]))}（考核所用数据月份）</p>
-<p>考核 {len(units)} 个单位、{len(inds)} 项指标：{len({sc["unit"] for sc in missed})} 个单位共 {len(missed)} 项未达标。</p>
+<p class="months">{html.escape(data_months(result.data_months))}（考核所用数据月份）</p>
+<p>考核 {len(units)} 个单位、{len(inds)} 项指标：{len({sc.unit for sc in missed})} 个单位共 {len(missed)} 项未达标。</p>
 <h2>未达标明细</h2>
 {missed_html}
 <h2>各镇脱贫人数完成情况（柱：实际；竖线：目标）</h2>
@@ -245,7 +248,7 @@ def cjk_font() -> str | None:
     return None
 
 
-def unit_chart(result: dict, unit: str, path: Path, font: str | None = None) -> Path:
+def unit_chart(result: Assessment, unit: str, path: Path, font: str | None = None) -> Path:
     """PNG bars of each indicator's share of its target for one unit, labelled in Chinese."""
     import matplotlib
 
@@ -257,17 +260,17 @@ def unit_chart(result: dict, unit: str, path: Path, font: str | None = None) -> 
     if font is None:
         log.warning("no CJK font (install fonts-noto-cjk): the chart of %s is labelled with indicator ids only", unit)
     props = font_manager.FontProperties(fname=font) if font else None
-    scores = [s for s in result["scores"] if s["unit"] == unit]
+    scores = [s for s in result.scores if s.unit == unit]
     labels, ratios, colors = [], [], []
     for s in scores:
-        labels.append(f"{s['indicator']} {s['name']}" if props else s["indicator"])
-        if s["value"] is None or s["target"] == 0:
-            ratios.append(0.0 if s["status"] != ScoreStatus.MET else 1.0)
-        elif s["compare"] == "<=":
-            ratios.append(1.0 if s["value"] <= s["target"] else s["target"] / max(s["value"], 1))
+        labels.append(f"{s.indicator} {s.name}" if props else s.indicator)
+        if s.value is None or s.target == 0:
+            ratios.append(0.0 if s.status != ScoreStatus.MET else 1.0)
+        elif s.compare == "<=":
+            ratios.append(1.0 if s.value <= s.target else s.target / max(s.value, 1))
         else:
-            ratios.append(min(1.5, s["value"] / s["target"]))
-        colors.append("#4caf50" if s["status"] == ScoreStatus.MET else "#e53935")
+            ratios.append(min(1.5, s.value / s.target))
+        colors.append("#4caf50" if s.status == ScoreStatus.MET else "#e53935")
     fig, ax = plt.subplots(figsize=(7, max(2.2, 0.45 * len(labels) + 1.2)), dpi=110)
     y = list(range(len(labels)))[::-1]
     ax.barh(y, [r * 100 for r in ratios], color=colors)
@@ -278,10 +281,10 @@ def unit_chart(result: dict, unit: str, path: Path, font: str | None = None) -> 
         ax.text(min(r * 100, 150) + 1, yy, f"{r:.0%}", va="center", fontsize=8)
     if props:
         ax.set_xlabel("完成目标的百分比（竖线为目标 100%；红色为未达标）", fontproperties=props)
-        ax.set_title(f"{period_label(result['period'])}考核：{unit_name(unit)}", fontproperties=props)
+        ax.set_title(f"{period_label(result.period)}考核：{unit_name(unit)}", fontproperties=props)
     else:
         ax.set_xlabel("% of target")
-        ax.set_title(f"{result['period']}")
+        ax.set_title(f"{result.period}")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -289,32 +292,40 @@ def unit_chart(result: dict, unit: str, path: Path, font: str | None = None) -> 
     return path
 
 
-def lagging_units(result: dict) -> list[str]:
+def lagging_units(result: Assessment) -> list[str]:
     """The units with an action (通报, 约谈...): each gets its own scorecard and chart."""
-    return sorted({a["unit"] for a in result["actions"]})
+    return sorted({a.unit for a in result.actions})
 
 
-def write_summary(result: dict, folder: Path) -> dict:
+def scorecard_folder(period: str) -> Path:
+    """Where a period's scorecards are written: the county's reports/assessment/<period>."""
+    from fupin.config import data_root
+
+    return data_root() / "reports" / "assessment" / period
+
+
+def write_summary(result: Assessment, folder: Path | None = None) -> dict:
     """The whole scorecard of a period (xlsx, html)."""
+    folder = folder or scorecard_folder(result.period)
     return {
-        "workbook": str(write_workbook(result, folder / f"考核总表_{result['period']}.xlsx")),
-        "html": str(write_html(result, folder / f"考核总表_{result['period']}.html")),
+        "workbook": str(write_workbook(result, folder / f"考核总表_{result.period}.xlsx")),
+        "html": str(write_html(result, folder / f"考核总表_{result.period}.html")),
     }
 
 
-def write_unit_report(result: dict, unit: str, folder: Path) -> dict:
+def write_unit_report(result: Assessment, unit: str, folder: Path | None = None) -> dict:
     """One lagging unit's own scorecard workbook (its rows only) and chart."""
-    own = {**result, "scores": [s for s in result["scores"] if s["unit"] == unit],
-           "actions": [a for a in result["actions"] if a["unit"] == unit]}
+    folder = folder or scorecard_folder(result.period)
+    own = replace(result, scores=[s for s in result.scores if s.unit == unit], actions=[a for a in result.actions if a.unit == unit])
     return {
         "unit": unit,
         # named as the unit receives them: its name, never its code
-        "workbook": str(write_workbook(own, folder / f"{period_label(result['period'])}考核表_{unit_name(unit)}.xlsx", own_unit=unit)),
-        "chart": str(unit_chart(result, unit, folder / f"{period_label(result['period'])}考核图_{unit_name(unit)}.png")),
+        "workbook": str(write_workbook(own, folder / f"{period_label(result.period)}考核表_{unit_name(unit)}.xlsx", own_unit=unit)),
+        "chart": str(unit_chart(result, unit, folder / f"{period_label(result.period)}考核图_{unit_name(unit)}.png")),
     }
 
 
-def write_reports(result: dict, folder: Path) -> dict:
+def write_reports(result: Assessment, folder: Path | None = None) -> dict:
     """Everything for one period in one process: the summary, and per lagging unit its own
     scorecard and chart (the DAG maps the per-unit part over workers instead)."""
     out = write_summary(result, folder)

@@ -15,7 +15,9 @@ from fupin.assess.indicators import Inputs
 from fupin.assess.score import Action, Score, decide_actions, score_period
 from fupin.calendar import BadPeriod, current
 from fupin.config import assessment, contracts
+from fupin.runs import Run
 from fupin.vocab import ScoreStatus
+from fupin.warehouse import db
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import (
     assessment_actions,
@@ -24,7 +26,7 @@ from fupin.warehouse.schema import (
 )
 
 log = logging.getLogger(__name__)
-__all__ = ["Assessment", "BadPeriod", "assess_period", "gather"]
+__all__ = ["Assessment", "BadPeriod", "assess", "assess_period", "gather", "period_of"]
 
 
 @dataclass
@@ -37,6 +39,11 @@ class Assessment:
     def to_dict(self) -> dict:
         return {"period": self.period, "data_months": self.data_months, "scores": [s.to_dict() for s in self.scores],
                 "actions": [a.to_dict() for a in self.actions]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Assessment:
+        """An assessment back from XCom's JSON (the task edge)."""
+        return cls(d["period"], dict(d["data_months"]), [Score(**s) for s in d["scores"]], [Action.from_dict(a) for a in d["actions"]])
 
     @property
     def lagging(self) -> list[str]:
@@ -91,11 +98,11 @@ def _assessed_on(conn, period: str, rectification_days: int) -> dt.date | None:
     return (due - dt.timedelta(days=rectification_days)) if due else current().local(run.ran_at).date()
 
 
-def assess_period(period: str, run_date: dt.date | None = None, url: str | None = None) -> Assessment:
+def assess_period(period: str, run_date: dt.date | None = None) -> Assessment:
     """Score `period` (2017H1, 2017Y) from the warehouse and store scores and actions."""
     current().check_period(period)
     cfg = assessment()
-    eng = engine(url)
+    eng = engine()
     with eng.connect() as conn:
         inputs = gather(conn, period)
         previous = _stored_scores(conn, current().previous_period(period))
@@ -116,3 +123,22 @@ def assess_period(period: str, run_date: dt.date | None = None, url: str | None 
     result = Assessment(period, inputs.months_used, scores, actions)
     log.info("assessed %s: %d scores, lagging units %s", period, len(scores), result.lagging)
     return result
+
+
+# --- what the assessment DAG's first task runs ------------------------------------------------------
+
+def period_of(run: Run) -> str:
+    """The period asked for by hand (`period`: 2017H1, 2017Y), else the one whose last day the run is on."""
+    if run.param("period"):
+        return run.param("period")
+    if run.logical_date is None:
+        raise ValueError("no period given and no logical date to derive it from")
+    cal = current()
+    return cal.period_of(cal.local(run.logical_date).date())
+
+
+def assess(run: Run) -> Assessment:
+    """Assess the run's period, as of its `as_of` param (default: today)."""
+    db.require_current()
+    as_of = run.param("as_of")
+    return assess_period(period_of(run), dt.date.fromisoformat(as_of) if as_of else None)

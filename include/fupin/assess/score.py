@@ -44,6 +44,10 @@ class Action:
         d["due"] = self.due.isoformat() if self.due else None
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Action:
+        return cls(d["unit"], d["action"], list(d["indicators"]), dt.date.fromisoformat(d["due"]) if d.get("due") else None, d.get("reason", ""))
+
 
 def _target(ind: dict, inputs: Inputs, unit_key: str) -> float | None:
     if ind["id"] == "I01":

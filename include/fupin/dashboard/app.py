@@ -331,6 +331,9 @@ def create_app(resolve_user: UserResolver = airflow_user, login: Callable[[str],
     from fastapi.exceptions import RequestValidationError
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+    from fupin.files import restrict_umask
+
+    restrict_umask()  # the web server is an entry point: whatever it writes holds personal data
     # no OpenAPI document: it would answer without a login (Airflow protects none of a plugin's routes)
     app = FastAPI(title="扶贫数据", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.resolve_user, app.state.login = resolve_user, login

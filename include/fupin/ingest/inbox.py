@@ -104,9 +104,9 @@ class Claimed:
         return dt.datetime.fromtimestamp(self.path.stat().st_mtime, dt.UTC)
 
 
-def folder(kind: str, *parts: str, root: Path | None = None) -> Path:
+def folder(kind: str, *parts: str) -> Path:
     """A folder under the data root, created owner-and-group only (it holds personal data)."""
-    base = root or data_root()
+    base = data_root()
     return private_dir(base.joinpath(kind, *parts), base)
 
 
@@ -195,15 +195,15 @@ def sources() -> list[str]:
     return [*contracts().sources, VERIFICATION_SOURCE]
 
 
-def ensure_folders(root: Path | None = None) -> None:
+def ensure_folders() -> None:
     for source in sources():
         for kind in ("work", "quarantine"):
-            folder(kind, source, root=root)
-        inbox_folders(source, root)  # each verifying unit's own 核查结果 folder too
+            folder(kind, source)
+        inbox_folders(source)  # each verifying unit's own 核查结果 folder too
     for unit in share_units():
         for part in (SHARE_RECEIPTS, SHARE_RETURNED):
-            folder(SHARES, unit, part, root=root)
-    folder("archive", "receipts", root=root)
+            folder(SHARES, unit, part)
+    folder("archive", "receipts")
 
 
 def share_units() -> list[str]:
@@ -211,9 +211,9 @@ def share_units() -> list[str]:
     return [*dict.fromkeys([*contracts().sources, *verifying_units()])]
 
 
-def drop_folder(unit: str, root: Path | None = None) -> Path:
+def drop_folder(unit: str) -> Path:
     """Where a reporting unit drops its monthly files: its share's 报送."""
-    return folder(SHARES, unit, SHARE_DROP, root=root)
+    return folder(SHARES, unit, SHARE_DROP)
 
 
 def _last_change(st: os.stat_result) -> float:
@@ -294,15 +294,15 @@ class Entry:
     moved_to: Path | None = None  # where a refused entry was set aside
 
 
-def inbox_folders(source: str, root: Path | None = None) -> list[tuple[Path, str | None]]:
+def inbox_folders(source: str) -> list[tuple[Path, str | None]]:
     """The folders drops of `source` come in, with the unit each belongs to: a reporting source's
     报送 in its share (the unit is the source); for 核查结果 each verifying unit's 核查结果 in its
     share (its sender is known by where it was dropped), and inbox/verification/, whose sender
     is unknown (the engineers')."""
     if source != VERIFICATION_SOURCE:
-        return [(drop_folder(source, root), source)]
-    top = folder("inbox", source, root=root)
-    return [(top, None)] + [(folder(SHARES, unit, SHARE_VERIFY, root=root), unit) for unit in verifying_units()]
+        return [(drop_folder(source), source)]
+    top = folder("inbox", source)
+    return [(top, None)] + [(folder(SHARES, unit, SHARE_VERIFY), unit) for unit in verifying_units()]
 
 
 def verifying_units() -> list[str]:
@@ -327,7 +327,7 @@ def _real_folder(path: Path) -> str | None:
     return None
 
 
-def entries(source: str, root: Path | None = None, now: float | None = None) -> tuple[list[Entry], list[Entry]]:
+def entries(source: str, now: float | None = None) -> tuple[list[Entry], list[Entry]]:
     """(settled plain files to claim, oldest first; entries the platform will not take) in the
     inbox folders of `source`. Reads only (the inbox watcher asks it)."""
     cfg = settings()["ingest"]
@@ -336,7 +336,7 @@ def entries(source: str, root: Path | None = None, now: float | None = None) -> 
     now = time.time() if now is None else now
     found: list[tuple[float, Entry]] = []
     refused: list[Entry] = []
-    folders = inbox_folders(source, root)
+    folders = inbox_folders(source)
     for inbox, sender in folders:
         bad = _real_folder(inbox)
         if bad:
@@ -372,16 +372,16 @@ def _empty_dir(entry: os.DirEntry, st: os.stat_result) -> bool:
         return False
 
 
-def scan(source: str, root: Path | None = None, now: float | None = None) -> list[Path]:
+def scan(source: str, now: float | None = None) -> list[Path]:
     """Plain files in the inbox folders of `source` that are settled (see the module doc), oldest first."""
-    return [e.path for e in entries(source, root, now)[0]]
+    return [e.path for e in entries(source, now=now)[0]]
 
 
 def new_drop_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
 
 
-def _claim_path(source: str, path: Path, name: str, root: Path | None, sender: str | None = None) -> Claimed:
+def _claim_path(source: str, path: Path, name: str, sender: str | None = None) -> Claimed:
     """Rename `path` into the work area as a new drop named `name` (atomic: one file system).
 
     The file is opened first (never following a link, never blocking), judged on the opened
@@ -390,7 +390,7 @@ def _claim_path(source: str, path: Path, name: str, root: Path | None, sender: s
     fd = open_regular(path)  # NotTaken, PermissionError: the caller refuses the entry
     try:
         seen = os.fstat(fd)
-        work = folder("work", source, root=root)
+        work = folder("work", source)
         drop_id = new_drop_id()
         sides = [work / f"{drop_id}.name", work / f"{drop_id}.from"]
         sides[0].write_text(name, encoding="utf-8")  # first: a claim never exists without its name
@@ -401,7 +401,7 @@ def _claim_path(source: str, path: Path, name: str, root: Path | None, sender: s
             os.rename(path, target)
             now = os.lstat(target)
             if (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino):  # swapped between the open and the rename
-                set_aside_entry(Entry(source, target, sender, "在读取前被替换成了其他东西"), root)
+                set_aside_entry(Entry(source, target, sender, "在读取前被替换成了其他东西"))
                 raise NotTaken(_kind_problem(now) or "在读取前被替换成了其他文件")
         except (FileNotFoundError, NotTaken):  # no claim: its side files go
             for side in sides:
@@ -416,20 +416,20 @@ def _claim_path(source: str, path: Path, name: str, root: Path | None, sender: s
     return Claimed(source, target)
 
 
-def claim(source: str, path: Path, root: Path | None = None, name: str | None = None, sender: str | None = None) -> Claimed:
+def claim(source: str, path: Path, name: str | None = None, sender: str | None = None) -> Claimed:
     """Move a stable file (from the inbox, or a copy made in the work area) to a new claim;
     `name` is the name the clerk gave it (default: its own), `sender` the unit it came from."""
-    return _claim_path(source, path, name or path.name, root, sender)
+    return _claim_path(source, path, name or path.name, sender)
 
 
-def pending(root: Path | None = None, now: float | None = None) -> list[Claimed]:
+def pending(now: float | None = None) -> list[Claimed]:
     """Claimed files whose ingest did not finish (a crash, a kill) and that no live process
     is ingesting now: to be ingested again."""
     wait = float(settings()["ingest"]["stable_seconds"])
     now = time.time() if now is None else now
     out: list[Claimed] = []
     for source in sources():
-        work = folder("work", source, root=root)
+        work = folder("work", source)
         for p in sorted(work.iterdir()):
             if "__" not in p.name:
                 continue
@@ -445,10 +445,10 @@ def pending(root: Path | None = None, now: float | None = None) -> list[Claimed]
     return out
 
 
-def set_aside_entry(entry: Entry, root: Path | None = None) -> Path | None:
+def set_aside_entry(entry: Entry) -> Path | None:
     """Move an entry the platform will not take out of the inbox (a rename: nothing is opened or
     followed) into `quarantine/<source>/refused/`, where the engineers find it; None if it went."""
-    target_dir = folder("quarantine", entry.source, "refused", root=root)
+    target_dir = folder("quarantine", entry.source, "refused")
     target = target_dir / f"{new_drop_id()}__{safe_name(entry.path.name)}"
     try:
         os.rename(entry.path, target)
@@ -477,19 +477,19 @@ def max_per_run() -> int:
     return n
 
 
-def claim_batch(root: Path | None = None, only: list[str] | None = None, limit: int | None = None) -> Batch:
+def claim_batch(only: list[str] | None = None, limit: int | None = None) -> Batch:
     """Everything there is to ingest now, at most `limit` (default `max_per_run`): unfinished
     claims first, then files that changed after they were ingested, then new stable drops (of
     every inbox, or `only` these). Entries the platform will not take are set aside and returned."""
     limit = max_per_run() if limit is None else limit
-    batch = Batch(pending(root)[:limit], [])
+    batch = Batch(pending()[:limit], [])
     batch.more = len(batch.claimed) >= limit
     if not batch.more:
-        batch.claimed += sweep_done(root, limit=limit - len(batch.claimed))
+        batch.claimed += sweep_done(limit=limit - len(batch.claimed))
     for source in only or sources():
-        ready, refused = entries(source, root=root)
+        ready, refused = entries(source)
         for e in refused:
-            moved = None if e.is_folder else set_aside_entry(e, root)
+            moved = None if e.is_folder else set_aside_entry(e)
             if e.is_folder or moved is not None:
                 batch.refused.append(dataclasses.replace(e, moved_to=moved))
         for e in ready:
@@ -497,18 +497,18 @@ def claim_batch(root: Path | None = None, only: list[str] | None = None, limit: 
                 batch.more = True
                 break
             try:
-                batch.claimed.append(claim(source, e.path, root=root, sender=e.sender))
+                batch.claimed.append(claim(source, e.path, sender=e.sender))
             except FileNotFoundError:  # taken meanwhile by another scanner
                 continue
             except (NotTaken, PermissionError) as exc:
                 why = exc.why if isinstance(exc, NotTaken) else "平台无权读取该文件（文件权限或属主不对）"
-                batch.refused.append(dataclasses.replace(e, why=why, moved_to=set_aside_entry(dataclasses.replace(e, why=why), root)))
+                batch.refused.append(dataclasses.replace(e, why=why, moved_to=set_aside_entry(dataclasses.replace(e, why=why))))
     return batch
 
 
-def claim_new(root: Path | None = None, only: list[str] | None = None) -> list[Claimed]:
+def claim_new(only: list[str] | None = None) -> list[Claimed]:
     """`claim_batch`'s claims (see there)."""
-    return claim_batch(root, only).claimed
+    return claim_batch(only).claimed
 
 
 # --- one owner per claim ------------------------------------------------------------------------
@@ -584,10 +584,10 @@ def _stamp(st: os.stat_result) -> dict[str, int]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def set_aside(c: Claimed, seen: os.stat_result, root: Path | None = None) -> None:
+def set_aside(c: Claimed, seen: os.stat_result) -> None:
     """Move an ingested claim (same inode) to `watch/`, with the stat it was read at and
     its original name; `sweep_done` takes it again if a writer changes it later."""
-    done = folder("watch", c.source, root=root)
+    done = folder("watch", c.source)
     target = done / c.path.name
     (done / f"{c.drop_id}.seen").write_text(json.dumps({**_stamp(seen), "name": c.original_name, "sender": c.sender}, ensure_ascii=False), encoding="utf-8")
     try:
@@ -596,13 +596,13 @@ def set_aside(c: Claimed, seen: os.stat_result, root: Path | None = None) -> Non
         (done / f"{c.drop_id}.seen").unlink(missing_ok=True)
 
 
-def _done(root: Path | None, now: float):  # yields (source, path, stat, seen, seen_file, changed)
+def _done(now: float):  # yields (source, path, stat, seen, seen_file, changed)
     """Every ingested file kept in `watch/`, with whether it changed since it was read and has
     settled again (the same rule as a new drop's)."""
     cfg = settings()["ingest"]
     wait, grace = float(cfg["stable_seconds"]), float(cfg["claims"]["incomplete_grace_seconds"])
     for source in sources():
-        done = folder("watch", source, root=root)
+        done = folder("watch", source)
         for p in sorted(done.iterdir()):
             if "__" not in p.name or p.is_symlink() or not p.is_file():
                 continue
@@ -619,20 +619,20 @@ def _done(root: Path | None, now: float):  # yields (source, path, stat, seen, s
             yield source, p, st, seen, seen_file, (not unchanged and _settled(p, st, now, wait, grace))
 
 
-def changed_since_read(root: Path | None = None, now: float | None = None) -> list[Path]:
+def changed_since_read(now: float | None = None) -> list[Path]:
     """Ingested files that changed after they were read and have settled: what `sweep_done`
     would take again. Reads only (the inbox watcher asks it)."""
     now = time.time() if now is None else now
-    return [p for _, p, _, _, _, changed in _done(root, now) if changed]
+    return [p for _, p, _, _, _, changed in _done(now) if changed]
 
 
-def sweep_done(root: Path | None = None, now: float | None = None, limit: int | None = None) -> list[Claimed]:
+def sweep_done(now: float | None = None, limit: int | None = None) -> list[Claimed]:
     """Claim again every ingested file that has changed since it was read and is settled now (at
     most `limit`); forget those unchanged for `claims.keep_done_seconds`."""
     keep = float(settings()["ingest"]["claims"]["keep_done_seconds"])
     now = time.time() if now is None else now
     again: list[Claimed] = []
-    for source, p, st, seen, seen_file, changed in _done(root, now):
+    for source, p, st, seen, seen_file, changed in _done(now):
         if not changed:
             unchanged = seen is not None and _stamp(st) == {"size": seen["size"], "mtime_ns": seen["mtime_ns"]}
             if unchanged and now - _last_change(st) >= keep:
@@ -643,7 +643,7 @@ def sweep_done(root: Path | None = None, now: float | None = None, limit: int | 
             continue  # the next run takes it
         name = seen["name"] if seen else p.name.split("__", 1)[1]
         try:
-            again.append(_claim_path(source, p, name, root, (seen or {}).get("sender")))
+            again.append(_claim_path(source, p, name, (seen or {}).get("sender")))
             log.warning("a file of %s changed after it was ingested; taken again as a new drop", source)
         except (FileNotFoundError, NotTaken, PermissionError):
             continue
@@ -662,10 +662,10 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def archive(path: Path, sha: str, root: Path | None = None) -> Path:
+def archive(path: Path, sha: str) -> Path:
     """Copy into the content-addressed archive (write, fsync, rename: never half a file)."""
     suffix = Path(safe_name(path.name)).suffix.lower()[:8]
-    target = folder("archive", sha[:2], root=root) / f"{sha}{suffix}"
+    target = folder("archive", sha[:2]) / f"{sha}{suffix}"
     if not target.exists():
         tmp = target.with_name(target.name + f".{secrets.token_hex(4)}.tmp")
         try:

@@ -225,13 +225,13 @@ def _decide(ev: Evaluation, source: str) -> Decision:
 def _finish(claimed: Claimed, receipt: Receipt, root: Path, seen: os.stat_result | None) -> None:
     """Keep the receipt, give the clerk theirs, set the claimed file aside (watched for a writer
     that went on), let go."""
-    folder = inbox.folder("archive", "receipts", root=root)
+    folder = inbox.folder("archive", "receipts")
     text = receipt.text()
     (folder / f"{receipt.drop_id}.json").write_text(receipt.to_json(), encoding="utf-8")
     (folder / f"{receipt.drop_id}.txt").write_text(text, encoding="utf-8")
     _deliver(claimed, receipt, text, root)
     if seen is not None and claimed.path.exists():
-        inbox.set_aside(claimed, seen, root=root)
+        inbox.set_aside(claimed, seen)
     else:
         claimed.path.unlink(missing_ok=True)
     inbox.release(claimed)
@@ -252,7 +252,7 @@ def _deliver(claimed: Claimed, receipt: Receipt, text: str, root: Path) -> None:
     if receipt.status != DropStatus.REJECTED:
         return
     shares.deliver(unit, SHARE_RETURNED, f"{stem}_回执.txt", text, root)
-    kept = inbox.folder("quarantine", claimed.source, root=root) / claimed.path.name
+    kept = inbox.folder("quarantine", claimed.source) / claimed.path.name
     try:
         shares.deliver(unit, SHARE_RETURNED, f"{stem}_原文件{Path(receipt.file).suffix[:8]}", kept, root)
     except OSError:  # a file that could not be read stays with the engineers (quarantine)
@@ -264,7 +264,7 @@ def _deliver(claimed: Claimed, receipt: Receipt, text: str, root: Path) -> None:
 def _quarantine(claimed: Claimed, ev: Evaluation, receipt: Receipt, root: Path, move: bool = False) -> Path:
     """The rejected file beside its receipt (and marked copy) in `quarantine/<source>/`: copied, or
     moved as it is when it cannot be read any more (`move`); where it now is."""
-    q = inbox.folder("quarantine", claimed.source, root=root)
+    q = inbox.folder("quarantine", claimed.source)
     base = q / claimed.path.name
     if move:
         os.rename(claimed.path, base)
@@ -287,7 +287,7 @@ def _archive_settled(claimed: Claimed, root: Path) -> tuple[str, Path, os.stat_r
     """Hash and archive the claimed file, and check it did not change meanwhile."""
     before = claimed.path.stat()
     sha = inbox.sha256_of(claimed.path)
-    archived = inbox.archive(claimed.path, sha, root=root)
+    archived = inbox.archive(claimed.path, sha)
     after = claimed.path.stat()
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or inbox.sha256_of(archived) != sha:
         raise StillChanging(claimed.drop_id)
@@ -306,11 +306,11 @@ def _judge_again(ev: Evaluation, earlier: list[load.EarlierDrop], month: str | N
             return
 
 
-def ingest_claimed(claimed: Claimed, url: str | None = None, root: Path | None = None) -> Receipt | None:
+def ingest_claimed(claimed: Claimed) -> Receipt | None:
     """Ingest one claimed file exactly once; safe to call again after any crash, and from any
     number of processes at once. None when another live process owns the claim, or the file
     is still being written (it is taken again later)."""
-    root = root or data_root()
+    root = data_root()
     with inbox.owned(claimed) as mine:
         if not mine:
             return None
@@ -320,14 +320,14 @@ def ingest_claimed(claimed: Claimed, url: str | None = None, root: Path | None =
             # memory (1.30 vs 0.93 GB peak on bench_ingest's 200,000 rows) and was no faster. The forked
             # reader child inherits the setting.
             with pd.option_context("mode.string_storage", "python"):
-                return _ingest_owned(claimed, url, root)
+                return _ingest_owned(claimed, root)
         except StillChanging:
             log.warning("%s/%s changed while it was archived; taken again once it settles", claimed.source, claimed.drop_id)
             return None
 
 
-def _ingest_owned(claimed: Claimed, url: str | None, root: Path) -> Receipt:
-    eng = engine(url)
+def _ingest_owned(claimed: Claimed, root: Path) -> Receipt:
+    eng = engine()
     with eng.connect() as conn:
         stored = load.drop_receipt(conn, claimed.drop_id)
     if stored is not None:  # finished before a crash: only the clean-up was left
@@ -429,14 +429,14 @@ def _attempts_file(claimed: Claimed) -> Path:
     return claimed.path.with_name(f"{claimed.drop_id}.attempts")
 
 
-def _infrastructure_down(url: str | None, root: Path) -> bool:
+def _infrastructure_down() -> bool:
     """Whether the warehouse or the data root is out of reach: then a failure says nothing of
     the file, and is not counted against it."""
     from sqlalchemy import text
 
-    probe = inbox.folder("work", root=root) / f".probe-{os.getpid()}"
+    probe = inbox.folder("work") / f".probe-{os.getpid()}"
     try:
-        with engine(url).connect() as conn:
+        with engine().connect() as conn:
             conn.execute(text("SELECT 1"))
         probe.write_bytes(b"ok" * 2048)  # a few blocks: a disk with no room left fails here
     except Exception:  # any failure to reach them is what we are asking about
@@ -449,16 +449,15 @@ def _infrastructure_down(url: str | None, root: Path) -> bool:
     return False
 
 
-def ingest_guarded(claimed: Claimed, url: str | None = None, root: Path | None = None) -> Receipt | None:
+def ingest_guarded(claimed: Claimed) -> Receipt | None:
     """`ingest_claimed`, counting the failures that are not the file's content: the error is
     raised (the task is retried) until the same error has been seen `claims.max_attempts`
     times while the warehouse and the data root were reachable; then the file is quarantined
     with a receipt that says so, and the engineers are told. Nothing is left in `work/`."""
-    root = root or data_root()
     try:
-        return ingest_claimed(claimed, url, root)
+        return ingest_claimed(claimed)
     except Exception as exc:
-        if _infrastructure_down(url, root) or not claimed.path.exists():
+        if _infrastructure_down() or not claimed.path.exists():
             raise
         signature = describe(exc)
         path = _attempts_file(claimed)
@@ -472,13 +471,14 @@ def ingest_guarded(claimed: Claimed, url: str | None = None, root: Path | None =
             raise
         log.error("%s/%s failed %d times the same way (%s); quarantined for an engineer",
                   claimed.source, claimed.drop_id, seen["count"], signature)
-        return _give_up(claimed, url, root, seen)
+        return _give_up(claimed, seen)
 
 
-def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Receipt | None:
+def _give_up(claimed: Claimed, seen: dict) -> Receipt | None:
     """Quarantine a file that failed `max_attempts` times for reasons not its content: with its
     receipt queued and the engineers alerted in the drop's transaction. A file that cannot even be
     read is moved into quarantine as it is (nothing of it archived)."""
+    root = data_root()
     with inbox.owned(claimed) as mine:
         if not mine:
             return None
@@ -493,9 +493,9 @@ def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Recei
         receipt.month, _ = _month(claimed.original_name)
         receipt.errors = [issue("system_failure").to_dict()]
         kept = _quarantine(claimed, Evaluation(), receipt, root, move=not sha)
-        archived = str((inbox.archive(claimed.path, sha, root=root) if sha else kept).relative_to(root))
+        archived = str((inbox.archive(claimed.path, sha) if sha else kept).relative_to(root))
         try:
-            with engine(url).begin() as conn:
+            with engine().begin() as conn:
                 rec = load.FileRecord(sha, claimed.drop_id, claimed.source, claimed.original_name, receipt.month, None,
                                       size, archived, dropped_at)
                 load.record_file(conn, rec, receipt.status, receipt.to_json())
@@ -508,23 +508,21 @@ def _give_up(claimed: Claimed, url: str | None, root: Path, seen: dict) -> Recei
     return receipt
 
 
-def claim_copy(source: str, path: Path, root: Path | None = None, sender: str | None = None) -> Claimed:
+def claim_copy(source: str, path: Path, sender: str | None = None) -> Claimed:
     """A file given by hand (the CLI), copied in as a new drop of `source` (for 核查结果, from `sender`)."""
-    root = root or data_root()
     if source not in inbox.sources():
         raise ValueError(f"unknown source {source!r}; one of: {', '.join(inbox.sources())}")
-    work = inbox.folder("work", source, root=root) / f".{inbox.new_drop_id()}.copy"
+    work = inbox.folder("work", source) / f".{inbox.new_drop_id()}.copy"
     shutil.copyfile(path, work)  # a hidden name: no scanner takes it before it is whole
-    return inbox.claim(source, work, root=root, name=path.name, sender=sender)
+    return inbox.claim(source, work, name=path.name, sender=sender)
 
 
-def ingest_files(source: str, paths: list[Path], url: str | None = None, root: Path | None = None,
-                 sender: str | None = None) -> list[Receipt]:
+def ingest_files(source: str, paths: list[Path], sender: str | None = None) -> list[Receipt]:
     """Ingest files given by hand: each is copied in as a new drop of `source` (a 核查结果
     workbook as sent by `sender`, the unit whose checks it holds)."""
     receipts = []
     for path in paths:
-        receipt = ingest_guarded(claim_copy(source, path, root, sender), url=url, root=root)
+        receipt = ingest_guarded(claim_copy(source, path, sender))
         if receipt is not None:
             receipts.append(receipt)
     return receipts

@@ -112,6 +112,9 @@ class TaskFailed(BaseNotifier):
         self.county, self.title, self.hint = county, title, hint
 
     def notify(self, context) -> None:  # Airflow's Context
+        from fupin.files import restrict_umask
+
+        restrict_umask()  # an entry point of its own: the task may have failed before it set one
         failure = failure_of(context)
         log.error("%s gave up after %d tries: %s", failure.key, failure.tries, failure.error)
         with self.county.active():

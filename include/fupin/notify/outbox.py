@@ -83,7 +83,7 @@ class Notice:
 
 
 def enqueue(kind: str, period: str, unit: str, template: str, *, cc_units: tuple[str, ...] = (), cc_leaders_of: tuple[str, ...] = (),
-            attachments: tuple[str, ...] = (), address: str | None = None, url: str | None = None,
+            attachments: tuple[str, ...] = (), address: str | None = None,
             conn: Connection | None = None, **context: object) -> bool:
     """Queue a notice about `unit` once (to `address`, another unit, if given); True if new.
     Given `conn`, it is queued in the caller's transaction (stored with what it tells of, or not at all)."""
@@ -105,7 +105,7 @@ def enqueue(kind: str, period: str, unit: str, template: str, *, cc_units: tuple
     if conn is not None:
         return add(conn)
     try:
-        with engine(url).begin() as c:
+        with engine().begin() as c:
             return add(c)
     except IntegrityError:  # queued meanwhile by a concurrent task
         return False
@@ -155,7 +155,7 @@ def _deliver(client, msg, sender: str, recipients: list[str]) -> dict[str, str]:
     return refused
 
 
-def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id: str = SMTP_CONN_ID,
+def send_pending(now: dt.datetime | None = None, conn_id: str = SMTP_CONN_ID,
                  only: tuple[str, str, str] | None = None) -> dict[str, int]:
     """Send every due notice (or only the one keyed `only`: kind, period, unit) to the recipients
     that do not have it yet; returns counts."""
@@ -163,7 +163,7 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
 
     now = now or dt.datetime.now(dt.UTC)
     cfg = outbox_settings()
-    eng = engine(url)
+    eng = engine()
     with eng.connect() as conn:
         q = select(outbox).where(outbox.c.status.in_(SENDABLE), outbox.c.next_attempt_at <= now, outbox.c.attempts < cfg["max_attempts"])
         due = conn.execute((q.where(*_key(*only)) if only else q)
@@ -188,6 +188,14 @@ def send_pending(now: dt.datetime | None = None, url: str | None = None, conn_id
         log.warning("SMTP server unreachable (%s); %d notice(s) will be retried", type(exc).__name__, len(left))
     log.info("outbox: %d sent, %d failed, %d uncertain", counts["sent"], counts["failed"], counts["uncertain"])
     return counts
+
+
+def send_notices() -> dict[str, int]:
+    """The step every DAG ends with: drain the county's outbox (its warehouse must be current)."""
+    from fupin.warehouse import db
+
+    db.require_current()
+    return send_pending()
 
 
 def send_direct(unit: str, template: str, *, key: str, conn_id: str = SMTP_CONN_ID, **context: object) -> None:
@@ -255,28 +263,28 @@ def _failed(eng, row, error: str, now: dt.datetime, attempted: bool = False) -> 
         conn.execute(update(outbox).where(*_key(row.kind, row.period, row.unit)).values(**values))
 
 
-def resend(key: str, url: str | None = None) -> bool:
+def resend(key: str) -> bool:
     """A person checked an interrupted (or given-up) notice: queue it again for the recipients
     that do not have it. `key` is `kind/period/unit` as `fupin outbox` prints it."""
     kind, period, unit = key.rsplit("/", 2)
-    with engine(url).begin() as conn:
+    with engine().begin() as conn:
         return bool(conn.execute(
             update(outbox).where(*_key(kind, period, unit), outbox.c.status.in_([NoticeStatus.SENDING, NoticeStatus.FAILED]))
             .values(status=NoticeStatus.PENDING, attempts=0, next_attempt_at=dt.datetime.now(dt.UTC))
         ).rowcount)
 
 
-def notices(status: str | None = None, url: str | None = None) -> list[Notice]:
+def notices(status: str | None = None) -> list[Notice]:
     q = select(outbox.c.kind, outbox.c.period, outbox.c.unit, outbox.c.status, outbox.c.attempts, outbox.c.subject, outbox.c.last_error)
     if status:
         q = q.where(outbox.c.status == status)
-    with engine(url).connect() as conn:
+    with engine().connect() as conn:
         return [Notice(*r) for r in conn.execute(q.order_by(outbox.c.created_at))]
 
 
-def problems(url: str | None = None) -> list[Notice]:
+def problems() -> list[Notice]:
     """Notices that need a person: failed ones, and ones whose send was interrupted."""
-    with engine(url).connect() as conn:
+    with engine().connect() as conn:
         rows = conn.execute(select(outbox.c.kind, outbox.c.period, outbox.c.unit, outbox.c.status, outbox.c.attempts,
                                    outbox.c.subject, outbox.c.last_error)
                             .where(or_(outbox.c.status.in_([NoticeStatus.FAILED, NoticeStatus.SENDING]),

@@ -79,7 +79,7 @@ def serve(data_root: Path, port: int = 8080, smtp_port: int = 0, say=print) -> i
 
     data_root = data_root.resolve()
     os.environ["FUPIN_DATA_ROOT"] = str(data_root)
-    ensure_folders(data_root)
+    ensure_folders()
     db.upgrade()
     controller, smtp_port, conn = mailsink.start(data_root / "mail", smtp_port)
     env = serve_environment(data_root, conn, port)

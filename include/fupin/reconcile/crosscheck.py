@@ -23,14 +23,16 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 import pyarrow as pa
 
-from fupin.county import County
+from fupin.county import County, counties, current
 from fupin.reconcile.engine import Session, as_arrow
 from fupin.reconcile.rules import IN_FORCE, prepare
 from fupin.reconcile.run import ESCALATE_AFTER  # escalated from the same month of persistence as R1–R6
+from fupin.runs import Run
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,27 @@ CROSS_COLUMNS = {
 }
 FINDING_COLUMNS = ["rule", "key", "county", "other_county", "person_id", "other_id", "town", "other_town", "detail"]
 READ_THREADS = 4  # the counties' warehouses are read a few at a time: the reads wait on the databases
+
+
+@dataclass
+class CrossSummary:
+    """A month's cross-check as the province office reads it (跨县比对汇总)."""
+
+    month: str
+    counts: dict[str, int]  # rule -> findings
+    escalated: int
+    by_county: dict[str, dict[str, int]]  # county code -> rule -> findings (and "escalated")
+    snapshots: dict[str, dict[str, str | None]]  # county code -> dataset -> month used
+    behind: list[str]  # counties whose latest data is older than the month
+    missing: list[str]  # counties without a registry or a dibao: not checked
+    names: dict[str, str]  # county code -> name
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CrossSummary:
+        return cls(**d)
 
 
 def _province_table(snapshots: Mapping[str, object | None], dataset: str) -> pa.Table:
@@ -140,7 +163,7 @@ def read_counties(counties: Sequence[County], month: str) -> dict[str, tuple[dic
     return {code: (months, tables.get((code, "registry")), tables.get((code, "dibao"))) for code, (_, months) in found.items()}
 
 
-def crosscheck_month(month: str, counties: Sequence[County], province: County) -> dict:
+def crosscheck_month(month: str, counties: Sequence[County], province: County) -> CrossSummary:
     """R7–R9 of `month` across `counties`, stored in `province`'s warehouse (a re-run replaces the
     month); each finding carries how many consecutive months it has been found. The summary:
     counts per rule and per county, the snapshot months used, the counties behind or without data."""
@@ -168,13 +191,13 @@ def crosscheck_month(month: str, counties: Sequence[County], province: County) -
                 conn.execute(table.delete().where(table.c.month == month))
             if len(found):
                 conn.execute(crosscheck_findings.insert(), [{**r, "month": month} for r in found.to_dict("records")])
-            conn.execute(crosscheck_runs.insert().values(month=month, snapshots=json.dumps(summary["snapshots"]),
-                                                         counts=json.dumps(summary["counts"]), ran_at=dt.datetime.now(dt.UTC)))
-    log.info("cross-checked %s over %d counties: %s", month, len(counties), summary["counts"])
+            conn.execute(crosscheck_runs.insert().values(month=month, snapshots=json.dumps(summary.snapshots),
+                                                         counts=json.dumps(summary.counts), ran_at=dt.datetime.now(dt.UTC)))
+    log.info("cross-checked %s over %d counties: %s", month, len(counties), summary.counts)
     return summary
 
 
-def summary_of(month: str, found: pd.DataFrame, snapshots: Mapping[str, Mapping[str, str | None]], names: Mapping[str, str]) -> dict:
+def summary_of(month: str, found: pd.DataFrame, snapshots: Mapping[str, Mapping[str, str | None]], names: Mapping[str, str]) -> CrossSummary:
     """What the province office reads: counts per rule and county (a finding counts for both its
     counties), the escalated ones, and the counties behind the month or without data."""
     by_county = {code: {**dict.fromkeys(CROSS_RULES, 0), "escalated": 0} for code in snapshots}
@@ -182,16 +205,16 @@ def summary_of(month: str, found: pd.DataFrame, snapshots: Mapping[str, Mapping[
         for code in {r.county, r.other_county}:
             by_county[code][r.rule] += 1
             by_county[code]["escalated"] += int(bool(r.escalated))
-    return {
-        "month": month,
-        "counts": {rule: int((found["rule"] == rule).sum()) for rule in CROSS_RULES},
-        "escalated": int(found["escalated"].sum()) if len(found) else 0,
-        "by_county": by_county,
-        "snapshots": {k: dict(v) for k, v in snapshots.items()},
-        "behind": sorted(c for c, m in snapshots.items() if all(m.values()) and min(m.values()) < month),
-        "missing": sorted(c for c, m in snapshots.items() if not all(m.values())),
-        "names": dict(names),
-    }
+    return CrossSummary(
+        month=month,
+        counts={rule: int((found["rule"] == rule).sum()) for rule in CROSS_RULES},
+        escalated=int(found["escalated"].sum()) if len(found) else 0,
+        by_county=by_county,
+        snapshots={k: dict(v) for k, v in snapshots.items()},
+        behind=sorted(c for c, m in snapshots.items() if all(m.values()) and min(m.values()) < month),
+        missing=sorted(c for c, m in snapshots.items() if not all(m.values())),
+        names=dict(names),
+    )
 
 
 # --- the mails --------------------------------------------------------------------------------------
@@ -217,7 +240,7 @@ def _case(r: Mapping, code: str, names: Mapping[str, str], office: str) -> dict:
             "what": what, "note": note}
 
 
-def queue_notices(summary: Mapping, counties: Sequence[County], province: County) -> int:
+def queue_notices(summary: CrossSummary, counties: Sequence[County], province: County) -> int:
     """Each county its own cases (to its poverty office, copying civil affairs; masked IDs, no
     names), and the province office (the province's `poverty_office`) the summary (no IDs)."""
     from fupin import queries
@@ -226,7 +249,7 @@ def queue_notices(summary: Mapping, counties: Sequence[County], province: County
     from fupin.warehouse.db import engine
     from fupin.wording import unit_name, you
 
-    month, names = summary["month"], summary["names"]
+    month, names = summary.month, summary.names
     with province.active():
         with engine().connect() as conn:
             rows = queries.crosscheck_findings_of(conn, month)
@@ -241,32 +264,34 @@ def queue_notices(summary: Mapping, counties: Sequence[County], province: County
                               month_label=month_label(month), rows=mine, province_name=province.name, province_office=office,
                               you=you("poverty_office"))
     by_county = [{"name": _name(names, code), **c, "total": sum(c[r] for r in CROSS_RULES)}
-                 for code, c in summary["by_county"].items() if any(c[r] for r in CROSS_RULES)]
+                 for code, c in summary.by_county.items() if any(c[r] for r in CROSS_RULES)]
     with province.active():
         queued += enqueue("crosscheck_summary", month, "poverty_office", "crosscheck_summary", month_label=month_label(month),
-                          province_name=province.name, total=sum(summary["counts"].values()),
-                          rules=[(r, n, summary["counts"][r]) for r, n in CROSS_RULES.items()], escalated=summary["escalated"],
-                          counties=sorted(by_county, key=lambda c: -c["total"]), n_counties=len(summary["by_county"]),
-                          behind="、".join(_name(names, c) for c in summary["behind"]),
-                          missing="、".join(_name(names, c) for c in summary["missing"]))
+                          province_name=province.name, total=sum(summary.counts.values()),
+                          rules=[(r, n, summary.counts[r]) for r, n in CROSS_RULES.items()], escalated=summary.escalated,
+                          counties=sorted(by_county, key=lambda c: -c["total"]), n_counties=len(summary.by_county),
+                          behind="、".join(_name(names, c) for c in summary.behind),
+                          missing="、".join(_name(names, c) for c in summary.missing))
     return queued
 
 
-# --- what the province_crosscheck DAG's tasks do ---------------------------------------------------
+# --- what the province_crosscheck DAG's tasks run (the province is the active context) -------------
 
-def month_to_check(run_type: str, logical_month: str | None, requested: str | None, counties: Sequence[County]) -> str | None:
+def month_to_check(run: Run) -> str | None:
     """The month a run cross-checks: the `month` param of a manual run; last month on the
     deadline; else (the counties' reconciliations triggered it) the latest month that every
     county with a reconciliation has reconciled. None when no county has one yet."""
     from fupin import queries
+    from fupin.reconcile.run import deadline_month
     from fupin.warehouse.db import engine
 
-    if requested:
-        return requested
-    if run_type == "scheduled" and logical_month:
+    if run.param("month"):
+        return run.param("month")
+    logical_month = deadline_month(run)
+    if run.scheduled and logical_month:
         return logical_month
     latest = []
-    for county in counties:
+    for county in counties():
         with county.active(), engine().connect() as conn:
             months = queries.reconciled_months(conn)
         if months:
@@ -274,13 +299,23 @@ def month_to_check(run_type: str, logical_month: str | None, requested: str | No
     return min(latest) if latest else None
 
 
-def send_all(counties: Sequence[County], province: County) -> dict[str, dict[str, int]]:
-    """Drain each county's outbox and the province's (each holds its own notices)."""
+def crosscheck(month: str | None) -> CrossSummary | None:
+    """R7–R9 of `month` over the deployment's counties, into the active province's warehouse."""
+    return crosscheck_month(month, counties(), current()) if month else None
+
+
+def notify(summary: CrossSummary | None) -> int:
+    """Each county its own cases, the province office the summary."""
+    return queue_notices(summary, counties(), current()) if summary else 0
+
+
+def send_all() -> dict[str, dict[str, int]]:
+    """Drain each county's outbox and the active province's (each holds its own notices)."""
     from fupin.notify.outbox import send_pending
     from fupin.warehouse import db
 
     out = {}
-    for place in [*counties, province]:
+    for place in [*counties(), current()]:
         with place.active():
             db.require_current()
             out[place.code or ""] = send_pending()

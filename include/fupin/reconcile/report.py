@@ -49,13 +49,13 @@ def rate_text(basis: tuple[int, int] | None) -> str:
     return f"{num / den:.1%}（{num:,}/{den:,} 户）"
 
 
-def both_sides(f: pd.DataFrame, summary: Summary, url: str | None = None) -> pd.DataFrame:
+def both_sides(f: pd.DataFrame, summary: Summary) -> pd.DataFrame:
     """Each finding with the registry's and the dibao register's own record of its person
     (by the finding's ID; the suspected other ID for the dibao side of an R5 pair)."""
     if f.empty:
         return f.assign(**{k: None for k, _, _ in COLUMNS if k not in f})
     ids = set(f["person_id"].dropna()) | set(f["other_id"].dropna())
-    with engine(url).connect() as conn:
+    with engine().connect() as conn:
         reg = queries.persons(conn, "registry", summary.registry_month, ids, ["name", "village", "income_per_capita", "exit_status"])
         dib = queries.persons(conn, "dibao", summary.dibao_month, ids, ["name", "village", "income_per_capita", "status"])
     out = f.copy()
@@ -81,13 +81,21 @@ def with_checks(f: pd.DataFrame, checks: dict[str, dict]) -> pd.DataFrame:
                     check_note=[c["reason"] if c else None for c in got])
 
 
-def write_workbook(summary: Summary, path: Path, url: str | None = None) -> Path:
+def write_reports(summaries: list[Summary]) -> list[str]:
+    """registry_reconcile's task: each reconciled month's workbook, in the county's reports."""
+    from fupin.config import data_root
+
+    folder = data_root() / "reports" / "reconciliation"
+    return [str(write_workbook(s, folder / f"比对结果_{s.month}.xlsx")) for s in summaries]
+
+
+def write_workbook(summary: Summary, path: Path) -> Path:
     from openpyxl import Workbook
 
-    with engine(url).connect() as conn:
+    with engine().connect() as conn:
         found, basis = queries.findings_frame(conn, summary.month), queries.rate_basis(conn, summary.month)
         checks = queries.latest_verifications(conn, list(found["finding_id"].dropna())) if len(found) else {}
-    f = with_checks(both_sides(found, summary, url), checks)
+    f = with_checks(both_sides(found, summary), checks)
     wb = Workbook()
     _summary_sheet(wb.active, summary, f, basis)
     for rule, (name, _owner, _) in RULES.items():

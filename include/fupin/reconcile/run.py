@@ -17,11 +17,13 @@ import pandas as pd
 from sqlalchemy import Connection, delete, insert
 
 from fupin import queries
-from fupin.calendar import add_months
+from fupin.calendar import add_months, current
 from fupin.config import settings
 from fupin.reconcile import verify
 from fupin.reconcile.rules import RULE_COLUMNS, RULES, reconcile
+from fupin.runs import Run
 from fupin.vocab import FindingState
+from fupin.warehouse import db
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import findings, reconciliation_rates, reconciliation_runs
 
@@ -45,6 +47,11 @@ class Summary:
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Summary:
+        """A summary back from XCom's JSON (the task edge)."""
+        return cls(**d)
 
 
 class NotReady(Exception):
@@ -71,8 +78,8 @@ def choose_snapshots(conn: Connection, month: str, at_deadline: bool) -> tuple[s
     return chosen["registry"], chosen["dibao"], "；".join(notes)
 
 
-def reconcile_month(month: str, *, at_deadline: bool = False, url: str | None = None) -> Summary:
-    eng = engine(url)
+def reconcile_month(month: str, *, at_deadline: bool = False) -> Summary:
+    eng = engine()
     with eng.connect() as conn:
         reg_month, dib_month, note = choose_snapshots(conn, month, at_deadline)
         registry, dibao = queries.snapshots_arrow([(eng.url, "registry", reg_month, RULE_COLUMNS["registry"]),
@@ -146,9 +153,9 @@ def _rate_map(rates: pd.DataFrame) -> dict[str, dict[str, float | None]]:
     return out
 
 
-def months_due(url: str | None = None) -> list[str]:
+def months_due() -> list[str]:
     """Months whose two snapshots are both loaded and that have no run since the later load."""
-    with engine(url).connect() as conn:
+    with engine().connect() as conn:
         loaded = queries.loaded_times(conn, ("registry", "dibao"))
         runs = queries.reconciliation_runs_by_month(conn)
     due = []
@@ -159,3 +166,42 @@ def months_due(url: str | None = None) -> list[str]:
         if run is None or run.ran_at < max(both.values()) or (run.registry_month, run.dibao_month) != (month, month):
             due.append(month)
     return due
+
+
+# --- what the registry_reconcile DAG's tasks run ---------------------------------------------------
+
+def deadline_month(run: Run) -> str | None:
+    """The reporting month whose deadline falls on the run's (local) date: the month before it."""
+    if run.logical_date is None:
+        return None
+    cal = current()
+    return cal.deadline_month(cal.local(run.logical_date).date())
+
+
+def months_to_reconcile(run: Run) -> list[dict]:
+    """What this run reconciles, oldest first (each month builds on the previous one's findings).
+
+    - a manual run with a `month` param: that month (at the deadline: never waits);
+    - a run on the deadline (the 15th): last month, against earlier snapshots if one is missing;
+    - a run on data (both Assets updated): every month whose two snapshots are loaded and newer
+      than its last reconciliation.
+    """
+    db.require_current()
+    if run.param("month"):
+        return [{"month": run.param("month"), "at_deadline": True}]
+    due = [{"month": m, "at_deadline": False} for m in months_due()]
+    logical_month = deadline_month(run)
+    if run.scheduled and logical_month and logical_month not in {d["month"] for d in due}:
+        due.append({"month": logical_month, "at_deadline": True})
+    return sorted(due, key=lambda d: d["month"])
+
+
+def reconcile_months(items: list[dict]) -> list[Summary]:
+    """Reconcile each month asked for; one whose snapshots are not in yet is left (said in the log)."""
+    out = []
+    for item in items:
+        try:
+            out.append(reconcile_month(item["month"], at_deadline=item["at_deadline"]))
+        except NotReady as exc:
+            log.warning("not reconciling %s: %s", item["month"], exc)
+    return out

@@ -1,4 +1,5 @@
-"""What the `bureau_ingest` DAG's tasks do, as plain functions (testable without Airflow)."""
+"""A batch of drops (一批报送文件): claim what waits in the inbox, ingest each, send its receipt —
+what `bureau_ingest`'s tasks run and what `fupin inbox` runs in one process."""
 
 from __future__ import annotations
 
@@ -107,3 +108,18 @@ def ingest_inbox() -> list[dict]:
         if receipt is not None:
             out.append(receipt)
     return out
+
+
+def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
+    """bureau_ingest's mapped task: `ingest_and_send` one claimed file, and announce each dataset
+    it loaded on that dataset's Asset (through the county's ingest alias), so the reconciliation
+    runs on data."""
+    from fupin.assets import announce_loaded
+    from fupin.county import current
+
+    receipt = ingest_and_send(item)
+    if receipt is None:  # owned by another ingester, or still being written
+        return {"path": item["path"], "status": "left_for_later"}
+    if receipt["status"] == "accepted" and outlet_events is not None:
+        announce_loaded(outlet_events, current().code, receipt)
+    return {k: receipt[k] for k in ("file", "source", "month", "status", "rows", "drop_id")}
