@@ -224,3 +224,29 @@ def test_village_suffixes_and_village_outside_its_town(tmp_path, people):
     data[2]["village"] = other.village
     r = ingest("health", write(tmp_path / "health_201706b.xlsx", sheet("medical", data)))
     assert [(e["row"], e["rule"]) for e in r.errors if e["row"]] == [(4, "village")]
+
+
+def test_a_value_is_judged_by_its_cell_type_and_each_row_keeps_its_own_issue():
+    """The normaliser judges each distinct cell once and spreads the result: 1, 1.0 and True are
+    equal in Python but not the same cell (a number, and a tick box that is no year), and a
+    wrong cell repeated on many rows is reported on each of them, in the sheet's order."""
+    import pandas as pd
+
+    from fupin.config import contracts
+    from fupin.ingest.normalize import normalize_table
+    from fupin.ingest.sheets import SheetTable
+
+    ds = contracts().datasets["registry"]
+    good = "440224198001011230"
+    good = good[:17] + check_digit(good[:17])
+    cells = [(good, 1), (good, True), (good, 1.0), ("4402241980010112", "否"), (good, "否"), ("4402241980010112", None)]
+    table = SheetTable(sheet="表1", dataset=ds, header_row=1, rows=[(i + 2, list(c)) for i, c in enumerate(cells)],
+                       columns={"id_number": (0, "身份证号"), "exit_year": (1, "脱贫年度")})
+    frame, issues = normalize_table(table)
+    assert frame["id_number"].tolist()[:3] == [good] * 3 and frame["id_number"].isna().tolist() == [False, False, False, True, False, True]
+    # the year column: 1 and 1.0 are the year 1 (out of range: the suite's to say); True and 否 are no number
+    assert [None if pd.isna(v) else v for v in frame["exit_year"]] == [1, None, 1, None, None, None]
+    said = [(i.row, i.rule, i.column) for i in issues]
+    # column by column as the contract lists them, each in the sheet's order across the cells' types
+    assert said == [(5, "id_format", "身份证号"), (7, "id_format", "身份证号"),
+                    (3, "int_format", "脱贫年度"), (5, "int_format", "脱贫年度"), (6, "int_format", "脱贫年度")], said

@@ -86,9 +86,22 @@ def _copy_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) 
 
 
 def _insert_batches(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:
-    """Batched INSERTs (executemany)."""
+    """Batched INSERTs (executemany). On SQLite straight through the driver's executemany, each
+    value converted by its column type's own bind processor — what SQLAlchemy does row by row,
+    without its per-row parameter building (a third of a demo month's load)."""
+    if conn.dialect.name != "sqlite":
+        for batch in _batches(rows):
+            conn.execute(insert(table), [dict(zip(cols, row, strict=True)) for row in batch])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, cols))}) VALUES ({', '.join('?' * len(cols))})"
+    convert = [table.c[c].type.bind_processor(conn.dialect) for c in cols]
+    if not any(convert):
+        for batch in _batches(rows):
+            conn.exec_driver_sql(sql, batch)
+        return
     for batch in _batches(rows):
-        conn.execute(insert(table), [dict(zip(cols, row, strict=True)) for row in batch])
+        conn.exec_driver_sql(sql, [tuple(v if f is None else f(v) for f, v in zip(convert, row, strict=True)) for row in batch])
 
 
 def _insert_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:
