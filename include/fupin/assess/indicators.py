@@ -15,7 +15,7 @@ import pandas as pd
 from fupin.assess.targets import h1_target, largest_remainder
 from fupin.calendar import current as calendar
 from fupin.calendar import month_label, pd_moment
-from fupin.config import geography
+from fupin.config import contracts, geography
 from fupin.vocab import COUNTY_TOTAL, LABOR_CAPABLE, SUBMITTED
 
 COMPULSORY = ("小学", "初中")
@@ -303,8 +303,6 @@ def tap_water(inputs: Inputs) -> dict[str, Measure] | None:
 def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
     """I19, per source: months of the period whose accepted file arrived by the 10th of the next
     month. The period's last month is left out: its deadline falls after the assessment date."""
-    from fupin.config import contracts
-
     if inputs.drops is None:
         return None
     cal = calendar()

@@ -16,6 +16,7 @@ from fupin.assess.indicators import town_codes
 from fupin.assess.run import Assessment
 from fupin.assess.score import Score
 from fupin.calendar import date_label
+from fupin.config import data_root, settings
 from fupin.export import finish_sheet, set_cell
 from fupin.vocab import ScoreStatus
 from fupin.wording import data_months, gap, period_label, shortfall, show, unit_name, unit_of
@@ -239,8 +240,6 @@ CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/sha
 def cjk_font() -> str | None:
     """The font file the charts draw Chinese with, found explicitly (matplotlib's default
     DejaVu has no CJK glyph and would draw boxes); None when the machine has none."""
-    from fupin.config import settings
-
     own = (settings().get("reports") or {}).get("cjk_font")
     for path in ((own,) if own else ()) + CJK_FONTS:
         if Path(path).is_file():
@@ -299,8 +298,6 @@ def lagging_units(result: Assessment) -> list[str]:
 
 def scorecard_folder(period: str) -> Path:
     """Where a period's scorecards are written: the county's reports/assessment/<period>."""
-    from fupin.config import data_root
-
     return data_root() / "reports" / "assessment" / period
 
 

@@ -93,7 +93,6 @@ def _assessed_on(conn, period: str, rectification_days: int) -> dt.date | None:
     if run.assessed_on is not None:
         return run.assessed_on
     due = queries.earliest_due(conn, period)
-    from fupin.calendar import current
 
     return (due - dt.timedelta(days=rectification_days)) if due else current().local(run.ran_at).date()
 

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 from fupin.assess.indicators import FORMULAS, Inputs, exit_targets, town_codes
+from fupin.calendar import current
+from fupin.config import contracts
 from fupin.vocab import COUNTY_TOTAL, ActionKind, ScoreStatus
 
 
@@ -66,8 +68,6 @@ def assessed(ind: dict, period: str) -> bool:
 def _units(ind: dict) -> list[tuple[str, str]]:
     """(measure key, unit) pairs this indicator scores."""
     if ind["level"] == "source":
-        from fupin.config import contracts
-
         return [(s, s) for s in contracts().sources]
     county_unit = ind["owner"] if ind["owner"] != "town" else ind.get("lead", "poverty_office")
     if ind["level"] == "county":
@@ -112,7 +112,6 @@ def decide_actions(period: str, scores: list[Score], previous: list[Score], run_
     before = {(s.unit, s.indicator) for s in previous if s.status == ScoreStatus.MISSED}
     towns = set(town_codes().values())
     actions: list[Action] = []
-    from fupin.calendar import current
 
     year_end = current().year_end(period)
     for unit, inds in sorted(missed.items()):

@@ -6,9 +6,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from fupin import queries
+from fupin.assets import announce_loaded
 from fupin.config import data_root
+from fupin.county import current
 from fupin.faults import describe
 from fupin.ingest import inbox
+from fupin.ingest.notices import queue_receipt, queue_refused_entries, receipt_unit
+from fupin.ingest.pipeline import ingest_guarded
+from fupin.notify.outbox import send_pending
+from fupin.receipts import Receipt
+from fupin.warehouse import db
+from fupin.warehouse.db import engine
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +27,6 @@ def claim_files() -> list[dict[str, str]]:
     (the rest waits for the next run, which the inbox watcher starts); entries the platform will
     not take are set aside and told to the engineers once; a recorded drop whose receipt was
     never queued gets it now."""
-    from fupin.ingest.notices import queue_refused_entries
-    from fupin.warehouse import db
-
     db.require_current()
     inbox.ensure_folders()
     requeue_receipts()
@@ -47,11 +53,6 @@ def _where(path: Path, root: Path) -> str:
 def requeue_receipts() -> int:
     """Queue the receipt of every recorded drop that has none in the outbox (a drop recorded by an
     older version, whose process died before it queued the receipt): each drop gets one."""
-    from fupin import queries
-    from fupin.ingest.notices import queue_receipt
-    from fupin.receipts import Receipt
-    from fupin.warehouse.db import engine
-
     n = 0
     with engine().begin() as conn:
         for stored in queries.drops_without_receipt(conn):
@@ -65,9 +66,6 @@ def ingest_one(item: dict[str, str]) -> dict | None:
     """Ingest one claimed file; returns its receipt as a dict, or None when another ingester (a
     CLI run, another worker) owns the claim or its writer is still at work (it is taken again by
     a later run)."""
-    from fupin.ingest.pipeline import ingest_guarded
-    from fupin.warehouse import db
-
     db.require_current()  # before the guard: a schema behind is the deployment's fault, never the file's
     claimed = inbox.Claimed(item["source"], Path(item["path"]))
     receipt = ingest_guarded(claimed)  # its receipt is queued with the drop's record, in one transaction
@@ -82,9 +80,6 @@ def ingest_and_send(item: dict[str, str]) -> dict | None:
     the clerk waits seconds, not for the run's last task. The outbox sends a notice at most once
     whoever sends it; should the mail server not answer now, the run's send_notices (and every
     later run) tries again. (The CLI only queues: it sends with `fupin outbox --send`.)"""
-    from fupin.ingest.notices import receipt_unit
-    from fupin.notify.outbox import send_pending
-
     receipt = ingest_one(item)
     if receipt is not None:
         try:
@@ -114,9 +109,6 @@ def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
     """bureau_ingest's mapped task: `ingest_and_send` one claimed file, and announce each dataset
     it loaded on that dataset's Asset (through the county's ingest alias), so the reconciliation
     runs on data."""
-    from fupin.assets import announce_loaded
-    from fupin.county import current
-
     receipt = ingest_and_send(item)
     if receipt is None:  # owned by another ingester, or still being written
         return {"path": item["path"], "status": "left_for_later"}

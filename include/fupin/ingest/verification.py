@@ -16,8 +16,11 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from fupin import queries
+from fupin.config import settings
 from fupin.ingest.evaluation import Evaluation
-from fupin.reconcile.verify import Refused, Verification
+from fupin.ingest.reader import FileRejected, read_workbook
+from fupin.reconcile.rules import RULES
+from fupin.reconcile.verify import Refused, Verification, may_check
 from fupin.shares import unc
 from fupin.validate.issues import Issue
 from fupin.vocab import SHARE_VERIFY
@@ -59,11 +62,6 @@ def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: st
     workbook touching another unit's findings is refused whole, saying which. A 编号 answered
     twice differently, an unknown 编号, an answer that is a formula with no value, more than
     `verification.max_rows` answers: refused, with at most ISSUES_LISTED problems listed."""
-    from fupin.config import settings
-    from fupin.ingest.reader import FileRejected, read_workbook
-    from fupin.reconcile.rules import RULES
-    from fupin.reconcile.verify import may_check
-
     ev = Evaluation()
     if sender is None:
         ev.issues.append(Issue("error", "verification_no_sender", "核查结果放在了总文件夹，无法确认是哪个单位报送的",

@@ -12,6 +12,7 @@ from fupin.config import contracts
 from fupin.notify.outbox import enqueue
 from fupin.runs import Run
 from fupin.shares import unc
+from fupin.warehouse import db
 from fupin.warehouse.db import engine
 from fupin.wording import you
 
@@ -42,8 +43,6 @@ def remind(today: dt.date) -> list[str]:
 def remind_on(run: Run) -> list[str]:
     """submission_reminders' task: the reminders of the run's day (its `date` param, else its
     local date)."""
-    from fupin.warehouse import db
-
     given = run.param("date")
     today = dt.date.fromisoformat(given) if given else current().local(run.logical_date).date()
     db.require_current()

@@ -28,11 +28,23 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 import pyarrow as pa
 
+from fupin import queries
+from fupin.calendar import add_months, month_label
 from fupin.county import County, counties, current
+from fupin.ids import mask
+from fupin.notify.outbox import enqueue, send_pending
 from fupin.reconcile.engine import Session, as_arrow
 from fupin.reconcile.rules import IN_FORCE, prepare
-from fupin.reconcile.run import ESCALATE_AFTER  # escalated from the same month of persistence as R1–R6
+from fupin.reconcile.run import (
+    ESCALATE_AFTER,  # escalated from the same month of persistence as R1–R6
+    deadline_month,
+)
+from fupin.reconcile.verify import finding_id
 from fupin.runs import Run
+from fupin.warehouse import db
+from fupin.warehouse.db import engine
+from fupin.warehouse.schema import crosscheck_findings, crosscheck_runs
+from fupin.wording import unit_name, you
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +152,6 @@ def _r9(names: Mapping[str, str], pid: str, county: str, other: str, other_count
 
 def snapshot_months(county: County, month: str) -> tuple[object, dict[str, str | None]]:
     """A county's warehouse (its URL) and the months of its latest registry and dibao ≤ `month`."""
-    from fupin import queries
-    from fupin.warehouse import db
-
     with county.active():
         db.require_current()
         eng = db.engine()
@@ -153,8 +162,6 @@ def snapshot_months(county: County, month: str) -> tuple[object, dict[str, str |
 def read_counties(counties: Sequence[County], month: str) -> dict[str, tuple[dict[str, str | None], pa.Table | None, pa.Table | None]]:
     """Every county's latest registry and dibao ≤ `month`, the columns the rules use, each from
     its own warehouse, read in one go: code → ({dataset: month used or None}, registry, dibao)."""
-    from fupin import queries
-
     with ThreadPoolExecutor(READ_THREADS) as pool:  # the look-ups wait on the databases
         found = dict(zip([c.code for c in counties], pool.map(lambda c: snapshot_months(c, month), counties), strict=True))
     wanted = [(code, url, d, m) for code, (url, months) in found.items() for d, m in months.items() if m]
@@ -167,12 +174,6 @@ def crosscheck_month(month: str, counties: Sequence[County], province: County) -
     """R7–R9 of `month` across `counties`, stored in `province`'s warehouse (a re-run replaces the
     month); each finding carries how many consecutive months it has been found. The summary:
     counts per rule and per county, the snapshot months used, the counties behind or without data."""
-    from fupin import queries
-    from fupin.calendar import add_months
-    from fupin.reconcile.verify import finding_id
-    from fupin.warehouse import db
-    from fupin.warehouse.schema import crosscheck_findings, crosscheck_runs
-
     read = read_counties(counties, month)
     names = {c.code: c.name for c in counties}
     found = find({k: v[1] for k, v in read.items()}, {k: v[2] for k, v in read.items()}, names)
@@ -222,8 +223,6 @@ def summary_of(month: str, found: pd.DataFrame, snapshots: Mapping[str, Mapping[
 def _case(r: Mapping, code: str, names: Mapping[str, str], office: str) -> dict:
     """One finding as county `code` reads it: its own person (masked ID, town), what the other
     county holds, and how long it has stood (escalated ones are reported to `office`)."""
-    from fupin.ids import mask
-
     mine = r["county"] == code
     other = _name(names, r["other_county"] if mine else r["county"])
     own_id, their_id = (r["person_id"], r["other_id"]) if mine else (r["other_id"], r["person_id"])
@@ -243,12 +242,6 @@ def _case(r: Mapping, code: str, names: Mapping[str, str], office: str) -> dict:
 def queue_notices(summary: CrossSummary, counties: Sequence[County], province: County) -> int:
     """Each county its own cases (to its poverty office, copying civil affairs; masked IDs, no
     names), and the province office (the province's `poverty_office`) the summary (no IDs)."""
-    from fupin import queries
-    from fupin.calendar import month_label
-    from fupin.notify.outbox import enqueue
-    from fupin.warehouse.db import engine
-    from fupin.wording import unit_name, you
-
     month, names = summary.month, summary.names
     with province.active():
         with engine().connect() as conn:
@@ -281,10 +274,6 @@ def month_to_check(run: Run) -> str | None:
     """The month a run cross-checks: the `month` param of a manual run; last month on the
     deadline; else (the counties' reconciliations triggered it) the latest month that every
     county with a reconciliation has reconciled. None when no county has one yet."""
-    from fupin import queries
-    from fupin.reconcile.run import deadline_month
-    from fupin.warehouse.db import engine
-
     if run.param("month"):
         return run.param("month")
     logical_month = deadline_month(run)
@@ -311,9 +300,6 @@ def notify(summary: CrossSummary | None) -> int:
 
 def send_all() -> dict[str, dict[str, int]]:
     """Drain each county's outbox and the active province's (each holds its own notices)."""
-    from fupin.notify.outbox import send_pending
-    from fupin.warehouse import db
-
     out = {}
     for place in [*counties(), current()]:
         with place.active():

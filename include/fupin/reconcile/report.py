@@ -14,11 +14,12 @@ import pandas as pd
 
 from fupin import queries
 from fupin.calendar import month_label
+from fupin.config import data_root
 from fupin.export import finish_sheet, set_cell
 from fupin.reconcile.rules import RULES
 from fupin.reconcile.run import Summary
 from fupin.shares import unc
-from fupin.vocab import COUNTY_TOTAL, SHARE_VERIFY
+from fupin.vocab import COUNTY_TOTAL, OUTCOME_LABELS, SHARE_VERIFY, Outcome
 from fupin.warehouse.db import engine
 from fupin.wording import unit_name
 
@@ -73,8 +74,6 @@ def both_sides(f: pd.DataFrame, summary: Summary) -> pd.DataFrame:
 
 def with_checks(f: pd.DataFrame, checks: dict[str, dict]) -> pd.DataFrame:
     """Each finding with its latest check as the workbook shows it (to be confirmed or changed)."""
-    from fupin.vocab import OUTCOME_LABELS, Outcome
-
     got = [checks.get(i) if isinstance(i, str) else None for i in f["finding_id"]]
     return f.assign(check_outcome=[OUTCOME_LABELS[Outcome(c["outcome"])] if c else None for c in got],
                     check_due=[c["due"] if c and c["due"] else None for c in got],
@@ -83,8 +82,6 @@ def with_checks(f: pd.DataFrame, checks: dict[str, dict]) -> pd.DataFrame:
 
 def write_reports(summaries: list[Summary]) -> list[str]:
     """registry_reconcile's task: each reconciled month's workbook, in the county's reports."""
-    from fupin.config import data_root
-
     folder = data_root() / "reports" / "reconciliation"
     return [str(write_workbook(s, folder / f"比对结果_{s.month}.xlsx")) for s in summaries]
 

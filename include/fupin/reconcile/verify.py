@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fupin.calendar import date_label, month_end
-from fupin.vocab import ESCALATING, FindingState, Outcome
+from fupin.config import settings
+from fupin.vocab import ESCALATING, OUTCOME_LABELS, FindingState, Outcome
+from fupin.warehouse.schema import verifications
 
 FINGERPRINT_COLUMNS = ("rule", "key", "town", "household_id", "card_no", "person_id", "other_id", "detail")
 
@@ -77,8 +79,6 @@ def may_check(unit: str | None, finding: Mapping, owner: str, unit_names: Mappin
 def max_due(today: dt.date) -> dt.date:
     """The latest due date a 属实待整改 may be given (settings.yaml → verification.max_due_days):
     a date years away would hold the finding back from escalation for ever."""
-    from fupin.config import settings
-
     return today + dt.timedelta(days=int(settings()["verification"]["max_due_days"]))
 
 
@@ -96,8 +96,6 @@ class Verification:
 
     @classmethod
     def of(cls, outcome: str, due: dt.date | str | None, reason: str | None, today: dt.date) -> Verification:
-        from fupin.vocab import OUTCOME_LABELS
-
         labels = {v: k for k, v in OUTCOME_LABELS.items()}
         try:
             kind = Outcome(labels.get((outcome or "").strip(), (outcome or "").strip()))
@@ -124,8 +122,6 @@ def record(conn, finding: Mapping, answer: Verification, *, user: str, unit: str
            at: dt.datetime | None = None) -> int:
     """Store `answer` about `finding` (a stored finding row); its id."""
     from sqlalchemy import insert
-
-    from fupin.warehouse.schema import verifications
 
     row = dict(finding_id=finding["finding_id"], rule=finding["rule"], month=finding["month"],
                fingerprint=finding["fingerprint"], outcome=str(answer.outcome), due=answer.due, reason=answer.reason,
