@@ -70,7 +70,7 @@ def test_a_writer_pausing_twice_the_window_mid_xlsx_loses_nothing(tmp_path, sqli
     out = _drive(time.monotonic() + 2 * window + 3 * window + 1)
     writer.join()
     out += ingest_inbox()
-    assert [r["status"] for r in out] == ["accepted"]  # once, and complete
+    assert [r.status for r in out] == ["accepted"]  # once, and complete
     (row,) = _ledger(sqlite_warehouse)
     archived = next((data_root / "archive" / row.sha256[:2]).glob(row.sha256 + "*"))
     assert archived.read_bytes() == full
@@ -87,8 +87,8 @@ def test_a_csv_cut_at_a_line_and_finished_later_is_taken_again_and_replaces_the_
     out = _drive(time.monotonic() + 3 * window + 3 * window + 1)
     writer.join()
     out += ingest_inbox()
-    assert [r["status"] for r in out] == ["accepted", "accepted"]
-    assert out[1]["replaced_previous"] is True
+    assert [r.status for r in out] == ["accepted", "accepted"]
+    assert out[1].replaced_previous is True
     assert count("employment", "2017-06", sqlite_warehouse) == len(rows("employment", people))
     last = _ledger(sqlite_warehouse)[-1]
     assert next((data_root / "archive" / last.sha256[:2]).glob(last.sha256 + "*")).read_bytes() == full
@@ -107,7 +107,7 @@ def test_an_incomplete_workbook_waits_for_its_grace_then_is_judged(tmp_path, sql
     from fupin.ingest.batch import ingest_one
 
     r = ingest_one({"source": SOURCE, "path": str(inbox.claim(SOURCE, path).path)})
-    assert r["status"] == "rejected" and [e["rule"] for e in r["errors"]] == ["corrupt"]
+    assert r.status == "rejected" and [e["rule"] for e in r.errors] == ["corrupt"]
 
 
 _RACER = """
@@ -118,8 +118,8 @@ idle = 0
 go = os.path.join(os.environ["FUPIN_DATA_ROOT"], "go")
 while not os.path.exists(go) or idle < 5:  # polling from before the files arrive until none are left
     got = ingest_inbox()
-    seen += [r["drop_id"] for r in got if r.get("status") != "failed"]
-    if [r for r in got if r.get("status") == "failed"]:
+    seen += [r.drop_id for r in got if r.status != "failed"]
+    if [r for r in got if r.status == "failed"]:
         sys.exit(3)
     idle = 0 if got or not os.path.exists(go) else idle + 1
     time.sleep(0.1)
@@ -175,7 +175,7 @@ with inbox.owned(c) as mine:
     holder.wait()
     (again,) = inbox.pending()
     assert again.path == c.path
-    assert [r["status"] for r in ingest_inbox()] == ["accepted"]
+    assert [r.status for r in ingest_inbox()] == ["accepted"]
 
 
 @pytest.mark.slow

@@ -237,7 +237,7 @@ def test_a_crashing_file_does_not_take_the_others_down(tmp_path, sqlite_warehous
     write(box / "人社局_2017年5月.xlsx", sheet("employment", rows("employment", people, "2017-05")))
     _xlsx_with_cells(box / "人社局_2017年6月.xlsx", {"A1": "x", "XFD1048576": "y"})
     write(box / "人社局_2017年7月.xlsx", sheet("employment", rows("employment", people, "2017-07")))
-    out = {r["month"]: r["status"] for r in ingest_inbox()}
+    out = {r.month: r.status for r in ingest_inbox()}
     assert out == {"2017-05": "accepted", "2017-06": "rejected", "2017-07": "accepted"}
     assert list((data_root / "work" / SOURCE).iterdir()) == []
     assert inbox.claim_new() == []

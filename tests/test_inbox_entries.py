@@ -79,7 +79,7 @@ def test_entries_that_are_not_plain_files_are_set_aside_and_told_once(tmp_path, 
 
     out = _in_time(ingest_inbox)
     sock.close()
-    assert [r["status"] for r in out] == ["accepted"] and count("employment", "2017-06", warehouse) > 0
+    assert [r.status for r in out] == ["accepted"] and count("employment", "2017-06", warehouse) > 0
     assert sorted(os.listdir(box)) == []
     refused = sorted(p.name.split("__", 1)[1] for p in (data_root / "quarantine" / SOURCE / "refused").iterdir())
     assert refused == sorted(["人社局_2017年7月.csv", "人社局_2017年8月.xlsx", "人社局_2017年9月.csv", "人社局_2017年10月.csv",
@@ -251,7 +251,7 @@ def test_a_full_disk_is_named_and_leaves_nothing_behind(tmp_path, small_disk, mo
     big = small_disk / "shares" / SOURCE / "报送" / NAME
     big.write_bytes(b"a," * 300_000 + b"\n")  # 600 kB: its archive copy cannot fit beside it
     (failed,) = ingest_inbox()
-    assert failed["status"] == "failed" and failed["error"].startswith("磁盘已满"), failed
+    assert failed.status == "failed" and failed.error.startswith("磁盘已满"), failed
     leftovers = [p.name for p in small_disk.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".probe")]
     assert leftovers == []
     assert len([p for p in (small_disk / "work" / SOURCE).iterdir() if "__" in p.name]) == 1

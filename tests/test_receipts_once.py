@@ -43,14 +43,14 @@ def test_a_database_lost_while_the_receipt_is_queued_loses_nothing_and_sends_it_
 
     monkeypatch.setattr(pipeline, "queue_receipt", drops_once)
     (failed,) = ingest_inbox()
-    assert failed["status"] == "failed" and failed["error"].startswith("数据库无法连接")
+    assert failed.status == "failed" and failed.error.startswith("数据库无法连接")
     assert count("employment", url=warehouse) == 0 and _receipts(warehouse) == []
     with engine(warehouse).connect() as conn:
         assert conn.execute(select(func.count()).select_from(drops)).scalar() == 0
     (done,) = ingest_inbox()
-    assert done["status"] == "accepted" and count("employment", url=warehouse) > 0
-    assert _receipts(warehouse) == [done["drop_id"]] and calls == [done["drop_id"]] * 2
-    assert ingest_inbox() == [] and _receipts(warehouse) == [done["drop_id"]]
+    assert done.status == "accepted" and count("employment", url=warehouse) > 0
+    assert _receipts(warehouse) == [done.drop_id] and calls == [done.drop_id] * 2
+    assert ingest_inbox() == [] and _receipts(warehouse) == [done.drop_id]
 
 
 def test_a_drop_recorded_without_its_receipt_gets_it_from_the_next_run(warehouse, data_root, people):
@@ -60,8 +60,8 @@ def test_a_drop_recorded_without_its_receipt_gets_it_from_the_next_run(warehouse
     (done,) = ingest_inbox()
     with engine(warehouse).begin() as conn:
         conn.execute(delete(outbox).where(outbox.c.kind == "receipt"))
-    assert claim_files() == [] and _receipts(warehouse) == [done["drop_id"]]
-    assert claim_files() == [] and _receipts(warehouse) == [done["drop_id"]]
+    assert claim_files() == [] and _receipts(warehouse) == [done.drop_id]
+    assert claim_files() == [] and _receipts(warehouse) == [done.drop_id]
 
 
 @pytest.mark.parametrize("brk", ["\r", "\n", "\f", "\x85", "\u2028", "\x0b"])
@@ -71,7 +71,7 @@ def test_any_file_name_makes_a_sendable_receipt(sqlite_warehouse, data_root, peo
     name = f"人社局{brk}2017年6月{brk}第二批.csv"
     write(data_root / "shares" / SOURCE / "报送" / name, sheet("employment", rows("employment", people)))
     (done,) = ingest_inbox()
-    assert done["status"] == "accepted"
+    assert done.status == "accepted"
     assert send_pending()["sent"] == 1
     (msg,) = mailbox.messages
     assert "人社局 2017年6月 第二批.csv" in msg["Subject"] and "\n" not in str(msg["Subject"])
@@ -116,9 +116,9 @@ def test_an_attempts_count_does_not_outlive_a_successful_retry(sqlite_warehouse,
 
     monkeypatch.setattr(pipeline, "evaluate", fails_once)
     (failed,) = ingest_inbox()
-    assert failed["status"] == "failed" and any(p.suffix == ".attempts" for p in (data_root / "work" / SOURCE).iterdir())
+    assert failed.status == "failed" and any(p.suffix == ".attempts" for p in (data_root / "work" / SOURCE).iterdir())
     (done,) = ingest_inbox()
-    assert done["status"] == "accepted" and list((data_root / "work" / SOURCE).iterdir()) == []
+    assert done.status == "accepted" and list((data_root / "work" / SOURCE).iterdir()) == []
 
 
 def test_the_cli_names_a_bad_input_or_a_fault_without_a_traceback(sqlite_warehouse, data_root, people, tmp_path, capsys, monkeypatch):

@@ -320,8 +320,8 @@ def test_a_returned_workbook_is_taken_only_for_what_its_sender_may_verify(either
     drop = data_root / "shares" / code[mine] / "核查结果" / f"比对结果_{ms[2]}_核查.xlsx"
     wb.save(drop)
     (refused,) = ingest_inbox()
-    assert refused["status"] == DropStatus.REJECTED and refused["sender"] == code[mine]
-    assert [e["rule"] for e in refused["errors"]] == ["verification_not_yours"] and other in refused["errors"][0]["message"]
+    assert refused.status == DropStatus.REJECTED and refused.sender == code[mine]
+    assert [e["rule"] for e in refused.errors] == ["verification_not_yours"] and other in refused.errors[0]["message"]
     # the town's clerk finds it in their own share: the receipt in 回执; the workbook back in 退回,
     # with its receipt and marked copy; the other town's share holds nothing of it
     share = data_root / "shares" / code[mine]
@@ -337,13 +337,13 @@ def test_a_returned_workbook_is_taken_only_for_what_its_sender_may_verify(either
     ws.cell(r, col["check_outcome"]).value = None
     wb.save(drop)
     (taken,) = ingest_inbox()
-    assert taken["status"] == DropStatus.ACCEPTED, taken["errors"]
+    assert taken.status == DropStatus.ACCEPTED, taken.errors
     (stored,) = _stored(url)
-    assert stored["by_unit"] == code[mine] and stored["via"] == f"file:{taken['drop_id']}"
+    assert stored["by_unit"] == code[mine] and stored["via"] == f"file:{taken.drop_id}"
 
     wb.save(data_root / "inbox" / "verification" / f"比对结果_{ms[2]}_核查.xlsx")  # no unit's folder
     (nobody,) = ingest_inbox()
-    assert nobody["status"] == DropStatus.REJECTED and [e["rule"] for e in nobody["errors"]] == ["verification_no_sender"]
+    assert nobody.status == DropStatus.REJECTED and [e["rule"] for e in nobody.errors] == ["verification_no_sender"]
     assert len(_stored(url)) == 1
 
 

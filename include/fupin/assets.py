@@ -53,15 +53,14 @@ def ingest_alias(county: str | None = None) -> str:
     return INGEST_ALIAS if county is None else f"{INGEST_ALIAS}/{county}"
 
 
-def announce_loaded(outlet_events, county: str | None, receipt: dict) -> None:
+def announce_loaded(outlet_events, county: str | None, rows: dict[str, int], drop: dict) -> None:
     """Emit, through the county's ingest alias, an event on the Asset of every dataset an accepted
-    drop loaded (its month, source, rows and drop id as the event's extra)."""
+    drop loaded: its rows, and the drop's month, source and id, as the event's extra."""
     from airflow.sdk import AssetAlias
 
     alias = outlet_events[AssetAlias(ingest_alias(county))]
-    for dataset, rows in receipt["rows"].items():
-        alias.add(dataset_asset(dataset, county),
-                  extra={"month": receipt["month"], "source": receipt["source"], "rows": rows, "drop_id": receipt["drop_id"]})
+    for dataset, n in rows.items():
+        alias.add(dataset_asset(dataset, county), extra={**drop, "rows": n})
 
 
 def dataset_names() -> list[str]:

@@ -131,17 +131,16 @@ def _print_receipts(receipts: list, as_json: bool) -> None:
 
 
 def cmd_inbox(args: argparse.Namespace) -> int:
-    from fupin.ingest.batch import ingest_inbox
-    from fupin.receipts import Receipt
+    from fupin.ingest.batch import Failed, ingest_inbox
     from fupin.vocab import DropStatus
 
     _warehouse_ready()
     out = ingest_inbox()
-    receipts = [Receipt(**r) for r in out if r.get("status") != "failed"]
-    failures = [r for r in out if r.get("status") == "failed"]
+    receipts = [r for r in out if not isinstance(r, Failed)]
+    failures = [r for r in out if isinstance(r, Failed)]
     _print_receipts(receipts, args.json)
     for f in failures:
-        print(f"{f['source']}: ingest failed — {f['error']}; the file stays claimed in work/ and is taken again by the next run",
+        print(f"{f.source}: ingest failed — {f.error}; the file stays claimed in work/ and is taken again by the next run",
               file=sys.stderr)
     if not out:
         print("no file to ingest", file=sys.stderr)

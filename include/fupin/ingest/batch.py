@@ -4,6 +4,7 @@ what `bureau_ingest`'s tasks run and what `fupin inbox` runs in one process."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from fupin import queries
@@ -16,10 +17,22 @@ from fupin.ingest.notices import queue_receipt, queue_refused_entries, receipt_u
 from fupin.ingest.pipeline import ingest_guarded
 from fupin.notify.outbox import send_pending
 from fupin.receipts import Receipt
+from fupin.vocab import DropStatus
 from fupin.warehouse import db
 from fupin.warehouse.db import engine
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A claimed file whose ingest failed for a reason not its own (a full disk, the database
+    gone): it stays claimed, and the next run takes it again."""
+
+    source: str
+    path: str
+    error: str  # the fault, named in one line (fupin.faults)
+    status: str = "failed"
 
 
 def claim_files() -> list[dict[str, str]]:
@@ -62,8 +75,8 @@ def requeue_receipts() -> int:
     return n
 
 
-def ingest_one(item: dict[str, str]) -> dict | None:
-    """Ingest one claimed file; returns its receipt as a dict, or None when another ingester (a
+def ingest_one(item: dict[str, str]) -> Receipt | None:
+    """Ingest one claimed file; returns its receipt, or None when another ingester (a
     CLI run, another worker) owns the claim or its writer is still at work (it is taken again by
     a later run)."""
     db.require_current()  # before the guard: a schema behind is the deployment's fault, never the file's
@@ -72,10 +85,10 @@ def ingest_one(item: dict[str, str]) -> dict | None:
     if receipt is None:
         log.info("%s is being ingested elsewhere, or still changing; left for later", claimed.drop_id)
         return None
-    return receipt.to_dict()
+    return receipt
 
 
-def ingest_and_send(item: dict[str, str]) -> dict | None:
+def ingest_and_send(item: dict[str, str]) -> Receipt | None:
     """bureau_ingest's task: `ingest_one`, then its receipt at once, from the task that made it —
     the clerk waits seconds, not for the run's last task. The outbox sends a notice at most once
     whoever sends it; should the mail server not answer now, the run's send_notices (and every
@@ -83,13 +96,13 @@ def ingest_and_send(item: dict[str, str]) -> dict | None:
     receipt = ingest_one(item)
     if receipt is not None:
         try:
-            send_pending(only=("receipt", receipt["drop_id"], receipt_unit(receipt["source"], receipt["sender"])))
+            send_pending(only=("receipt", receipt.drop_id, receipt_unit(receipt.source, receipt.sender)))
         except Exception as exc:  # never the ingest's failure: the receipt is queued, and stays so
-            log.warning("receipt %s left for send_notices: %s", receipt["drop_id"], type(exc).__name__)
+            log.warning("receipt %s left for send_notices: %s", receipt.drop_id, type(exc).__name__)
     return receipt
 
 
-def ingest_inbox() -> list[dict]:
+def ingest_inbox() -> list[Receipt | Failed]:
     """What `bureau_ingest` does, in one process (`fupin inbox`): claim, ingest each, queue
     its receipt. A file that fails is reported and the others go on."""
     out = []
@@ -98,7 +111,7 @@ def ingest_inbox() -> list[dict]:
             receipt = ingest_one(item)
         except Exception as exc:  # this file's failure is retried next time; the rest go on
             log.error("ingest of %s failed: %s", inbox.Claimed(item["source"], Path(item["path"])).drop_id, describe(exc))
-            out.append({"path": item["path"], "source": item["source"], "status": "failed", "error": describe(exc)})
+            out.append(Failed(item["source"], item["path"], describe(exc)))
             continue
         if receipt is not None:
             out.append(receipt)
@@ -112,6 +125,8 @@ def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
     receipt = ingest_and_send(item)
     if receipt is None:  # owned by another ingester, or still being written
         return {"path": item["path"], "status": "left_for_later"}
-    if receipt["status"] == "accepted" and outlet_events is not None:
-        announce_loaded(outlet_events, current().code, receipt)
-    return {k: receipt[k] for k in ("file", "source", "month", "status", "rows", "drop_id")}
+    if receipt.status == DropStatus.ACCEPTED and outlet_events is not None:
+        announce_loaded(outlet_events, current().code, receipt.rows,
+                        {"month": receipt.month, "source": receipt.source, "drop_id": receipt.drop_id})
+    return {"file": receipt.file, "source": receipt.source, "month": receipt.month, "status": receipt.status, "rows": receipt.rows,
+            "drop_id": receipt.drop_id}
