@@ -200,6 +200,9 @@ def _grid(table: SheetTable) -> np.ndarray:
     """The data cells as a rows × columns array (short rows padded with None)."""
     width = max((j for j, _ in table.columns.values()), default=-1) + 1
     grid = np.full((len(table.rows), width), None, dtype=object)
+    if table.rows and all(len(cells) == width for _, cells in table.rows):  # the usual sheet: one copy in C
+        grid[:] = [cells for _, cells in table.rows]
+        return grid
     for i, (_, cells) in enumerate(table.rows):
         k = min(len(cells), width)
         grid[i, :k] = cells[:k]
@@ -238,12 +241,15 @@ def _value_column(cells: np.ndarray, col: Column) -> tuple[np.ndarray, list[Foun
     found: list[Found] = []
     for at, uniques, codes in _distinct(cells):
         values, judged = [], []
+        # text with no control character and nothing too long (most columns): not judged cell by cell
+        plain = isinstance(uniques[0], str) and not _CONTROL.search("\t".join(uniques)) \
+            and (not col.text_limit or max(map(len, uniques)) <= col.text_limit)
         for cell in uniques:
             if _blank(cell):  # emptiness is the suite's to judge
                 values.append(None)
                 judged.append(None)
                 continue
-            bad = _implausible_text(cell, col)
+            bad = None if plain else _implausible_text(cell, col)
             if bad:
                 values.append(None)
                 judged.append((bad, _shown(cell), "error", {"max": col.text_limit}))
@@ -258,16 +264,24 @@ def _value_column(cells: np.ndarray, col: Column) -> tuple[np.ndarray, list[Foun
 def _plain_valid_ids(cells: list, home: tuple[str, ...]) -> np.ndarray:
     """Which cells are text of 18 ASCII digits (X last allowed) with a real birth date, the right
     check character and a home region: exactly the IDs `ids.parse_id` takes as they are, silently."""
-    texts = pd.Series(cells, dtype=object)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ok = np.array([isinstance(c, str) for c in cells], dtype=bool)
-    ok[ok] = texts[ok].str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool)
     if not ok.any():
         return ok
-    plain = texts[ok]
-    born = pd.to_datetime(plain.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
-    raw = np.frombuffer("".join(plain).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    texts = pa.array([c for c, is_text in zip(cells, ok.tolist(), strict=True) if is_text], type=pa.string())
+    shaped = pc.match_substring_regex(texts, r"^[0-9]{17}[0-9X]$").to_numpy(zero_copy_only=False)
+    ok[np.flatnonzero(ok)] = shaped
+    if not shaped.any():
+        return ok
+    plain = texts.filter(pa.array(shaped))
+    local = np.zeros(len(plain), dtype=bool)
+    for prefix in home:
+        local |= pc.starts_with(plain, prefix).to_numpy(zero_copy_only=False)
+    born = pd.to_datetime(pc.utf8_slice_codeunits(plain, 6, 14).to_pandas(), format="%Y%m%d", errors="coerce").notna().to_numpy()
+    raw = np.frombuffer("".join(plain.to_pylist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
     checked = _ID_CHECK[((raw[:, :17].astype(np.int64) - 48) @ _ID_WEIGHTS) % 11] == raw[:, 17]
-    local = plain.str.startswith(home).to_numpy(dtype=bool)
     ok[np.flatnonzero(ok)] = born & checked & local
     return ok
 

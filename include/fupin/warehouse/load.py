@@ -38,13 +38,14 @@ class FileRecord:
 
 def _rows(frame: pd.DataFrame, month: str, sha: str, keys: list[str]) -> tuple[list[str], Iterator[tuple]]:
     """The table's columns, and the rows as tuples of plain Python values (None for missing)."""
-    out = pd.DataFrame({"month": month, "sha256": sha, "sheet": frame["sheet"], "row_no": frame["row_no"]})
+    n = len(frame)
+    columns = {"month": [month] * n, "sha256": [sha] * n, "sheet": frame["sheet"].tolist(), "row_no": frame["row_no"].tolist()}
     for k in keys:
         s = frame[k]
         if pd.api.types.is_datetime64_any_dtype(s):
             s = s.dt.date
-        out[k] = s.astype(object).where(s.notna(), None)
-    return list(out.columns), out.itertuples(index=False, name=None)
+        columns[k] = s.astype(object).where(s.notna(), None).tolist()  # column by column: no per-cell pandas access
+    return list(columns), zip(*columns.values(), strict=True)
 
 
 def _batches(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
@@ -95,13 +96,18 @@ def _insert_batches(conn: Connection, table, cols: list[str], rows: Iterator[tup
         return
     quote = conn.dialect.identifier_preparer.quote
     sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, cols))}) VALUES ({', '.join('?' * len(cols))})"
-    convert = [table.c[c].type.bind_processor(conn.dialect) for c in cols]
-    if not any(convert):
-        for batch in _batches(rows):
-            conn.exec_driver_sql(sql, batch)
-        return
+    convert = [(i, f) for i, f in enumerate(table.c[c].type.bind_processor(conn.dialect) for c in cols) if f is not None]
+
+    def bound(row: tuple) -> tuple:
+        if not convert:
+            return row
+        out = list(row)
+        for i, f in convert:  # the few columns whose type converts (a Float's), not every value of the row
+            out[i] = f(out[i])
+        return tuple(out)
+
     for batch in _batches(rows):
-        conn.exec_driver_sql(sql, [tuple(v if f is None else f(v) for f, v in zip(convert, row, strict=True)) for row in batch])
+        conn.exec_driver_sql(sql, [bound(row) for row in batch])
 
 
 def _insert_rows(conn: Connection, table, cols: list[str], rows: Iterator[tuple]) -> None:
