@@ -40,10 +40,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(UV) --no-deps -e .
 	touch $@
 
+# the demo's Airflow metadata DB (SQLite); the demo loads the pools itself
 airflow-db: setup
 	$(BIN)/airflow db migrate > /dev/null
-	$(BIN)/fupin pools $(AIRFLOW_HOME)/pools.json > /dev/null
-	$(BIN)/airflow pools import $(AIRFLOW_HOME)/pools.json > /dev/null
 
 # the compose test (the production stack in containers, mostly waiting on them) runs beside the
 # rest of the suite, each in its own temporary folder; both must pass

@@ -127,6 +127,11 @@ def test_demo_run_replays_months_through_the_dags(tmp_path, airflow_db):
     assert "催报: 10日 water, 15日 water" in out.stdout
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["files"] == {"accepted": 14}
+    from airflow.models.pool import Pool
+
+    from fupin.assets import pools
+
+    assert Pool.get_pool("fupin_warehouse").slots == pools()["fupin_warehouse"]["slots"]  # loaded by the demo itself
     mails = sorted(p.name for p in (tmp_path / "mail").glob("*.eml"))
     assert sum("reminder_2017-03-" in m for m in mails) == 2
     assert sum("_receipt_" in m for m in mails) == 14

@@ -53,7 +53,20 @@ def _dags() -> dict:
     bag = DagBag(dag_folder=folder)
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
+    _load_pools()
     return bag.dags
+
+
+def _load_pools() -> None:
+    """The county's pools (config/pools.json) in the demo's Airflow, as `airflow pools import`
+    would load them, from this process: an Airflow command is 3 s of start-up."""
+    from airflow.models.pool import Pool
+
+    from fupin.assets import pools
+
+    for name, pool in pools().items():
+        Pool.create_or_update_pool(name=name, slots=int(pool["slots"]), description=pool["description"],
+                                   include_deferred=bool(pool.get("include_deferred", False)))
 
 
 def _wait_for(month_dir: Path, generator: multiprocessing.Process | None) -> None:
