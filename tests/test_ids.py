@@ -55,3 +55,17 @@ def test_other_province_is_a_warning_not_an_error():
 def test_mask_hides_birth_date_and_sequence():
     assert ids.mask("44022419800101123X") == "440224********123X"
     assert "19800101" not in ids.mask("44022419800101123X")
+
+
+def test_a_column_takes_at_once_exactly_the_ids_parse_id_takes_as_they_are():
+    from fupin.ids import check_digit, parse_id, plain_valid
+
+    good = "440224198001011230"[:17] + check_digit("44022419800101123")
+    other_region = "110101198001011230"[:17] + check_digit("11010119800101123")
+    body = next(b for b in (f"4402241980010112{n:01d}" for n in range(10)) if check_digit(b) == "X")
+    cells = [good, body + "x", f" {good}", other_region, good[:-1] + ("0" if good[-1] != "0" else "1"), "440224198002301234",
+             "440224800101123", "٤٤٠٢٢٤" + good[6:], 440224198001011230, None, "", True]
+    taken = plain_valid(cells, "440224").tolist()
+    assert taken == [True] + [False] * (len(cells) - 1) and plain_valid([body + "X"], "440224").tolist() == [True]
+    as_is = [isinstance(c, str) and (r := parse_id(c, "440224")).value == c and not r.rule and not r.warning for c in cells]
+    assert taken == as_is

@@ -169,8 +169,6 @@ def _shown(cell: object) -> str:
 
 # (position in the column, rule, the cell as the issue quotes it, severity, the issue's own params)
 Found = tuple[int, str, str, str, dict]
-_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
 
 
 def normalize_table(table: SheetTable) -> tuple[pd.DataFrame, list[Issue]]:
@@ -261,38 +259,13 @@ def _value_column(cells: np.ndarray, col: Column) -> tuple[np.ndarray, list[Foun
     return out, found
 
 
-def _plain_valid_ids(cells: list, home: tuple[str, ...]) -> np.ndarray:
-    """Which cells are text of 18 ASCII digits (X last allowed) with a real birth date, the right
-    check character and a home region: exactly the IDs `ids.parse_id` takes as they are, silently."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    ok = np.array([isinstance(c, str) for c in cells], dtype=bool)
-    if not ok.any():
-        return ok
-    texts = pa.array([c for c, is_text in zip(cells, ok.tolist(), strict=True) if is_text], type=pa.string())
-    shaped = pc.match_substring_regex(texts, r"^[0-9]{17}[0-9X]$").to_numpy(zero_copy_only=False)
-    ok[np.flatnonzero(ok)] = shaped
-    if not shaped.any():
-        return ok
-    plain = texts.filter(pa.array(shaped))
-    local = np.zeros(len(plain), dtype=bool)
-    for prefix in home:
-        local |= pc.starts_with(plain, prefix).to_numpy(zero_copy_only=False)
-    born = pd.to_datetime(pc.utf8_slice_codeunits(plain, 6, 14).to_pandas(), format="%Y%m%d", errors="coerce").notna().to_numpy()
-    raw = np.frombuffer("".join(plain.to_pylist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-    checked = _ID_CHECK[((raw[:, :17].astype(np.int64) - 48) @ _ID_WEIGHTS) % 11] == raw[:, 17]
-    ok[np.flatnonzero(ok)] = born & checked & local
-    return ok
-
-
 def _id_column(cells: np.ndarray) -> tuple[np.ndarray, list[Found]]:
     """ID numbers parsed (15 → 18 digits, checksums); issues quote them masked only."""
     home = id_prefixes()
     out = np.full(len(cells), None, dtype=object)
     found: list[Found] = []
     for at, uniques, codes in _distinct(cells):
-        plain = _plain_valid_ids(uniques, (home,) if isinstance(home, str) else tuple(home)).tolist()
+        plain = ids.plain_valid(uniques, home).tolist()
         values, judged = [], []
         for cell, fine in zip(uniques, plain, strict=True):
             if fine or _blank(cell):
