@@ -112,6 +112,7 @@ def test_template(tmp_path, monkeypatch):
 
 
 def test_reminders_on_the_tenth_and_the_fifteenth_once_each(sqlite_warehouse, mailbox, tmp_path, people):
+    from fupin.config import contracts
     from fupin.notify.reminders import remind
 
     ingest("poverty_office", write(tmp_path / "reg_201706.xlsx", sheet("registry", rows("registry", people))))
@@ -120,16 +121,22 @@ def test_reminders_on_the_tenth_and_the_fifteenth_once_each(sqlite_warehouse, ma
     ingest("civil_affairs", write(tmp_path / "dibao_201706.xlsx", sheet("dibao", bad)))  # rejected: still missing
     assert remind(dt.date(2017, 7, 9)) == []
     late = remind(dt.date(2017, 7, 10))
-    assert "poverty_office" not in late and "civil_affairs" in late and len(late) == 6
+    # every unit but 县扶贫办 misses its one file; 县扶贫办 sent its 建档立卡 but not its 扶贫项目库
+    assert "civil_affairs" in late and "finance" in late and len(late) == len(contracts().sources) == 8
     assert remind(dt.date(2017, 7, 10)) == late  # a re-run queues nothing new
     send_pending()
     reminders = [m for m in mailbox.messages if "催报" in m["Subject"]]  # beside the two files' receipts
-    assert len(reminders) == 6 and all(m["Cc"] is None for m in reminders)
-    assert len(mailbox.messages) == 8 and sum("回执" in m["Subject"] for m in mailbox.messages) == 2
+    assert len(reminders) == 8 and all(m["Cc"] is None for m in reminders)
+    office = next(m for m in reminders if m["To"] == "fpb@renhua.fupin.example")
+    assert "“扶贫项目库”" in office["Subject"] and "建档立卡" not in office["Subject"]
+    assert "县扶贫办_扶贫项目库_2017年6月.xlsx" in office.get_body(("plain",)).get_content()
+    water = next(m for m in reminders if m["To"] == "swj@renhua.fupin.example")
+    assert "“" not in water["Subject"]  # a unit with one file: its file is not named
+    assert len(mailbox.messages) == 10 and sum("回执" in m["Subject"] for m in mailbox.messages) == 2
     remind(dt.date(2017, 7, 15))
     send_pending()
-    second = mailbox.messages[8:]
-    assert len(second) == 6 and all(m["Cc"] == "fpb@renhua.fupin.example" for m in second)
+    second = mailbox.messages[10:]
+    assert len(second) == 8 and all(m["Cc"] == "fpb@renhua.fupin.example" for m in second)
     assert "第二次催报" in second[0]["Subject"]
 
 

@@ -152,7 +152,9 @@ class Column:
     min_length: int | None = None
     max_length: int | None = None
     not_after_month: bool = False
+    not_before_month: bool = False  # with not_after_month: a date in the reporting month
     not_above: str | None = None
+    masked: bool = False  # personal though not typed `id` (a 证件号码 that is a 身份证号 for a household)
     text_limit: int | None = None  # most characters a text cell may hold (max_length, else the type's)
 
     @property
@@ -172,7 +174,7 @@ class Column:
     @property
     def personal(self) -> bool:
         """Values that must be masked wherever they are shown."""
-        return self.type == "id"
+        return self.type == "id" or self.masked
 
 
 @dataclass(frozen=True)
@@ -200,10 +202,23 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Source:
+    """A unit that reports (报送单位): its datasets, and the monthly files (报表) they come in —
+    one file holding them all unless the contracts name several (县扶贫办's 建档立卡 and 扶贫项目库)."""
+
     name: str
     label: str
     datasets: tuple[str, ...]
     error_threshold: float
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file title -> its datasets
+
+    @property
+    def reports(self) -> dict[str, tuple[str, ...]]:
+        """Each monthly file of the unit (its title) and the datasets it holds."""
+        return self.files or {self.label: self.datasets}
+
+    def file_of(self, dataset: str) -> str:
+        """The title of the file `dataset` comes in."""
+        return next(title for title, held in self.reports.items() if dataset in held)
 
 
 @dataclass(frozen=True)
@@ -263,9 +278,14 @@ def _contracts(path: Path, settings_yaml: Path, listed_code: str | None = None, 
         for name, d in data["datasets"].items()
     }
     sources = {
-        name: Source(name, s["name"], tuple(s["datasets"]), float(s.get("error_threshold", 0)))
+        name: Source(name, s["name"], tuple(s["datasets"]), float(s.get("error_threshold", 0)),
+                     {title: tuple(held) for title, held in (s.get("files") or {}).items()})
         for name, s in data["sources"].items()
     }
+    for src in sources.values():
+        held = [d for ds in src.reports.values() for d in ds]
+        if sorted(held) != sorted(src.datasets):
+            raise ValueError(f"contracts: the files of {src.name} must hold each of its datasets exactly once")
     return Contracts(sources, datasets)
 
 

@@ -120,6 +120,25 @@ def is_valid(id18: str) -> bool:
     return bool(_ID18.match(id18)) and birth_date(id18) is not None and check_digit(id18[:17]) == id18[17]
 
 
+# 统一社会信用代码 (GB 32100-2015): 18 characters of this alphabet (no I, O, Z, S, V), the last a
+# check character: 31 - (Σ value × weight mod 31), 31 written as 0
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def uscc_check(first17: str) -> str:
+    """The check character of a 统一社会信用代码's first 17."""
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def uscc_valid(code: str) -> bool:
+    """An 18-character 统一社会信用代码 whose shape (registering body and type, 6-digit region
+    code, organisation code) and check character hold."""
+    return bool(_USCC_SHAPE.match(code)) and uscc_check(code[:17]) == code[17]
+
+
 def mask(value: object) -> str:
     """`440224********123X`: region code and the last four, never the birth date."""
     text = "" if value is None else str(value).strip()

@@ -221,6 +221,11 @@ def findings_about(conn: Connection, *, household_id: str, ids: Iterable[str]) -
     return [dict(r._mapping) for r in conn.execute(q.order_by(findings.c.month, findings.c.rule))]
 
 
+def loaded_datasets(conn: Connection, month: str) -> set[str]:
+    """Datasets with data loaded for `month`."""
+    return set(conn.execute(select(dataset_versions.c.dataset).where(dataset_versions.c.month == month)).scalars())
+
+
 def submitted_sources(conn: Connection, month: str) -> set[str]:
     """Sources with a valid file for `month` (a rejected one does not count)."""
     return set(conn.execute(select(drops.c.source).where(drops.c.month == month, drops.c.status.in_(SUBMITTED))).scalars())

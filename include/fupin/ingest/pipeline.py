@@ -87,8 +87,10 @@ def _tables(source: str, sheets: list[RawSheet]) -> tuple[list[SheetTable], list
     if not tables and not any(i.rule == "wrong_folder" for i in issues):
         issues.append(issue("no_dataset"))
     found = {t.dataset.name for t in tables}
+    src = c.sources[source]
+    kinds = {src.file_of(name) for name in found}  # which of the unit's files this is (县扶贫办 sends two)
     for ds in c.of_source(source):
-        if tables and not ds.optional and ds.name not in found:
+        if tables and not ds.optional and ds.name not in found and src.file_of(ds.name) in kinds:
             issues.append(issue("missing_dataset", detail=ds.title))
     for t in tables:
         issues += [issue("missing_column", sheet=t.sheet, row=t.header_row, column=h) for h in t.missing]

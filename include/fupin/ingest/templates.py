@@ -57,7 +57,14 @@ def _options(col: Column) -> list[str]:
     return list(col.values)
 
 
-def _guide(ws, source: str) -> None:  # an openpyxl worksheet
+def _scope(ds) -> str:  # ds: config.Dataset
+    """What one month's sheet holds, in the clerk's words."""
+    if ds.grain == "payment":
+        return "每月报送本月发生的全部拨付，每笔一行（以前月份的拨付不要重复报送）"
+    return "每月报送全部在册对象的完整名单（不是本月新增或变动的部分）" if ds.snapshot else "每月报送截至月末的完整情况"
+
+
+def _guide(ws, source: str, datasets: list) -> None:  # an openpyxl worksheet; datasets: config.Dataset
     from openpyxl.styles import Alignment, Font
 
     from fupin.calendar import current
@@ -65,19 +72,20 @@ def _guide(ws, source: str) -> None:  # an openpyxl worksheet
 
     c = contracts()
     label = c.sources[source].label
-    datasets = c.of_source(source)
+    title = c.sources[source].file_of(datasets[0].name)
+    named = f"{label}{title}" if title != label else label  # 县扶贫办扶贫项目库: a unit that sends several files
     lines = [
-        (f"{label} 月度报送模板 · 填写说明", Font(bold=True, size=14)),
+        (f"{named} 月度报送模板 · 填写说明", Font(bold=True, size=14)),
         ("", None),
         ("一、报什么", Font(bold=True)),
-        *[(f"· 工作表“{ds.title[:31]}”：{'每月报送全部在册对象的完整名单（不是本月新增或变动的部分）' if ds.snapshot else '每月报送截至月末的完整情况'}"
+        *[(f"· 工作表“{ds.title[:31]}”：{_scope(ds)}"
            + ("；可不报" if ds.optional else "；必报"), None) for ds in datasets],
         ("", None),
         ("二、什么时候报", Font(bold=True)),
         (f"· 每月 {current().report_day} 日前报送上个月的数据；逾期未报的单位会收到催报通知，并计入考核（数据报送及时率）。", None),
         ("", None),
         ("三、文件怎么命名、放在哪里", Font(bold=True)),
-        (f"· 文件名写明报送月份，例如“{label}_2017年6月.xlsx”（也可写 201706、2017-06）。", None),
+        (f"· 文件名写明报送月份，例如“{label}{'_' + title if title != label else ''}_2017年6月.xlsx”（也可写 201706、2017-06）。", None),
         ("· 放入本单位的报送文件夹；同一月份再次报送时，新文件会整体替换该月此前的数据。", None),
         ("", None),
         ("四、怎么填", Font(bold=True)),
@@ -196,16 +204,19 @@ def _header(ws, j: int, col: Column, ds: Dataset) -> None:  # an openpyxl worksh
     ws.column_dimensions[get_column_letter(j)].width = max(14, len(col.header) * 2 + 2, min(30, len(text) * 2 // 3 + 2))
 
 
-def write_template(path: Path, source: str) -> Path:
+def write_template(path: Path, source: str, file: str | None = None) -> Path:
+    """The template of one of `source`'s monthly files (`file`: its title; default the first)."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
+    src = contracts().sources[source]
+    datasets = [contracts().datasets[d] for d in src.reports[file or next(iter(src.reports))]]
     wb = Workbook()
-    _guide(wb.active, source)
+    _guide(wb.active, source, datasets)
     wb.active.title = GUIDE_SHEET
     lists = _Lists(wb)
     last = ROWS_CHECKED + 2
-    for ds in contracts().of_source(source):
+    for ds in datasets:
         ws = wb.create_sheet(ds.title[:31])
         town_letter = next((get_column_letter(j) for j, col in enumerate(ds.columns, 1) if col.type == "town"), None)
         for j, col in enumerate(ds.columns, 1):
@@ -227,4 +238,9 @@ def write_template(path: Path, source: str) -> Path:
 
 def write_templates(folder: Path) -> list[Path]:
     c = contracts()
-    return [write_template(folder / f"{c.sources[s].label}_报送模板_YYYY年M月.xlsx", s) for s in c.sources]
+    out = []
+    for key, src in c.sources.items():
+        for title in src.reports:
+            named = src.label if title == src.label else f"{src.label}_{title}"
+            out.append(write_template(folder / f"{named}_报送模板_YYYY年M月.xlsx", key, title))
+    return out

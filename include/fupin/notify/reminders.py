@@ -17,11 +17,25 @@ from fupin.warehouse.db import engine
 from fupin.wording import you
 
 
-def missing_sources(month: str) -> list[str]:
-    """Sources with no accepted file for `month` (a rejected one does not count)."""
+def missing_files(month: str) -> dict[str, list[str]]:
+    """Per unit with something missing for `month`: the titles of its files with no accepted drop
+    (a rejected one does not count). A unit that sends several files (县扶贫办: 建档立卡 and
+    扶贫项目库) has each counted by the datasets loaded for the month."""
     with engine().connect() as conn:
         done = queries.submitted_sources(conn, month)
-    return [s for s in contracts().sources if s not in done]
+        loaded = queries.loaded_datasets(conn, month)
+    out = {}
+    for key, src in contracts().sources.items():
+        files = src.reports
+        missing = [title for title, held in files.items() if key not in done or (len(files) > 1 and not set(held) & loaded)]
+        if missing:
+            out[key] = missing
+    return out
+
+
+def missing_sources(month: str) -> list[str]:
+    """Units with a file missing for `month`."""
+    return list(missing_files(month))
 
 
 def remind(today: dt.date) -> list[str]:
@@ -31,13 +45,15 @@ def remind(today: dt.date) -> list[str]:
     if due is None:
         return []
     month, second = due
-    late = missing_sources(month)
-    for source in late:
+    late = missing_files(month)
+    for source, titles in late.items():
+        src = contracts().sources[source]
+        several = len(src.reports) > 1  # name the file only where the unit sends more than one
         enqueue("reminder", f"{month}:{today.day}", source, "reminder", cc_units=("poverty_office",) if second else (),
                 month_label=month_label(month), today=f"{today.month}月{today.day}日", second=second, due=cal.report_due_label(),
-                example=f"{contracts().sources[source].label}_{month_label(month)}.xlsx", you=you(source),
-                folder=unc(source))
-    return late
+                example=f"{src.label}_{titles[0] + '_' if several else ''}{month_label(month)}.xlsx", you=you(source),
+                folder=unc(source), files="、".join(f"“{t}”" for t in titles) if several else "")
+    return list(late)
 
 
 def remind_on(run: Run) -> list[str]:

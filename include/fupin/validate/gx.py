@@ -65,8 +65,9 @@ def _suite_at(path: Path) -> Any:
 
 def suite_parameters(ds: Dataset, month_end: dt.date) -> dict[str, Any]:
     """What the stored suites leave to the county and the month: its towns, its patterns (its
-    code filled in), the last day of the reporting month."""
-    return {"month_end": dt.datetime.combine(month_end, dt.time()), TOWNS: sorted(geography().towns),
+    code filled in), the first and last days of the reporting month."""
+    return {"month_end": dt.datetime.combine(month_end, dt.time()), "month_start": dt.datetime.combine(month_end.replace(day=1), dt.time()),
+            TOWNS: sorted(geography().towns),
             **{pattern_parameter(c.key): c.pattern for c in ds.columns if c.pattern}}
 
 

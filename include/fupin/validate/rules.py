@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from fupin.config import Dataset, geography
-from fupin.ids import mask
+from fupin.ids import mask, parse_id, uscc_valid
 from fupin.validate.issues import Issue, issue
 from fupin.validate.suggest import did_you_mean
 
@@ -121,7 +121,43 @@ def natural_key(ds: Dataset, frame: pd.DataFrame, headers: Headers) -> list[Issu
     return out
 
 
+HOUSEHOLD_PAYEE = "农户"
+
+
+def payee_id_valid(ds: Dataset, frame: pd.DataFrame, headers: Headers) -> list[Issue]:
+    """拨付明细: a household is paid under its 身份证号 (a valid one, check digit included), any
+    other payee under its 统一社会信用代码 (GB 32100, check character included)."""
+    out = []
+    for r in frame[frame["payee_id"].notna()].itertuples():
+        code = str(r.payee_id).strip().upper()
+        ok = parse_id(code).rule is None if r.payee_type == HOUSEHOLD_PAYEE else uscc_valid(code)
+        if not ok:
+            kind = "身份证号" if r.payee_type == HOUSEHOLD_PAYEE else "统一社会信用代码"
+            out.append(issue("payee_id", sheet=r.sheet, row=r.row_no, column=_header(headers, ds, r.sheet, "payee_id"),
+                             value=mask(code), detail=f"收款对象为{r.payee_type or '（未填）'}，应为有效的{kind}"))
+    return out
+
+
+# a project's actual dates, each not before the one it follows
+DATE_ORDER = (("started_on", "approved_on"), ("completed_on", "started_on"), ("accepted_on", "completed_on"))
+
+
+def project_dates_in_order(ds: Dataset, frame: pd.DataFrame, headers: Headers) -> list[Issue]:
+    """扶贫项目库: 开工 not before 立项, 完工 not before 开工, 验收 not before 完工 (actual dates)."""
+    out = []
+    for later, earlier in DATE_ORDER:
+        both = frame[frame[later].notna() & frame[earlier].notna()]
+        bad = both[[a < b for a, b in zip(both[later], both[earlier], strict=True)]]
+        out += [issue("date_order", sheet=r.sheet, row=r.row_no, column=_header(headers, ds, r.sheet, later),
+                      value=str(getattr(r, later)), other=_header(headers, ds, r.sheet, earlier),
+                      detail=f"{_header(headers, ds, r.sheet, earlier)}为 {getattr(r, earlier)}")
+                for r in bad.itertuples()]
+    return out
+
+
 RULES: dict[str, Callable[[Dataset, pd.DataFrame, Headers], list[Issue]]] = {
+    "payee_id_valid": payee_id_valid,
+    "project_dates_in_order": project_dates_in_order,
     "one_head_per_household": one_head_per_household,
     "same_income_per_household": same_income_per_household,
     "village_in_town": village_in_town,

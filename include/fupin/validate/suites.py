@@ -99,6 +99,8 @@ def _bounds(ds: Dataset, col: Column) -> list[dict[str, Any]]:
                         min_value=col.min_length, max_value=col.max_length, min=col.min_length, max=col.max_length))
     if col.not_after_month:
         out.append(_exp("expect_column_values_to_be_between", "after_month", key, column=key, max_value={"$PARAMETER": "month_end"}))
+    if col.not_before_month:
+        out.append(_exp("expect_column_values_to_be_between", "before_month", key, column=key, min_value={"$PARAMETER": "month_start"}))
     if col.not_above:
         other = ds.column(col.not_above)
         out.append(_exp("expect_column_pair_values_a_to_be_greater_than_b", "not_above", key,

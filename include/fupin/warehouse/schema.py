@@ -120,6 +120,9 @@ findings = Table(
     Column("detail", Text),
     Column("persisted_months", Integer, nullable=False),
     Column("escalated", Boolean, nullable=False),
+    Column("project_no", Text),  # fund findings (F1–F6): the project and payment they are about
+    Column("payment_no", Text),
+    Column("unit", String(32)),  # the unit that checks it where the rule's owner depends on the finding (F6: 责任单位)
     Column("finding_id", String(16), index=True),  # verify.finding_id(rule, key): the same finding from month to month
     Column("fingerprint", String(16)),  # verify.fingerprint: what the data said; a dismissal holds while it is the same
     Column("state", String(12), nullable=False, server_default="open"),  # vocab.FindingState at the run
