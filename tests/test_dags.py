@@ -88,7 +88,7 @@ def test_heavy_tasks_share_the_warehouse_pool_and_per_file_per_unit_work_is_mapp
 
     from fupin.assets import pools
 
-    heavy = {("bureau_ingest", "ingest_file"), ("registry_reconcile", "reconcile"), ("assessment", "assess")}
+    heavy = {("bureau_ingest", "ingest_file"), ("registry_reconcile", "reconcile"), ("funds_supervision", "check"), ("assessment", "assess")}
     for dag_id, dag in dagbag.dags.items():
         for task in dag.tasks:
             assert (task.pool == "fupin_warehouse") == ((dag_id, task.task_id) in heavy), (dag_id, task.task_id, task.pool)
@@ -292,8 +292,10 @@ def test_submission_reminders_dag_mails_the_missing_sources(dagbag, airflow_db, 
     assert dagbag.dags["bureau_ingest"].test().state == "success"
     mailbox.messages.clear()
     assert dagbag.dags["submission_reminders"].test(run_conf={"date": "2017-07-10"}).state == "success"
-    assert len(mailbox.messages) == 6 and all(m["Subject"].startswith("【催报】") for m in mailbox.messages)
-    assert "fpb@renhua.fupin.example" not in [m["To"] for m in mailbox.messages]
+    assert len(mailbox.messages) == 8 and all(m["Subject"].startswith("【催报】") for m in mailbox.messages)
+    # 县扶贫办 sent its 建档立卡: it is reminded of its other file only, by name
+    office = [m for m in mailbox.messages if m["To"] == "fpb@renhua.fupin.example"]
+    assert len(office) == 1 and "扶贫项目库" in office[0]["Subject"] and "建档立卡" not in office[0]["Subject"]
 
 
 def test_with_approval_required_no_notice_goes_out_before_the_office_approves(monkeypatch):

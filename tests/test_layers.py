@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "include" / "fupin"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("entry points", ("fupin.tasking", "fupin.cli", "fupin.dashboard", "fupin.demo", "fupin.ops")),
     ("delivery", ("fupin.notify.outbox", "fupin.notify.mail", "fupin.notify.alerts", "fupin.ops.mailsink")),
-    ("domains", ("fupin.ingest", "fupin.reconcile", "fupin.assess", "fupin.receipts", "fupin.notify")),
+    ("domains", ("fupin.ingest", "fupin.reconcile", "fupin.funds", "fupin.assess", "fupin.receipts", "fupin.notify")),
     ("storage and validation", ("fupin.warehouse", "fupin.queries", "fupin.validate", "fupin.export", "fupin.assets")),
     ("core", ("fupin.config", "fupin.calendar", "fupin.county", "fupin.runs", "fupin.vocab", "fupin.ids", "fupin.files",
               "fupin.faults", "fupin.shares", "fupin.wording", "fupin")),

@@ -25,6 +25,7 @@ from fupin.warehouse.schema import (
     dataset_versions,
     drops,
     findings,
+    fund_check_runs,
     reconciliation_rates,
     reconciliation_runs,
     verifications,
@@ -238,9 +239,12 @@ def submitted_sources(conn: Connection, month: str) -> set[str]:
 REPORTED = findings.c.state != FindingState.DISMISSED
 
 
-def findings_of(conn: Connection, month: str, *, rule: str | None = None, escalated: bool | None = None) -> list[dict]:
-    """The reported findings of `month` (of one rule, or only the escalated ones), in a stable order."""
+def findings_of(conn: Connection, month: str, *, rule: str | None = None, escalated: bool | None = None,
+                rules: Iterable[str] | None = None) -> list[dict]:
+    """The reported findings of `month` (of one rule, or of `rules`, or only the escalated ones), in a stable order."""
     q = select(findings).where(findings.c.month == month, REPORTED)
+    if rules is not None:
+        q = q.where(findings.c.rule.in_(list(rules)))
     if rule is not None:
         q = q.where(findings.c.rule == rule)
     if escalated is not None:
@@ -248,9 +252,9 @@ def findings_of(conn: Connection, month: str, *, rule: str | None = None, escala
     return [dict(r._mapping) for r in conn.execute(q.order_by(findings.c.rule, findings.c.key))]
 
 
-def findings_frame(conn: Connection, month: str) -> pd.DataFrame:
-    """`month`'s reported findings as a frame, by rule, town and key (the workbook's order)."""
-    return pd.read_sql(select(findings).where(findings.c.month == month, REPORTED)
+def findings_frame(conn: Connection, month: str, rules: Iterable[str]) -> pd.DataFrame:
+    """`month`'s reported findings of `rules` as a frame, by rule, town and key (the workbook's order)."""
+    return pd.read_sql(select(findings).where(findings.c.month == month, REPORTED, findings.c.rule.in_(list(rules)))
                        .order_by(findings.c.rule, findings.c.town, findings.c.key), conn)
 
 
@@ -347,6 +351,37 @@ def reconciled_months(conn: Connection) -> list[str]:
 
 def reconciliation_runs_by_month(conn: Connection) -> dict:
     return {r.month: r for r in conn.execute(select(reconciliation_runs))}
+
+
+# --- 资金监管 (F1–F6) ----------------------------------------------------------------------------------
+
+
+def payments_upto(conn: Connection, month: str, columns: Iterable[str]) -> pd.DataFrame:
+    """`columns` of every payment loaded for the months up to `month`, in the order they came."""
+    t = dataset_tables["fund_payments"]
+    return pd.read_sql(select(*[t.c[c] for c in columns]).where(t.c.month <= month).order_by(t.c.month, t.c.sheet, t.c.row_no), conn)
+
+
+def employment_of_rewarded(conn: Connection, month: str, columns: Iterable[str]) -> pd.DataFrame:
+    """`columns` (and `month`) of the employment records, up to `month`, of the labourers an
+    enterprise was rewarded for up to `month` (F4 reads nobody else's)."""
+    e, p = dataset_tables["employment"], dataset_tables["fund_payments"]
+    rewarded = select(p.c.worker_id).where(p.c.month <= month, p.c.worker_id.is_not(None))
+    return pd.read_sql(select(e.c.month, *[e.c[c] for c in columns]).where(e.c.month <= month, e.c.id_number.in_(rewarded)), conn)
+
+
+def fund_findings_by_rule(conn: Connection) -> dict[str, int]:
+    """Rule → distinct fund findings (F1–F6) ever found, each counted once however many months it persisted."""
+    q = select(findings.c.rule, func.count(func.distinct(findings.c.key))).where(findings.c.rule.like("F%")).group_by(findings.c.rule)
+    return {rule: int(n) for rule, n in conn.execute(q)}
+
+
+def fund_check_runs_by_month(conn: Connection) -> dict:
+    return {r.month: r for r in conn.execute(select(fund_check_runs))}
+
+
+def fund_check_run(conn: Connection, month: str):  # a Row
+    return conn.execute(select(fund_check_runs).where(fund_check_runs.c.month == month)).first()
 
 
 # --- the province's cross-check (跨县比对), in the province's warehouse -------------------------------

@@ -17,6 +17,7 @@ from fupin.calendar import Calendar, add_months, date_label, month_label, months
 from fupin.config import contracts
 from fupin.dashboard.access import Viewer, may_verify, sees_finding, sees_household, sees_source, sees_unit
 from fupin.reconcile import verify
+from fupin.reconcile.catalog import owner_of, past_event, rule_name
 from fupin.reconcile.rules import RULES
 from fupin.reconcile.run import month_changes
 from fupin.vocab import OUTCOME_LABELS, STATE_LABELS, SUBMITTED, DropStatus, FindingState, Outcome
@@ -97,10 +98,11 @@ def unit_names() -> dict[str, str]:
 
 
 def _finding_out(f: dict, latest: dict | None, viewer: Viewer, today: dt.date, names: dict[str, str]) -> dict:
-    owner = RULES[f["rule"]][1]
-    state = verify.state_of(latest, f["fingerprint"], f["month"], today) if f.get("fingerprint") else FindingState(f["state"])
+    owner = owner_of(f)
+    state = (verify.state_of(latest, f["fingerprint"], f["month"], today, past_event=past_event(f["rule"])) if f.get("fingerprint")
+             else FindingState(f["state"]))
     shown = {
-        "id": f["finding_id"], "month": f["month"], "month_label": month_label(f["month"]), "rule": f["rule"], "rule_name": RULES[f["rule"]][0],
+        "id": f["finding_id"], "month": f["month"], "month_label": month_label(f["month"]), "rule": f["rule"], "rule_name": rule_name(f["rule"]),
         "town": f["town"], "household_id": f["household_id"], "card_no": f["card_no"],
         "person_id": viewer.id(f["person_id"]), "other_id": viewer.id(f["other_id"]), "detail": viewer.text(f["detail"]),
         "persisted_months": f["persisted_months"], "escalated": bool(f["escalated"]),
@@ -119,10 +121,11 @@ def findings(conn: Connection, month: str, viewer: Viewer, today: dt.date, *, ru
              town: str | None = None, state: str | None = None) -> dict:
     """A month's findings: per rule new / persisting / resolved / dismissed, the list (with each
     one's check), per town the open and escalated."""
-    rows = [r for r in queries.all_findings(conn, month) if sees_finding(viewer, r, RULES[r["rule"]][1])]
+    # the registries' reconciliation (R1–R6); the money's findings (F1–F6) are not its
+    rows = [r for r in queries.all_findings(conn, month) if r["rule"] in RULES and sees_finding(viewer, r, owner_of(r))]
     latest = queries.latest_verifications(conn, [r["finding_id"] for r in rows if r["finding_id"]])
     before = [(r["rule"], r["key"]) for r in queries.all_findings(conn, add_months(month, -1))
-              if r["state"] != FindingState.DISMISSED and sees_finding(viewer, r, RULES[r["rule"]][1])]
+              if r["rule"] in RULES and r["state"] != FindingState.DISMISSED and sees_finding(viewer, r, owner_of(r))]
     names = unit_names()
     shown = [_finding_out(r, latest.get(r["finding_id"]), viewer, today, names) for r in rows]
     changes = month_changes(((s["rule"], r["key"], s["state"]) for r, s in zip(rows, shown, strict=True)), before)
@@ -169,7 +172,7 @@ def to_verify(conn: Connection, viewer: Viewer, today: dt.date) -> dict:
     names = unit_names()
     latest_rows: dict[str, dict] = {}
     for r in queries.all_findings(conn):  # oldest month first: a later month's row replaces an earlier
-        if r["finding_id"] and may_verify(viewer, r, RULES[r["rule"]][1], names):
+        if r["finding_id"] and may_verify(viewer, r, owner_of(r), names):
             latest_rows[r["finding_id"]] = r
     checks = queries.latest_verifications(conn, list(latest_rows))
     waiting = (FindingState.OPEN, FindingState.OVERDUE, FindingState.REOPENED, FindingState.CONFIRMED)
@@ -186,8 +189,8 @@ def record_verification(conn: Connection, finding_id: str, body: dict, viewer: V
     if f is None:
         raise LookupError(finding_id)
     names = unit_names()
-    if not may_verify(viewer, f, RULES[f["rule"]][1], names):
-        raise PermissionError(f"{RULES[f['rule']][0]}（{f['town'] or '—'}）不由您的单位核查")
+    if not may_verify(viewer, f, owner_of(f), names):
+        raise PermissionError(f"{rule_name(f['rule'])}（{f['town'] or '—'}）不由您的单位核查")
     answer = verify.Verification.of(body.get("outcome"), body.get("due"), body.get("reason"), today)
     verify.record(conn, f, answer, user=viewer.name, unit=viewer.unit, via="web")
     latest = queries.latest_verifications(conn, [finding_id]).get(finding_id)
@@ -309,7 +312,7 @@ def household(conn: Connection, household_id: str, viewer: Viewer, today: dt.dat
                 for r in g.to_dict("records")]})
         timeline.append({"dataset": name, "name": dataset.title, "source": _source_name(name), "months": per_month,
                          "span": _span(held)})
-    found = [f for f in queries.findings_about(conn, household_id=household_id, ids=ids) if sees_finding(viewer, f, RULES[f["rule"]][1])]
+    found = [f for f in queries.findings_about(conn, household_id=household_id, ids=ids) if sees_finding(viewer, f, owner_of(f))]
     checks = queries.latest_verifications(conn, [f["finding_id"] for f in found if f["finding_id"]])
     names = unit_names()
     shown_findings = [_finding_out(f, checks.get(f["finding_id"]), viewer, today, names) for f in found]

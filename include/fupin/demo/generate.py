@@ -56,7 +56,11 @@ def _sheet(population: Population, dataset: str, month: str, titled: bool = True
 def files_for(population: Population, source: str, month: str) -> list[tuple[str, list[SheetSpec], str]]:
     """(file name, sheets, csv encoding) of what `source` sends for `month`."""
     if source == "poverty_office":
-        return [(f"扶贫办_建档立卡_{_label(month, 'cn')}.xlsx", [_sheet(population, "registry", month)], "")]
+        return [(f"扶贫办_建档立卡_{_label(month, 'cn')}.xlsx", [_sheet(population, "registry", month)], ""),
+                (f"扶贫办_扶贫项目库_{_label(month, 'cn')}.xlsx",
+                 [_sheet(population, "projects", month), _sheet(population, "project_households", month, footer=False)], "")]
+    if source == "finance":
+        return [(f"财政局扶贫资金拨付明细_{_label(month, 'compact')}.xlsx", [_sheet(population, "fund_payments", month)], "")]
     if source == "civil_affairs":
         return [(f"民政局低保名册_{_label(month, 'compact')}.xls", [_sheet(population, "dibao", month, footer=False)], "")]
     if source == "agriculture":
@@ -158,6 +162,8 @@ def manifest(population: Population, months: list[str], drops: list[Drop]) -> di
         "months": months,
         "census_2016_01": census(population),
         "findings": {m: expected_findings(population, m) for m in months},
+        # 资金监管: the F1–F6 findings each month's check must give, exactly (the planted cases)
+        "fund_findings": {m: sorted([p.rule, p.key] for p in render.funds_planted(population) if p.found_in(m)) for m in months},
         "scenarios": {
             "exit_task_missed": {"period": "2017Y", "town_code": s["exit_lag_town"], "shortfall": s["exit_plan"]["shortfall"]},
             "exit_task_exceeded": {"period": "2017Y", "town_code": s["exit_extra_town"]},

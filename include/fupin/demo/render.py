@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Iterator
 
 from fupin.config import geography
-from fupin.demo import plan
+from fupin.demo import funds, plan
 from fupin.demo.population import SCHOOL_STAGE, DibaoFamily, Household, Member, Population, _level, exited, income, interpolate
 
 HELPERS = "张建国 李卫东 王志强 陈国华 刘永红 黄伟明 赵德胜 周文军 吴海燕 郑晓峰".split()
@@ -199,7 +199,19 @@ def water_supply(population: Population, month: str) -> list[dict]:
     return out
 
 
+def _funds(population: Population) -> funds.Funds:
+    return funds.funds_of(population, lambda month: employment(population, month), EMPLOYERS)
+
+
+def funds_planted(population: Population) -> list[funds.Planted]:
+    """The planted F1–F6 cases of the county's money (demo.funds)."""
+    return _funds(population).planted
+
+
 RENDER = {
+    "fund_payments": lambda p, month: funds.payment_rows(_funds(p), month),
+    "projects": lambda p, month: funds.project_rows(_funds(p), month),
+    "project_households": lambda p, month: funds.project_household_rows(_funds(p), month),
     "registry": registry, "dibao": dibao, "industry": industry, "cooperative": cooperative, "employment": employment,
     "medical": medical, "clinic": clinic, "student_aid": student_aid, "teacher_subsidy": teacher_subsidy, "water_supply": water_supply,
 }

@@ -23,6 +23,7 @@ from pathlib import Path
 from fupin.config import project_root
 from fupin.demo import plan
 from fupin.demo.generate import READY
+from fupin.funds.rules import FUND_RULES
 from fupin.vocab import SHARE_DROP, SHARES, ScoreStatus
 
 
@@ -107,13 +108,17 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
         ingest, reminded = _month_of_drops(dags, root, month, log_path)
         with quiet(log_path):
             reconcile = dags["registry_reconcile"].test()
+            dags["funds_supervision"].test()
         with db.engine().connect() as conn:
             statuses = Counter(queries.ledger(conn, month)["status"])
             run = queries.reconciliation_run(conn, month)
+            funds = queries.fund_check_run(conn, month)
         counts = json.loads(run.counts) if run else {}
         findings_total.update(counts)
         files = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
         found = " ".join(f"{r}:{n}" for r, n in counts.items()) if counts else "not reconciled"
+        fund_counts = {r: n for r, n in json.loads(funds.counts).items() if n} if funds else None
+        found += "  资金: " + (" ".join(f"{r}:{n}" for r, n in fund_counts.items()) or "none") if fund_counts is not None else "  资金: not checked"
         if reminded:
             files += "  催报: " + ", ".join(reminded)
         say(f"{month}  ingest {ingest.state}, reconcile {reconcile.state}  files: {files}  findings: {found}"
@@ -127,7 +132,8 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
             say(f"{period}  assessment {run.state}: " + ("; ".join(f"{u} {', '.join(i)}" for u, i in lagging.items()) or "every unit met every target"))
     with db.engine().connect() as conn:
         totals = Counter(queries.ledger(conn)["status"])
-    return {"files": dict(totals), "findings": dict(findings_total), "lagging": assessments}
+        fund_findings = queries.fund_findings_by_rule(conn)
+    return {"files": dict(totals), "findings": dict(findings_total), "fund_findings": fund_findings, "lagging": assessments}
 
 
 def _month_of_drops(dags: dict, root: Path, month: str, log_path: Path):
@@ -212,6 +218,8 @@ def run_demo(root: Path, seed: int, scale: int = 1, months: list[str] | None = N
     say("== summary ==")
     say("files:    " + ", ".join(f"{k} {v}" for k, v in sorted(result["files"].items())))
     say("findings: " + ", ".join(f"{r} {n}" for r, n in sorted(result["findings"].items())) + " (summed over the months)")
+    say("funds:    " + ", ".join(f"{r} {FUND_RULES[r][0]} {n}" for r, n in sorted(result["fund_findings"].items()))
+        + " (distinct findings of 资金监管 F1–F6)")
     for period, lagging in result["lagging"].items():
         say(f"{period}:  " + ("; ".join(f"{u} {', '.join(i)}" for u, i in lagging.items()) or "no lagging unit"))
     say(f"emails sent:     {result['emails']} (in {mail_dir})")

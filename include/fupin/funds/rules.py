@@ -31,6 +31,8 @@ FUND_RULES = {
     "F5": ("未立项先拨付或超预算", "finance", "poverty_office"),
     "F6": ("项目进度滞后", "responsible", "poverty_office"),
 }
+# findings about a payment made (F1–F5): put right, they hold while their data are unchanged (verify.state_of)
+PAST_EVENTS = frozenset({"F1", "F2", "F3", "F4", "F5"})
 FUND_FINDING_COLUMNS = ["rule", "key", "town", "household_id", "card_no", "person_id", "other_id", "detail",
                         "project_no", "payment_no", "unit"]
 
@@ -52,6 +54,7 @@ ROAD, UPKEEP = "村道建设", "村道养护"
 HOUSEHOLD_PAYEE = "农户"
 EMPLOYED = ("县内务工", "县外务工", "公益性岗位")  # 就业状态 with an 用工单位
 WAN = 10_000  # 计划投资 is written in 万元
+CENT = 0.005  # sums of amounts in 元 compared with a standard: equal within half a fen (floating point)
 
 
 @dataclass(frozen=True)
@@ -157,27 +160,28 @@ def f3_above_standard(s: Session, p: Standards) -> pd.DataFrame:
              members as (select household_id, count(*) as n, first(town order by _row) as town,
                 bool_or(labor_capacity in ('有劳动能力', '部分丧失劳动能力')) as capable from reg group by household_id)
         select paid.household_id, m.town, paid.total, m.n from paid join members m using (household_id)
-        where m.capable and paid.total > m.n * {p.household_per_person!r} order by paid.household_id""")
+        where m.capable and paid.total > m.n * {p.household_per_person!r} + {CENT} order by paid.household_id""")
     out += [{"rule": "F3", "key": f"household:{hid}", "town": town, "household_id": hid,
              "detail": f"{HOUSEHOLD_FUND}累计 {_yuan(total)}，标准为 {n} 人 × {_yuan(p.household_per_person)} = {_yuan(n * p.household_per_person)}"}
             for hid, town, total, n in households]
     enterprises = s.rows(f"""select payee_id, first(payee_name order by _row), sum(amount), count(distinct worker_id) from pay
         where fund_type = '{ENTERPRISE_REWARD}' group by payee_id
-        having sum(amount) > count(distinct worker_id) * {p.enterprise_per_worker!r} order by payee_id""")
+        having sum(amount) > count(distinct worker_id) * {p.enterprise_per_worker!r} + {CENT} order by payee_id""")
+    per = p.enterprise_per_worker
     out += [{"rule": "F3", "key": f"enterprise:{pid}", "other_id": pid,
-             "detail": f"{name}：{ENTERPRISE_REWARD}累计 {_yuan(total)}，标准为 {n} 名劳动力 × {_yuan(p.enterprise_per_worker)} = {_yuan(n * p.enterprise_per_worker)}"}
+             "detail": f"{name}：{ENTERPRISE_REWARD}累计 {_yuan(total)}，标准为 {n} 名劳动力 × {_yuan(per)} = {_yuan(n * per)}"}
             for pid, name, total, n in enterprises]
     roads = s.rows(f"""select j.project_no, j.project_name, j.town, j.responsible_unit, sum(f.amount), j.length_km from pay f
         join proj j using (project_no)
         where f.fund_type = '{ROAD}' and j.length_km is not null
-        group by all having sum(f.amount) > j.length_km * {p.road_per_km!r} order by j.project_no""")
+        group by all having sum(f.amount) > j.length_km * {p.road_per_km!r} + {CENT} order by j.project_no""")
     out += [{"rule": "F3", "key": f"road:{no}", "town": town, "project_no": no,
              "detail": f"{name}：{ROAD}累计 {_yuan(total)}，标准为 {km:g} 公里 × {_yuan(p.road_per_km)} = {_yuan(km * p.road_per_km)}"}
             for no, name, town, _unit, total, km in roads]
     upkeep = s.rows(f"""select j.project_no, j.project_name, j.town, year(f.paid_on) as y, sum(f.amount), j.length_km from pay f
         join proj j using (project_no)
         where f.fund_type = '{UPKEEP}' and j.length_km is not null
-        group by all having sum(f.amount) > j.length_km * {p.upkeep_per_km_year!r} order by j.project_no, y""")
+        group by all having sum(f.amount) > j.length_km * {p.upkeep_per_km_year!r} + {CENT} order by j.project_no, y""")
     out += [{"rule": "F3", "key": f"upkeep:{no}:{y}", "town": town, "project_no": no,
              "detail": f"{name}：{y} 年{UPKEEP}累计 {_yuan(total)}，标准为 {km:g} 公里 × {_yuan(p.upkeep_per_km_year)} = {_yuan(km * p.upkeep_per_km_year)}"}
             for no, name, town, y, total, km in upkeep]
@@ -229,7 +233,7 @@ def f5_before_approval_or_over_budget(s: Session, p: Standards) -> pd.DataFrame:
                     "detail": f"{name or project}：{_date(paid)} 拨付 {_yuan(amt)}，{why}"})
     over = s.rows(f"""select j.project_no, j.project_name, j.town, sum(f.amount), j.planned_investment from pay f
         join proj j using (project_no)
-        group by all having sum(f.amount) > j.planned_investment * {WAN} order by j.project_no""")
+        group by all having sum(f.amount) > j.planned_investment * {WAN} + {CENT} order by j.project_no""")
     out += [{"rule": "F5", "key": f"project:{no}", "town": town, "project_no": no,
              "detail": f"{name}：累计拨付 {_yuan(total)}，超过计划投资 {_yuan(planned * WAN)}"}
             for no, name, town, total, planned in over]
@@ -240,7 +244,7 @@ def f6_behind_schedule(s: Session, p: Standards, as_of: dt.date) -> pd.DataFrame
     """F6: a project past a planned date by more than its grace on `as_of`: not started, not
     completed, completed but not accepted, or accepted but not paid in full (one per project, at
     the first stage it is behind in; the stage is in its key, so the next stage is a new finding)."""
-    rows = s.rows(f"""with paid as (select project_no, sum(amount) as total from pay group by project_no)
+    rows = s.rows("""with paid as (select project_no, sum(amount) as total from pay group by project_no)
         select j.project_no, j.project_name, j.town, j.responsible_unit, j.start_plan, j.started_on, j.complete_plan,
                j.completed_on, j.accepted_on, j.planned_investment, coalesce(paid.total, 0)
         from proj j left join paid using (project_no) order by j.project_no""")
@@ -253,7 +257,7 @@ def f6_behind_schedule(s: Session, p: Standards, as_of: dt.date) -> pd.DataFrame
             stage, what = "complete", f"计划 {_date(complete_plan)} 完工，至今未完工"
         elif completed is not None and accepted is None and as_of > _months_after(completed, p.accept_months):
             stage, what = "accept", f"{_date(completed)} 完工，{p.accept_months} 个月内未验收"
-        elif accepted is not None and planned is not None and total < planned * WAN - 0.005 and as_of > _months_after(accepted, p.pay_months):
+        elif accepted is not None and planned is not None and total < planned * WAN - CENT and as_of > _months_after(accepted, p.pay_months):
             stage, what = "pay", f"{_date(accepted)} 验收，{p.pay_months} 个月后累计拨付 {_yuan(total)}，计划投资 {_yuan(planned * WAN)}"
         if stage:
             out.append({"rule": "F6", "key": f"{no}:{stage}", "town": town, "project_no": no, "unit": unit,

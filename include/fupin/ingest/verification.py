@@ -19,7 +19,7 @@ from fupin import queries
 from fupin.config import settings
 from fupin.ingest.evaluation import Evaluation
 from fupin.ingest.reader import FileRejected, read_workbook
-from fupin.reconcile.rules import RULES
+from fupin.reconcile.catalog import owner_of, rule_name
 from fupin.reconcile.verify import Refused, Verification, may_check
 from fupin.shares import unc
 from fupin.validate.issues import Issue
@@ -104,9 +104,9 @@ def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: st
             ev.issues.append(Issue("error", "verification_unknown", "编号不是平台发出的比对结果",
                                    "请使用平台发出的比对结果工作簿填写，不要修改“编号”列。", column=ID, value=fid or None, **where))
             continue
-        if not may_check(sender, finding, RULES[finding["rule"]][1], names):
+        if not may_check(sender, finding, owner_of(finding), names):
             ev.issues.append(Issue("error", "verification_not_yours",
-                                   f"这条比对结果（{finding['rule']} {RULES[finding['rule']][0]}，{finding.get('town') or '—'}）不归本单位核查",
+                                   f"这条比对结果（{finding['rule']} {rule_name(finding['rule'])}，{finding.get('town') or '—'}）不归本单位核查",
                                    "只填写本单位负责核查的比对结果；其他镇或单位的由其自行核查。请删除这一行的核查结果后重新报送。",
                                    column=ID, value=fid, **where))
             continue

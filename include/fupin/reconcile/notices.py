@@ -23,7 +23,7 @@ def queue_notices(summaries: list[Summary], workbooks: list[str]) -> int:
     queued = 0
     for summary, workbook in zip(summaries, workbooks, strict=True):
         with engine().connect() as conn:
-            rows = queries.findings_of(conn, summary.month, escalated=True)
+            rows = queries.findings_of(conn, summary.month, escalated=True, rules=RULES)
             r6 = queries.findings_of(conn, summary.month, rule="R6")
         queued += queue_reconciliation(summary, workbook, rows)
         queued += queue_exit_checks(summary, r6)

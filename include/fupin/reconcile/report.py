@@ -90,7 +90,7 @@ def write_workbook(summary: Summary, path: Path) -> Path:
     from openpyxl import Workbook
 
     with engine().connect() as conn:
-        found, basis = queries.findings_frame(conn, summary.month), queries.rate_basis(conn, summary.month)
+        found, basis = queries.findings_frame(conn, summary.month, RULES), queries.rate_basis(conn, summary.month)
         checks = queries.latest_verifications(conn, list(found["finding_id"].dropna())) if len(found) else {}
     f = with_checks(both_sides(found, summary), checks)
     wb = Workbook()

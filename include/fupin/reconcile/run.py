@@ -101,8 +101,9 @@ def reconcile_month(month: str, *, at_deadline: bool = False) -> Summary:
         summary.new[rule], summary.persisting[rule], summary.resolved[rule] = c["new"], c["persisting"], c["resolved"]
     summary.escalated = int(f["escalated"].sum())
     with eng.begin() as conn:
-        for table in (findings, reconciliation_rates, reconciliation_runs):
+        for table in (reconciliation_rates, reconciliation_runs):
             conn.execute(delete(table).where(table.c.month == month))
+        conn.execute(delete(findings).where(findings.c.month == month, findings.c.rule.in_(list(RULES))))  # not the fund checks' (F1–F6)
         rows = f.astype(object).where(f.notna(), None).to_dict("records")
         if rows:
             conn.execute(insert(findings), [{**r, "month": month} for r in rows])
@@ -116,30 +117,33 @@ def reconcile_month(month: str, *, at_deadline: bool = False) -> Summary:
     return summary
 
 
-def month_changes(found: Iterable[tuple[str, str, str]], previous: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
-    """Per rule, a month's findings (rule, key, state) against last month's reported (rule, key):
-    new, persisting, resolved (gone; a dismissed one is not resolved) and dismissed."""
+def month_changes(found: Iterable[tuple[str, str, str]], previous: Iterable[tuple[str, str]],
+                  rules: Iterable[str] = RULES) -> dict[str, dict[str, int]]:
+    """Per rule (of `rules`), a month's findings (rule, key, state) against last month's reported
+    (rule, key): new, persisting, resolved (gone; a dismissed one is not resolved) and dismissed."""
     now, left_out = set(), set()
     for rule, key, state in found:
         (left_out if state == FindingState.DISMISSED else now).add((rule, key))
     before = set(previous)
     out = {}
-    for rule in RULES:
+    for rule in rules:
         mine, prior, out_ = ({k for r, k in keys if r == rule} for keys in (now, before, left_out))
         out[rule] = {"new": len(mine - prior), "persisting": len(mine & prior), "resolved": len(prior - mine - out_),
                      "dismissed": len(out_)}
     return out
 
 
-def apply_verifications(found: pd.DataFrame, month: str, previous: dict, latest_of) -> pd.DataFrame:
+def apply_verifications(found: pd.DataFrame, month: str, previous: dict, latest_of, past_events: frozenset[str] = frozenset()) -> pd.DataFrame:
     """The month's findings with their id, data fingerprint, state under their latest verification
-    (`latest_of(ids)`), months persisted (counting reported months only) and escalation."""
+    (`latest_of(ids)`), months persisted (counting reported months only) and escalation. Findings
+    of the rules in `past_events` are about events that stay in the data (`verify.state_of`)."""
     f = found.copy()
     f["finding_id"] = [verify.finding_id(r, k) for r, k in zip(f["rule"], f["key"], strict=True)]
     f["fingerprint"] = [verify.fingerprint(r) for r in f[list(verify.FINGERPRINT_COLUMNS)].to_dict("records")]
     latest = latest_of(list(f["finding_id"])) if len(f) else {}
     as_of = verify.as_of_month(month)
-    f["state"] = [str(verify.state_of(latest.get(i), fp, month, as_of)) for i, fp in zip(f["finding_id"], f["fingerprint"], strict=True)]
+    f["state"] = [str(verify.state_of(latest.get(i), fp, month, as_of, past_event=r in past_events))
+                  for r, i, fp in zip(f["rule"], f["finding_id"], f["fingerprint"], strict=True)]
     f["persisted_months"] = [0 if s == FindingState.DISMISSED else previous.get((r, k), 0) + 1
                              for r, k, s in zip(f["rule"], f["key"], f["state"], strict=True)]
     f["escalated"] = [verify.escalates(FindingState(s), n, ESCALATE_AFTER) for s, n in zip(f["state"], f["persisted_months"], strict=True)]

@@ -38,8 +38,12 @@ def fingerprint(row: Mapping) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def state_of(verification: Mapping | None, print_now: str, month: str, as_of: dt.date) -> FindingState:
-    """Where a finding of `month` with data `print_now` stands, given its latest verification, on `as_of`."""
+def state_of(verification: Mapping | None, print_now: str, month: str, as_of: dt.date, *, past_event: bool = False) -> FindingState:
+    """Where a finding of `month` with data `print_now` stands, given its latest verification, on `as_of`.
+
+    A finding about a past event (a payment made: F1–F5) stays in every later month's data
+    however it was put right (the money recovered, the payment explained): reported put right,
+    it holds while its data are unchanged, as a 不属实 does."""
     if verification is None:
         return FindingState.OPEN
     outcome = verification["outcome"]
@@ -48,6 +52,8 @@ def state_of(verification: Mapping | None, print_now: str, month: str, as_of: dt
     if outcome == Outcome.CONFIRMED:
         due = verification["due"]
         return FindingState.OVERDUE if due is not None and due < as_of else FindingState.CONFIRMED
+    if past_event:
+        return FindingState.RECTIFIED if verification["fingerprint"] == print_now else FindingState.REOPENED
     # rectified: borne out unless a later month's data still show it
     return FindingState.REOPENED if month > verification["month"] else FindingState.RECTIFIED
 

@@ -130,6 +130,15 @@ findings = Table(
 )
 
 # 跨县比对 (province_crosscheck): in the province's warehouse, findings across counties (R7–R9)
+fund_check_runs = Table(
+    "fund_check_runs", metadata,
+    Column("month", String(7), primary_key=True),
+    Column("projects_month", String(7)),  # the project library used (the latest up to the month)
+    Column("note", Text, nullable=False),
+    Column("counts", Text, nullable=False),  # JSON: findings per rule (F1–F6)
+    Column("ran_at", Moment, nullable=False),
+)
+
 crosscheck_runs = Table(
     "crosscheck_runs", metadata,
     Column("month", String(7), primary_key=True),

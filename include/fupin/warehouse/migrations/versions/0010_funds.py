@@ -1,5 +1,6 @@
 """资金项目监管: 县财政局's payments and 县扶贫办's project library (with its beneficiary sheet), and
-what fund findings carry beyond the registries' (the payment, the project, the unit that checks).
+what fund findings carry beyond the registries' (the payment, the project, the unit that checks),
+and a record of each month's checks.
 
 Revision ID: 0010
 Revises: 0009
@@ -44,6 +45,14 @@ def upgrade() -> None:
         op.create_index(f"ix_{name}_month", name, ["month"])
         for key in LOOKUPS.get(name, []):
             op.create_index(f"ix_{name}_{key}", name, [key])
+    op.create_table(
+        "fund_check_runs",
+        sa.Column("month", sa.String(7), primary_key=True),
+        sa.Column("projects_month", sa.String(7)),  # the project library used (the latest up to the month)
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("counts", sa.Text(), nullable=False),  # JSON: findings per rule
+        sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
+    )
     with op.batch_alter_table("findings") as batch:
         batch.add_column(sa.Column("project_no", sa.Text()))
         batch.add_column(sa.Column("payment_no", sa.Text()))
@@ -55,5 +64,6 @@ def downgrade() -> None:
         batch.drop_column("unit")
         batch.drop_column("payment_no")
         batch.drop_column("project_no")
+    op.drop_table("fund_check_runs")
     for name in TABLES:
         op.drop_table(name)
