@@ -96,7 +96,8 @@ def test_each_county_gets_its_own_dags_and_assets(province):
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert bag.import_errors == {}
-    assert set(bag.dag_ids) == {f"{w}__{c}" for w in ("bureau_ingest", "registry_reconcile", "funds_supervision", "assessment", "submission_reminders") for c in province}
+    workflows = ("bureau_ingest", "registry_reconcile", "funds_supervision", "assessment", "submission_reminders")
+    assert set(bag.dag_ids) == {f"{w}__{c}" for w in workflows for c in province}
     schedule = bag.dags["registry_reconcile__440229"].timetable
     names = {a.name for a in schedule.asset_condition.objects}
     assert names == {"fupin/440229/registry", "fupin/440229/dibao"}

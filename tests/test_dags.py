@@ -81,6 +81,13 @@ def test_ingest_tasks_retry_with_back_off(dagbag):
     assert dag.max_active_runs == 1
 
 
+def test_every_task_keeps_its_result_as_one_xcom(dagbag):
+    """A result annotated `dict` is one XCom, not one per key (each a round trip to the API server
+    that nothing reads)."""
+    split = [(d, t.task_id) for d, dag in dagbag.dags.items() for t in dag.tasks if getattr(t, "multiple_outputs", False)]
+    assert split == []
+
+
 def test_heavy_tasks_share_the_warehouse_pool_and_per_file_per_unit_work_is_mapped(dagbag):
     import json
 

@@ -125,8 +125,10 @@ def test_demo_run_replays_months_through_the_dags(tmp_path, airflow_db):
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "2017-03  ingest success, reconcile success" in out.stdout
     assert "催报: 10日 water, 15日 water" in out.stdout
+    assert "资金: " in out.stdout and "资金: not checked" not in out.stdout  # the month's money was checked too
+    assert "funds:    F1 收款户不在册 1" in out.stdout  # the planted payment to a household not in the registry (2017-03)
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["files"] == {"accepted": 14}
+    assert summary["files"] == {"accepted": 18}  # seven bureaus' files, 县扶贫办's project library and 县财政局's payments
     from airflow.models.pool import Pool
 
     from fupin.assets import pools
@@ -134,7 +136,7 @@ def test_demo_run_replays_months_through_the_dags(tmp_path, airflow_db):
     assert Pool.get_pool("fupin_warehouse").slots == pools()["fupin_warehouse"]["slots"]  # loaded by the demo itself
     mails = sorted(p.name for p in (tmp_path / "mail").glob("*.eml"))
     assert sum("reminder_2017-03-" in m for m in mails) == 2
-    assert sum("_receipt_" in m for m in mails) == 14
+    assert sum("_receipt_" in m for m in mails) == 18
     assert sum("reconciliation_2017-0" in m for m in mails) == 4
     assert any("exit_check_2017-03" in m for m in mails)  # the planted R6 case, to its town only
     # every one of them is a standard message a strict parser and a real client take as meant

@@ -188,6 +188,7 @@ class Dataset:
     optional: bool = False
     snapshot: bool = False
     key: tuple[str, ...] = ()  # the natural key: one row per key in a file
+    may_be_empty: bool = False  # a month may have no row (a month without a payment sends the header only)
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -274,6 +275,7 @@ def _contracts(path: Path, settings_yaml: Path, listed_code: str | None = None, 
             optional=bool(d.get("optional", False)),
             snapshot=bool(d.get("snapshot", False)),
             key=tuple(d.get("key", ())),
+            may_be_empty=bool(d.get("may_be_empty", False)),
         )
         for name, d in data["datasets"].items()
     }

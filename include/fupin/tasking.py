@@ -93,6 +93,8 @@ def county_task(county: County, target: str, **task_options: Any) -> Callable[[C
             with county.active():
                 return call(function, args, kwargs)
 
-        return task(**task_options)(body)
+        # one XCom per result: @task splits a result annotated `dict` into an XCom per key
+        # (multiple_outputs), each a round trip to the API server, that no task here reads
+        return task(**{"multiple_outputs": False, **task_options})(body)
 
     return decorate

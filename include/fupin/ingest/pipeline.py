@@ -175,16 +175,17 @@ def cross_source_warnings(conn: Connection, ds: Dataset, frame: pd.DataFrame, mo
         return []
     out: list[Issue] = []
     if person_key:
+        placed = "town" in ds.keys and "village" in ds.keys  # a dataset that says where the person lives (项目受益户 does not)
         reg = queries.snapshot(conn, "registry", latest, ["id_number", "town", "village"])
         known = {r.id_number: (r.town, r.village) for r in reg.itertuples(index=False)}
-        for r in frame[["sheet", "row_no", "id_number", "town", "village"]].itertuples(index=False):
+        for r in frame.reindex(columns=["sheet", "row_no", "id_number", "town", "village"]).itertuples(index=False):
             if not isinstance(r.id_number, str):
                 continue
             place = known.get(r.id_number)
             col = headers.get((r.sheet, "id_number"), "身份证号")
             if place is None:
                 out.append(issue("not_in_registry", severity="warning", sheet=r.sheet, row=r.row_no, column=col, detail=f"{latest} 名单"))
-            elif place != (r.town, r.village):
+            elif placed and place != (r.town, r.village):
                 out.append(issue("location_differs", severity="warning", sheet=r.sheet, row=r.row_no, column=headers.get((r.sheet, "village"), "村"),
                                  detail=f"名单中为{place[0]}{place[1]}"))
     else:
@@ -215,7 +216,10 @@ def _decide(ev: Evaluation, source: str) -> Decision:
     counts = dict(total_rows=total, error_rows=len(bad), threshold=threshold)
     if not ev.month or not ev.frames or any(i.row is None or i.rule == "missing_column" for i in ev.errors):
         return Decision(DropStatus.REJECTED, {}, **counts)
-    if total == 0 or (bad and len(bad) / total > threshold):
+    if total == 0 and not all(contracts().datasets[name].may_be_empty for name in ev.frames):
+        ev.issues.append(issue("no_rows"))  # said, never a refusal without a reason
+        return Decision(DropStatus.REJECTED, {}, **counts)
+    if bad and len(bad) / total > threshold:
         return Decision(DropStatus.REJECTED, {}, **counts)
     clean = {}
     for name, frame in ev.frames.items():
