@@ -128,7 +128,8 @@ def test_templates_have_drop_downs_and_checks_and_read_back(tmp_path, sqlite_war
     from fupin.ingest.templates import write_templates
 
     paths = write_templates(tmp_path / "t")
-    assert len(paths) == len(contracts().sources)
+    assert len(paths) == sum(len(s.reports) for s in contracts().sources.values())  # one per monthly file (县扶贫办 sends two)
+    assert any(p.name.startswith("县扶贫办_扶贫项目库_报送模板") for p in paths)
     path = next(p for p in paths if p.name.startswith("县民政局"))
     wb = load_workbook(path)
     ws = wb["农村低保对象"]
@@ -164,12 +165,14 @@ def test_every_template_filled_with_12000_rows_ingests_with_no_warning(tmp_path,
 
     big = make_population(20000, seed=11)
     c = contracts()
-    paths = {p.name.split("_")[0]: p for p in write_templates(tmp_path / "t")}
-    order = sorted(c.sources, key=lambda s: s == "poverty_office")  # the registry last: no cross-check noise
-    for source in order:
-        wb = load_workbook(paths[c.sources[source].label])
+    paths = {p.name.split("_报送模板")[0]: p for p in write_templates(tmp_path / "t")}
+    files = [(source, title) for source, src in c.sources.items() for title in src.reports]
+    files.sort(key=lambda f: f == ("poverty_office", c.sources["poverty_office"].file_of("registry")))  # the registry last: no cross-check noise
+    for source, title in files:
+        label = c.sources[source].label
+        wb = load_workbook(paths[label if title == label else f"{label}_{title}"])
         assert wb.sheetnames[0] == "填写说明" and wb["选项"].sheet_state == "hidden"
-        for ds in c.of_source(source):
+        for ds in (c.datasets[d] for d in c.sources[source].reports[title]):
             ws = wb[ds.title[:31]]
             for dv in ws.data_validations.dataValidation:  # every check covers the rows a county fills
                 assert all(r.max_row >= ROWS_CHECKED + 2 >= 20002 for r in dv.sqref.ranges), (ds.name, str(dv.sqref))
@@ -181,7 +184,7 @@ def test_every_template_filled_with_12000_rows_ingests_with_no_warning(tmp_path,
             for i, r in enumerate(data, 3):
                 for j, col in enumerate(ds.columns, 1):
                     ws.cell(row=i, column=j, value=r[col.key])
-        filled = tmp_path / f"{c.sources[source].label}_2017年6月.xlsx"
+        filled = tmp_path / f"{label}_{title}_2017年6月.xlsx"
         wb.save(filled)
         (r,) = ingest_files(source, [filled])
         assert r.status == "accepted", r.text()[:2000]

@@ -149,4 +149,31 @@ def sample_rows(dataset: str, people: list[Person], month: str = "2017-06") -> l
     if dataset == "water_supply":
         return [{"town": v.town, "village": v.name, "households_total": v.households, "households_tap": int(v.households * 0.95),
                  "water_safe": "是", "investment": 3.5} for v in geo.villages]
+    if dataset in ("projects", "project_households", "fund_payments"):
+        return _money_rows(dataset, heads, poor, month)
     raise KeyError(dataset)
+
+
+def _money_rows(dataset: str, heads: list[Person], poor: list, month: str) -> list[dict]:  # poor: config.Village
+    """资金项目监管: a road in each poor village, the heads' households as one project's
+    beneficiaries, and a 2,000 元 到户 payment to each head in the month."""
+    code = county_settings()["code"]
+    year = int(month[:4])
+    if dataset == "projects":
+        return [_project(f"{code}XM{year}{i + 1:04d}", v.town, v.name, month) for i, v in enumerate(poor)]
+    if dataset == "project_households":
+        return [{"project_no": f"{code}XM{year}0001", "household_id": p.household_id, "id_number": p.id_number} for p in heads]
+    paid = dt.date(year, int(month[5:]), 10)
+    return [{"payment_no": f"CZ{paid:%Y%m}{i + 1:06d}", "paid_on": paid, "project_no": f"{code}XM{year}0001",
+             "fund_type": "到户扶贫专项资金", "payee_type": "农户", "payee_name": p.name, "payee_id": p.id_number,
+             "household_id": p.household_id, "worker_id": None, "amount": 2000.0} for i, p in enumerate(heads)]
+
+
+def _project(no: str, town: str, village: str, month: str) -> dict:
+    """A village road of the year, approved, started and built before `month` ends."""
+    y = int(month[:4])
+    return {"project_no": no, "project_name": f"{village}村道硬底化工程", "project_type": "村道建设", "town": town, "village": village,
+            "responsible_unit": "县交通局", "planned_investment": 8.0, "length_km": 4.0,
+            "approved_plan": dt.date(y, 1, 5), "approved_on": dt.date(y, 1, 6), "start_plan": dt.date(y, 1, 10),
+            "started_on": dt.date(y, 1, 12), "complete_plan": dt.date(y, 12, 31), "completed_on": None,
+            "accept_plan": dt.date(y + 1, 1, 31), "accepted_on": None}
