@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fupin.calendar import current
+
 
 @dataclass(frozen=True)
 class Run:
@@ -22,3 +24,26 @@ class Run:
 
     def param(self, name: str) -> Any:
         return self.params.get(name)
+
+    def deadline_month(self) -> str | None:
+        """The reporting month whose deadline falls on the run's (local) date: the month before it."""
+        if self.logical_date is None:
+            return None
+        cal = current()
+        return cal.deadline_month(cal.local(self.logical_date).date())
+
+    def months(self, due: list[str]) -> list[dict]:
+        """The months a monthly check's run takes, oldest first (each builds on the previous
+        month's findings), each with whether it is judged at the deadline (never waiting for data):
+
+        - a manual run with a `month` param: that month, at the deadline;
+        - a run on data: the months `due` (their data loaded and newer than their last check);
+        - a run on the deadline (the 15th): last month too, with whatever has come.
+        """
+        if self.param("month"):
+            return [{"month": self.param("month"), "at_deadline": True}]
+        out = [{"month": m, "at_deadline": False} for m in due]
+        deadline = self.deadline_month()
+        if self.scheduled and deadline and deadline not in due:
+            out.append({"month": deadline, "at_deadline": True})
+        return sorted(out, key=lambda d: d["month"])

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert
 
 from fupin import queries
-from fupin.calendar import add_months, current, month_end
+from fupin.calendar import add_months, month_end
 from fupin.config import settings, units
 from fupin.funds.rules import FUND_COLUMNS, FUND_RULES, PAST_EVENTS, Standards, check
 from fupin.reconcile.run import apply_verifications, month_changes
@@ -139,19 +139,10 @@ def months_due() -> list[str]:
 # --- what the funds_supervision DAG's tasks run ----------------------------------------------------
 
 def months_to_check(run: Run) -> list[dict]:
-    """What this run checks, oldest first (each month builds on the previous one's findings): a
-    manual run's `month`; on the deadline (the 15th), last month whatever has come; on data,
-    every month whose payments are loaded and newer than its last check."""
+    """What this run checks (`Run.months`): on data, every month whose payments are loaded and
+    newer than its last check."""
     db.require_current()
-    if run.param("month"):
-        return [{"month": run.param("month"), "at_deadline": True}]
-    due = [{"month": m, "at_deadline": False} for m in months_due()]
-    if run.scheduled and run.logical_date is not None:
-        cal = current()
-        deadline = cal.deadline_month(cal.local(run.logical_date).date())
-        if deadline and deadline not in {d["month"] for d in due}:
-            due.append({"month": deadline, "at_deadline": True})
-    return sorted(due, key=lambda d: d["month"])
+    return run.months(months_due())
 
 
 def check_months(items: list[dict]) -> list[FundSummary]:

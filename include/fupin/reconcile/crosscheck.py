@@ -37,7 +37,6 @@ from fupin.reconcile.engine import Session, as_arrow
 from fupin.reconcile.rules import IN_FORCE, prepare
 from fupin.reconcile.run import (
     ESCALATE_AFTER,  # escalated from the same month of persistence as R1–R6
-    deadline_month,
 )
 from fupin.reconcile.verify import finding_id
 from fupin.runs import Run
@@ -276,7 +275,7 @@ def month_to_check(run: Run) -> str | None:
     county with a reconciliation has reconciled. None when no county has one yet."""
     if run.param("month"):
         return run.param("month")
-    logical_month = deadline_month(run)
+    logical_month = run.deadline_month()
     if run.scheduled and logical_month:
         return logical_month
     latest = []

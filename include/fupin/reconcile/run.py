@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, insert
 
 from fupin import queries
-from fupin.calendar import add_months, current
+from fupin.calendar import add_months
 from fupin.config import settings
 from fupin.reconcile import verify
 from fupin.reconcile.rules import RULE_COLUMNS, RULES, reconcile
@@ -174,30 +174,11 @@ def months_due() -> list[str]:
 
 # --- what the registry_reconcile DAG's tasks run ---------------------------------------------------
 
-def deadline_month(run: Run) -> str | None:
-    """The reporting month whose deadline falls on the run's (local) date: the month before it."""
-    if run.logical_date is None:
-        return None
-    cal = current()
-    return cal.deadline_month(cal.local(run.logical_date).date())
-
-
 def months_to_reconcile(run: Run) -> list[dict]:
-    """What this run reconciles, oldest first (each month builds on the previous one's findings).
-
-    - a manual run with a `month` param: that month (at the deadline: never waits);
-    - a run on the deadline (the 15th): last month, against earlier snapshots if one is missing;
-    - a run on data (both Assets updated): every month whose two snapshots are loaded and newer
-      than its last reconciliation.
-    """
+    """What this run reconciles (`Run.months`): on data, every month whose two snapshots are
+    loaded and newer than its last reconciliation."""
     db.require_current()
-    if run.param("month"):
-        return [{"month": run.param("month"), "at_deadline": True}]
-    due = [{"month": m, "at_deadline": False} for m in months_due()]
-    logical_month = deadline_month(run)
-    if run.scheduled and logical_month and logical_month not in {d["month"] for d in due}:
-        due.append({"month": logical_month, "at_deadline": True})
-    return sorted(due, key=lambda d: d["month"])
+    return run.months(months_due())
 
 
 def reconcile_months(items: list[dict]) -> list[Summary]:
