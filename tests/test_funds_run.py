@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from fupin import queries
 from fupin.calendar import months
+from fupin.config import contracts
 from fupin.funds.run import NotReady, check_month, months_to_check
 from fupin.reconcile import verify
 from fupin.reconcile.catalog import owner_of
@@ -20,7 +21,6 @@ from fupin.runs import Run
 from fupin.vocab import FindingState, Outcome
 from fupin.warehouse.db import engine
 from fupin.warehouse.schema import findings
-from fupin.config import contracts
 from tests.helpers import store_snapshot as _store
 from tests.test_funds_rules import E1, employment, payments, projects, registry
 
