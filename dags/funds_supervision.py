@@ -1,9 +1,10 @@
 """
 ### funds_supervision — 扶贫资金项目监管
 
-Runs as soon as a month's payments (`fupin/fund_payments`, 县财政局's 扶贫资金拨付明细) or the
-project library (`fupin/projects`, 县扶贫办's 扶贫项目库) are loaded, and on the deadline (the 15th,
-09:00: `settings.yaml` → `calendar`) for last month, with whatever has come.
+Runs as soon as a month's payments (`fupin/fund_payments`, 县财政局's 扶贫资金拨付明细), the
+project library (`fupin/projects`, 县扶贫办's 扶贫项目库) or the registry (`fupin/registry`, which
+the payments are judged against) are loaded, and on the deadline (the 15th, 09:00: `settings.yaml`
+→ `calendar`) for last month, with whatever has come.
 
 Applies checks F1–F6 (docs/spec/funds.md) to every payment up to the month against the month's
 registry, the latest project library and 县人社局's employment records, and stores the findings
@@ -35,7 +36,8 @@ def funds_supervision_dag(county: County) -> None:
         dag_id=county.dag_id("funds_supervision"),
         schedule=AssetOrTimeSchedule(
             timetable=CronTriggerTimetable(cal.reconcile_cron(), timezone=cal.timezone, run_immediately=timedelta(0)),
-            assets=(dataset_asset("fund_payments", county.code) | dataset_asset("projects", county.code)),
+            assets=(dataset_asset("fund_payments", county.code) | dataset_asset("projects", county.code)
+                    | dataset_asset("registry", county.code)),
         ),
         catchup=False,
         max_active_runs=1,
