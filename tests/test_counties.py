@@ -134,6 +134,7 @@ def test_a_second_county_loads_and_reconciles_by_its_own_configuration(province,
     from fupin import queries
     from fupin.config import geography
     from fupin.ingest.pipeline import ingest_files
+    from fupin.reconcile.rules import RULES
     from fupin.reconcile.run import reconcile_month
     from fupin.warehouse.db import engine
 
@@ -154,7 +155,7 @@ def test_a_second_county_loads_and_reconciles_by_its_own_configuration(province,
     assert count("registry", "2017-06", c2["warehouse_url"]) == len(reg) and count("dibao", "2017-06", c2["warehouse_url"]) == len(dib)
     assert count("registry", url=c1["warehouse_url"]) == 0 and count("dibao", url=c1["warehouse_url"]) == 0
     with engine(c2["warehouse_url"]).connect() as conn:
-        found = queries.findings_frame(conn, "2017-06")
+        found = queries.findings_frame(conn, "2017-06", RULES)
     assert sum(summary.counts.values()) == len(found) > 0 and set(found["town"]) <= {"龙仙镇", "坝仔镇", "江尾镇"}
     assert wrong.status == "rejected"
     by_rule = {e["rule"]: e for e in wrong.errors}

@@ -185,7 +185,7 @@ def test_each_role_sees_only_what_its_unit_may_on_every_route(server):
     assert mine and len(mine) < len(stored)
     board = {u: {x["unit"] for x in _get(f"{base}/fupin/api/submissions?year=2017", t)[1]["units"]} for u, t in tok.items()}
     assert board["admin"] == board["fpb"] == board["mzj"] == {"poverty_office", "civil_affairs", "agriculture", "hrss", "health",
-                                                               "education", "water"}
+                                                               "education", "water", "finance"}
     assert board["rsj"] == {"hrss"} and board["huangkeng"] == set() and board["guest"] == set()
     for user, own, other in (("rsj", "hrss", "health"), ("fpb", "health", None), ("huangkeng", None, "hrss")):
         if own:
