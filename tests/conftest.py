@@ -172,8 +172,9 @@ _took: dict[str, float] = {}
 
 def pytest_sessionstart(session) -> None:  # pytest's Session
     """The heavy libraries imported once per process, before any test: their import (1–2 s for
-    Great Expectations) is no test's duration."""
+    Great Expectations, ~3 s for Airflow under the outbox's SMTP hook) is no test's duration."""
     if "not slow" in (session.config.getoption("markexpr") or ""):
+        import airflow.providers.smtp.hooks.smtp  # noqa: F401
         import great_expectations  # noqa: F401
         import openpyxl  # noqa: F401
         import pandas  # noqa: F401
