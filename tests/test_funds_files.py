@@ -110,3 +110,26 @@ def test_a_road_needs_its_length(sqlite_warehouse, tmp_path, length):
                                              sheet("projects", [_project("440224XM20170003", length_km=length)])))
     assert (receipt.status == "accepted") == (length is not None)
     assert dt.date(2017, 6, 1)  # the month named in the file
+
+
+def test_the_household_file_shows_the_payments_with_ids_masked(sqlite_warehouse, tmp_path, people):
+    """一户一档 lists what 县财政局 paid the household (and the village's projects); a viewer who may
+    not see full ID numbers sees every ID of those rows masked, the payee's included."""
+    import json
+
+    from fupin.dashboard.access import Viewer
+    from fupin.dashboard.data import household
+    from fupin.warehouse.db import engine
+
+    head = next(p for p in people if p.relation == "户主")
+    paid = _payment("CZ001", "2017-06-05", payee_type="农户", name=head.name, payee_id=head.id_number, fund="到户扶贫专项资金",
+                    amount=6000, household=head.household_id)
+    assert ingest("poverty_office", write(tmp_path / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people)))).status == "accepted"
+    assert ingest("finance", write(tmp_path / "财政局_2017年6月.xlsx", sheet("fund_payments", [paid]))).status == "accepted"
+    office = Viewer("fpb", frozenset({"user"}), "poverty_office", full_ids=False, verify_any=False, county_wide=True)
+    with engine().connect() as conn:
+        file_ = household(conn, head.household_id, office, dt.date(2017, 7, 20))
+    (payments,) = [t for t in file_["timeline"] if t["dataset"] == "fund_payments"]
+    facts = dict(payments["months"][0]["rows"][0]["facts"])
+    assert facts["证件号码"] == mask(head.id_number) and facts["金额（元）"] in (6000, 6000.0, "6,000")
+    assert head.id_number not in json.dumps(file_, ensure_ascii=False, default=str)

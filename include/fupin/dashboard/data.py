@@ -308,7 +308,8 @@ def household(conn: Connection, household_id: str, viewer: Viewer, today: dt.dat
         for m, g in rows.groupby("month", sort=True):
             per_month.append({"month": m, "label": month_label(m), "rows": [
                 {"id": viewer.id(r.get("id_number")), "name": r.get("name"),
-                 "facts": [[c.header, v] for c in cols if c.key in r and (v := _shown(r[c.key])) is not None]}
+                 "facts": [[c.header, v] for c in cols if c.key in r
+                           and (v := viewer.id(r[c.key]) if c.personal else _shown(r[c.key])) is not None]}
                 for r in g.to_dict("records")]})
         timeline.append({"dataset": name, "name": dataset.title, "source": _source_name(name), "months": per_month,
                          "span": _span(held)})
