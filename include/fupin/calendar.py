@@ -60,6 +60,12 @@ def month_end(month: str) -> dt.date:
     return dt.date.fromisoformat(next_month(month) + "-01") - dt.timedelta(days=1)
 
 
+def months_later(day: dt.date, n: int) -> dt.date:
+    """The same day `n` months later (the month's last day where that month is shorter)."""
+    end = month_end(add_months(f"{day.year}-{day.month:02d}", n))
+    return end if day.day > end.day else end.replace(day=day.day)
+
+
 def month_label(month: str | None) -> str:
     """`2017-06` as officials write it: 2017年6月."""
     return f"{month[:4]}年{int(month[5:])}月" if month else "月份未知"

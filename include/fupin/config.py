@@ -217,6 +217,11 @@ class Source:
         """Each monthly file of the unit (its title) and the datasets it holds."""
         return self.files or {self.label: self.datasets}
 
+    def file_label(self, title: str) -> str:
+        """How a file of the unit is named (its template, the example in a 催报): the unit, and the
+        file's title where the unit sends more than one (县扶贫办_扶贫项目库)."""
+        return self.label if title == self.label else f"{self.label}_{title}"
+
     def file_of(self, dataset: str) -> str:
         """The title of the file `dataset` comes in."""
         return next(title for title, held in self.reports.items() if dataset in held)

@@ -370,9 +370,10 @@ def employment_of_rewarded(conn: Connection, month: str, columns: Iterable[str])
     return pd.read_sql(select(e.c.month, *[e.c[c] for c in columns]).where(e.c.month <= month, e.c.id_number.in_(rewarded)), conn)
 
 
-def fund_findings_by_rule(conn: Connection) -> dict[str, int]:
-    """Rule → distinct fund findings (F1–F6) ever found, each counted once however many months it persisted."""
-    q = select(findings.c.rule, func.count(func.distinct(findings.c.key))).where(findings.c.rule.like("F%")).group_by(findings.c.rule)
+def distinct_findings(conn: Connection, rules: Iterable[str]) -> dict[str, int]:
+    """Rule (of `rules`) → distinct findings ever found, each counted once however many months it persisted."""
+    q = (select(findings.c.rule, func.count(func.distinct(findings.c.key))).where(findings.c.rule.in_(list(rules)))
+         .group_by(findings.c.rule))
     return {rule: int(n) for rule, n in conn.execute(q)}
 
 

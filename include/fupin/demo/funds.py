@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from fupin.calendar import add_months, month_end, months
+from fupin.calendar import add_months, month_end, months, months_later
 from fupin.config import county_settings, geography
 from fupin.demo.population import Household, Population
 from fupin.ids import USCC_ALPHABET, check_digit, uscc_check
@@ -320,20 +320,15 @@ def _plant(rng: random.Random, book: _Ledger, household_projects: dict[int, Proj
     late_pay = [p for p in payments if p.project_no == slow.no][-1]
     late_pay.paid_on = slow.accepted_on + dt.timedelta(days=10)
     late_pay.no = numbers.payment(late_pay.paid_on)
-    overdue = _after_months(slow.completed_on, 3)
+    overdue = months_later(slow.completed_on, 3)
     out.append(Planted("F6", f"{slow.no}:accept", _month(overdue + dt.timedelta(days=1)), add_months(_month(slow.accepted_on), -1),
                        why="完工未验收"))
     # ... and an accepted 2016 water project whose last instalment never came
     unpaid = next(p for p in projects if p.kind == WATER and p.approved_on.year == 2016)
     last = [p for p in payments if p.project_no == unpaid.no][-1]
     payments.remove(last)
-    out.append(Planted("F6", f"{unpaid.no}:pay", _month(_after_months(unpaid.accepted_on, 1) + dt.timedelta(days=1)), why="验收后未付清"))
+    out.append(Planted("F6", f"{unpaid.no}:pay", _month(months_later(unpaid.accepted_on, 1) + dt.timedelta(days=1)), why="验收后未付清"))
     return out
-
-
-def _after_months(day: dt.date, n: int) -> dt.date:
-    end = month_end(add_months(_month(day), n))
-    return end if day.day > end.day else end.replace(day=day.day)
 
 
 # --- the month's rows, as the clerks type them ----------------------------------------------------

@@ -132,7 +132,7 @@ def replay(root: Path, months: list[str], log_path: Path, say=print, generator: 
             say(f"{period}  assessment {run.state}: " + ("; ".join(f"{u} {', '.join(i)}" for u, i in lagging.items()) or "every unit met every target"))
     with db.engine().connect() as conn:
         totals = Counter(queries.ledger(conn)["status"])
-        fund_findings = queries.fund_findings_by_rule(conn)
+        fund_findings = queries.distinct_findings(conn, FUND_RULES)
     return {"files": dict(totals), "findings": dict(findings_total), "fund_findings": fund_findings, "lagging": assessments}
 
 

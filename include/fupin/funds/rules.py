@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from fupin.calendar import add_months, month_end
+from fupin.calendar import months_later
 from fupin.ids import mask
 from fupin.reconcile.engine import Session
 from fupin.validate.issues import amount
@@ -255,20 +255,14 @@ def f6_behind_schedule(s: Session, p: Standards, as_of: dt.date) -> pd.DataFrame
             stage, what = "start", f"计划 {_date(start_plan)} 开工，至今未开工"
         elif started is not None and completed is None and complete_plan is not None and as_of > complete_plan + dt.timedelta(days=p.complete_days):
             stage, what = "complete", f"计划 {_date(complete_plan)} 完工，至今未完工"
-        elif completed is not None and accepted is None and as_of > _months_after(completed, p.accept_months):
+        elif completed is not None and accepted is None and as_of > months_later(completed, p.accept_months):
             stage, what = "accept", f"{_date(completed)} 完工，{p.accept_months} 个月内未验收"
-        elif accepted is not None and planned is not None and total < planned * WAN - CENT and as_of > _months_after(accepted, p.pay_months):
+        elif accepted is not None and planned is not None and total < planned * WAN - CENT and as_of > months_later(accepted, p.pay_months):
             stage, what = "pay", f"{_date(accepted)} 验收，{p.pay_months} 个月后累计拨付 {_yuan(total)}，计划投资 {_yuan(planned * WAN)}"
         if stage:
             out.append({"rule": "F6", "key": f"{no}:{stage}", "town": town, "project_no": no, "unit": unit,
                         "detail": f"{name}：{what}"})
     return _frame(out)
-
-
-def _months_after(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later (the month's last day where it has fewer days)."""
-    end = month_end(add_months(f"{day.year}-{day.month:02d}", months))
-    return end if day.day > end.day else end.replace(day=day.day)
 
 
 FUND_CHECKS = {"F1": f1_payee_not_registered, "F2": f2_duplicates, "F3": f3_above_standard,

@@ -14,12 +14,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 
+import pandas as pd
 from sqlalchemy import delete, insert
 
 from fupin import queries
 from fupin.calendar import add_months, month_end
 from fupin.config import settings, units
-from fupin.funds.rules import FUND_COLUMNS, FUND_RULES, PAST_EVENTS, Standards, check
+from fupin.funds.rules import FUND_COLUMNS, FUND_RULES, Standards, check
 from fupin.reconcile.run import apply_verifications, month_changes
 from fupin.runs import Run
 from fupin.warehouse import db
@@ -27,7 +28,6 @@ from fupin.warehouse.db import engine
 from fupin.warehouse.schema import findings, fund_check_runs
 
 log = logging.getLogger(__name__)
-ESCALATE_AFTER = 3
 TO_AUDIT = ("F1", "F2", "F4")  # 收款户不在册, 疑似重复拨付, 奖补无稳定就业: copied to 县审计局 as 疑似
 
 
@@ -88,15 +88,15 @@ def check_month(month: str, *, at_deadline: bool = False) -> FundSummary:
     by_name = {u.name: key for key, u in units().items()}
     found["unit"] = [by_name.get(u) if isinstance(u, str) else None for u in found["unit"]]  # 责任单位 as the directory's unit
     with eng.connect() as conn:
-        f = apply_verifications(found, month, previous, lambda ids: queries.latest_verifications(conn, ids), PAST_EVENTS)
-    f["escalated"] = [bool(e) for e in f["escalated"]]
+        f = apply_verifications(found, month, previous, lambda ids: queries.latest_verifications(conn, ids))
     changes = month_changes(zip(f["rule"], f["key"], f["state"], strict=True), previous, FUND_RULES)
     note = "；".join(notes)
+    after = audit_after()
+    to_audit = sum(1 for r, n, e in zip(f["rule"], f["persisted_months"], f["escalated"], strict=True) if r in TO_AUDIT and e and n >= after)
     summary = FundSummary(month, projects_month, note, {r: c["new"] + c["persisting"] for r, c in changes.items()},
                           {r: c["new"] for r, c in changes.items()}, {r: c["persisting"] for r, c in changes.items()},
                           {r: c["resolved"] for r, c in changes.items()}, {r: c["dismissed"] for r, c in changes.items()},
-                          int(f["escalated"].sum()), int(sum(1 for r, n, e in zip(f["rule"], f["persisted_months"], f["escalated"], strict=True)
-                                                           if r in TO_AUDIT and e and n >= audit_after())))
+                          int(f["escalated"].sum()), to_audit)
     with eng.begin() as conn:
         conn.execute(delete(findings).where(findings.c.month == month, findings.c.rule.in_(list(FUND_RULES))))
         conn.execute(delete(fund_check_runs).where(fund_check_runs.c.month == month))
@@ -114,9 +114,7 @@ def audit_after() -> int:
     return int(settings()["funds"]["audit_after_months"])
 
 
-def _empty(columns: list[str]):  # a pandas DataFrame
-    import pandas as pd
-
+def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
 
 

@@ -64,16 +64,14 @@ def _scope(ds) -> str:  # ds: config.Dataset
     return "每月报送全部在册对象的完整名单（不是本月新增或变动的部分）" if ds.snapshot else "每月报送截至月末的完整情况"
 
 
-def _guide(ws, source: str, datasets: list) -> None:  # an openpyxl worksheet; datasets: config.Dataset
+def _guide(ws, source: str, title: str, datasets: list) -> None:  # an openpyxl worksheet; datasets: config.Dataset
     from openpyxl.styles import Alignment, Font
 
     from fupin.calendar import current
     from fupin.export import set_cell
 
-    c = contracts()
-    label = c.sources[source].label
-    title = c.sources[source].file_of(datasets[0].name)
-    named = f"{label}{title}" if title != label else label  # 县扶贫办扶贫项目库: a unit that sends several files
+    src = contracts().sources[source]
+    named = f"{src.label}{title}" if title != src.label else src.label  # 县扶贫办扶贫项目库: a unit that sends several files
     lines = [
         (f"{named} 月度报送模板 · 填写说明", Font(bold=True, size=14)),
         ("", None),
@@ -85,7 +83,7 @@ def _guide(ws, source: str, datasets: list) -> None:  # an openpyxl worksheet; d
         (f"· 每月 {current().report_day} 日前报送上个月的数据；逾期未报的单位会收到催报通知，并计入考核（数据报送及时率）。", None),
         ("", None),
         ("三、文件怎么命名、放在哪里", Font(bold=True)),
-        (f"· 文件名写明报送月份，例如“{label}{'_' + title if title != label else ''}_2017年6月.xlsx”（也可写 201706、2017-06）。", None),
+        (f"· 文件名写明报送月份，例如“{src.file_label(title)}_2017年6月.xlsx”（也可写 201706、2017-06）。", None),
         ("· 放入本单位的报送文件夹；同一月份再次报送时，新文件会整体替换该月此前的数据。", None),
         ("", None),
         ("四、怎么填", Font(bold=True)),
@@ -210,9 +208,10 @@ def write_template(path: Path, source: str, file: str | None = None) -> Path:
     from openpyxl.utils import get_column_letter
 
     src = contracts().sources[source]
-    datasets = [contracts().datasets[d] for d in src.reports[file or next(iter(src.reports))]]
+    title = file or next(iter(src.reports))
+    datasets = [contracts().datasets[d] for d in src.reports[title]]
     wb = Workbook()
-    _guide(wb.active, source, datasets)
+    _guide(wb.active, source, title, datasets)
     wb.active.title = GUIDE_SHEET
     lists = _Lists(wb)
     last = ROWS_CHECKED + 2
@@ -241,6 +240,5 @@ def write_templates(folder: Path) -> list[Path]:
     out = []
     for key, src in c.sources.items():
         for title in src.reports:
-            named = src.label if title == src.label else f"{src.label}_{title}"
-            out.append(write_template(folder / f"{named}_报送模板_YYYY年M月.xlsx", key, title))
+            out.append(write_template(folder / f"{src.file_label(title)}_报送模板_YYYY年M月.xlsx", key, title))
     return out

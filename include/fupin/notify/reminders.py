@@ -51,7 +51,7 @@ def remind(today: dt.date) -> list[str]:
         several = len(src.reports) > 1  # name the file only where the unit sends more than one
         enqueue("reminder", f"{month}:{today.day}", source, "reminder", cc_units=("poverty_office",) if second else (),
                 month_label=month_label(month), today=f"{today.month}月{today.day}日", second=second, due=cal.report_due_label(),
-                example=f"{src.label}_{titles[0] + '_' if several else ''}{month_label(month)}.xlsx", you=you(source),
+                example=f"{src.file_label(titles[0])}_{month_label(month)}.xlsx", you=you(source),
                 folder=unc(source), files="、".join(f"“{t}”" for t in titles) if several else "")
     return list(late)
 

@@ -20,6 +20,7 @@ from fupin import queries
 from fupin.calendar import add_months
 from fupin.config import settings
 from fupin.reconcile import verify
+from fupin.reconcile.catalog import past_event
 from fupin.reconcile.rules import RULE_COLUMNS, RULES, reconcile
 from fupin.runs import Run
 from fupin.vocab import FindingState
@@ -133,16 +134,16 @@ def month_changes(found: Iterable[tuple[str, str, str]], previous: Iterable[tupl
     return out
 
 
-def apply_verifications(found: pd.DataFrame, month: str, previous: dict, latest_of, past_events: frozenset[str] = frozenset()) -> pd.DataFrame:
+def apply_verifications(found: pd.DataFrame, month: str, previous: dict, latest_of) -> pd.DataFrame:
     """The month's findings with their id, data fingerprint, state under their latest verification
-    (`latest_of(ids)`), months persisted (counting reported months only) and escalation. Findings
-    of the rules in `past_events` are about events that stay in the data (`verify.state_of`)."""
+    (`latest_of(ids)`; a finding about a payment made is judged as a past event, `verify.state_of`),
+    months persisted (counting reported months only) and escalation."""
     f = found.copy()
     f["finding_id"] = [verify.finding_id(r, k) for r, k in zip(f["rule"], f["key"], strict=True)]
     f["fingerprint"] = [verify.fingerprint(r) for r in f[list(verify.FINGERPRINT_COLUMNS)].to_dict("records")]
     latest = latest_of(list(f["finding_id"])) if len(f) else {}
     as_of = verify.as_of_month(month)
-    f["state"] = [str(verify.state_of(latest.get(i), fp, month, as_of, past_event=r in past_events))
+    f["state"] = [str(verify.state_of(latest.get(i), fp, month, as_of, past_event=past_event(r)))
                   for r, i, fp in zip(f["rule"], f["finding_id"], f["fingerprint"], strict=True)]
     f["persisted_months"] = [0 if s == FindingState.DISMISSED else previous.get((r, k), 0) + 1
                              for r, k, s in zip(f["rule"], f["key"], f["state"], strict=True)]
