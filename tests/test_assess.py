@@ -260,3 +260,92 @@ def test_officials_read_the_gap_in_the_indicators_unit_and_are_addressed_as_the_
     assert (you("440224102"), you("440224001"), you("water"), you("poverty_office")) == ("你镇", "你街道", "你局", "你办")
     shown = data_months({"registry": "2017-12", "clinic": None})
     assert shown == "建档立卡贫困人口 2017年12月" and "registry" not in shown
+
+
+def _project(no: str, town: str, unit: str, planned: float, complete_plan: dt.date, completed_on: dt.date | None = None) -> dict:
+    """A project planned to be accepted when it is planned to be completed."""
+    return {"project_no": no, "town": town, "responsible_unit": unit, "planned_investment": planned,
+            "complete_plan": complete_plan, "completed_on": completed_on, "accept_plan": complete_plan}
+
+
+def test_i20_pays_what_is_due_and_an_overpayment_makes_up_for_nothing():
+    # due: planned acceptance plus a month for the last payment, by the period's end
+    projects = [_project("P1", "丹霞街道", "县交通局", 10.0, dt.date(2017, 6, 1)),  # 10 万元, paid 12 万: counts 10 万
+                _project("P2", "闻韶镇", "县水务局", 10.0, dt.date(2017, 11, 30)),  # paid half
+                _project("P3", "闻韶镇", "县水务局", 50.0, dt.date(2017, 12, 1)),  # not due at 2017Y (its month runs into 2018): unpaid, not counted
+                _project("P4", "闻韶镇", "某不在名录的单位", 4.0, dt.date(2017, 1, 1))]  # an unknown unit: 县扶贫办 answers
+    paid = pd.DataFrame({"project_no": ["P1", "P2", "P4"], "paid": [120_000.0, 50_000.0, 40_000.0]})
+    i = inputs("2017Y", projects=projects)
+    i.paid, i.thresholds = paid, {"pay_months": 1}
+    m = ind.fund_payout(i)
+    assert (m[DANXIA].numerator, m[DANXIA].denominator) == (100_000.0, 100_000.0)
+    assert (m[WENSHAO].numerator, m[WENSHAO].denominator) == (90_000.0, 140_000.0)
+    assert m["transport"].value == 1.0 and m["water"].value == 0.5 and m["poverty_office"].value == 1.0
+    assert m[COUNTY_TOTAL].value == 190_000 / 240_000
+    # at the half year P2 is not due yet
+    h1 = inputs("2017H1", projects=projects)
+    h1.paid, h1.thresholds = paid, {"pay_months": 1}
+    assert "water" not in ind.fund_payout(h1) and ind.fund_payout(h1)[WENSHAO].value == 1.0
+    # no payments loaded at all: no data, not a zero
+    assert ind.fund_payout(inputs("2017Y", projects=projects)) is None
+
+
+def test_i21_counts_projects_due_with_their_grace():
+    projects = [_project("P1", "丹霞街道", "县交通局", 1.0, dt.date(2017, 6, 1), dt.date(2017, 6, 30)),  # 29 days late: within the grace
+                _project("P2", "丹霞街道", "县交通局", 1.0, dt.date(2017, 5, 1), dt.date(2017, 6, 5)),  # 35 days late
+                _project("P3", "闻韶镇", "县水务局", 1.0, dt.date(2017, 11, 15)),  # due 12-15 with the grace: not completed
+                _project("P4", "闻韶镇", "县水务局", 1.0, dt.date(2017, 12, 15))]  # due 2018-01-14: not yet
+    i = inputs("2017Y", projects=projects)
+    i.thresholds = {"complete_days": 30}
+    m = ind.on_time_completion(i)
+    assert (m["transport"].numerator, m["transport"].denominator) == (1, 2)
+    assert (m["water"].numerator, m["water"].denominator) == (0, 1)
+    assert (m[COUNTY_TOTAL].numerator, m[COUNTY_TOTAL].denominator) == (1, 3)
+    assert m[WENSHAO].value == 0.0 and m["440224101"].value is None  # 扶溪镇 has no project due
+
+
+def test_i22_a_fund_finding_is_due_the_month_after_it_was_first_found():
+    from fupin.vocab import Outcome
+
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    found = pd.DataFrame([
+        # gone from the August check: put right by the end of August, its due month
+        {"rule": "F6", "key": "a", "finding_id": "a", "town": "丹霞街道", "unit": "transport", "first": "2017-07", "last": "2017-07"},
+        # still found in August, gone in September: late
+        {"rule": "F6", "key": "b", "finding_id": "b", "town": "丹霞街道", "unit": "transport", "first": "2017-07", "last": "2017-08"},
+        # reported put right on 20 August
+        {"rule": "F1", "key": "c", "finding_id": "c", "town": "闻韶镇", "unit": "poverty_office", "first": "2017-07", "last": "2017-12"},
+        # 属实待整改 by 2017-10-15: due at the end of October, still found
+        {"rule": "F2", "key": "d", "finding_id": "d", "town": "闻韶镇", "unit": "finance", "first": "2017-07", "last": "2017-12"},
+        # first found in December: due in January, not in 2017Y
+        {"rule": "F2", "key": "e", "finding_id": "e", "town": None, "unit": "finance", "first": "2017-12", "last": "2017-12"},
+    ])
+    checks = {"c": {"outcome": Outcome.RECTIFIED, "due": None, "at": dt.datetime(2017, 8, 20, 10, tzinfo=beijing)},
+              "d": {"outcome": Outcome.CONFIRMED, "due": dt.date(2017, 10, 15), "at": dt.datetime(2017, 8, 2, tzinfo=beijing)}}
+    f = ind.fund_findings_frame(found, checks, "2017-12", 1)
+    assert list(f["due"]) == [dt.date(2017, 8, 31)] * 3 + [dt.date(2017, 10, 31), dt.date(2018, 1, 31)]
+    assert list(f["closed"]) == [dt.date(2017, 8, 31), dt.date(2017, 9, 30), dt.date(2017, 8, 20), None, None]
+    i = inputs("2017Y")
+    i.fund_findings = f
+    m = ind.fund_rectification(i)
+    assert (m["transport"].numerator, m["transport"].denominator) == (1, 2)
+    assert m["poverty_office"].value == 1.0 and m["finance"].value == 0.0
+    assert (m[COUNTY_TOTAL].numerator, m[COUNTY_TOTAL].denominator) == (2, 4)
+    assert (m[WENSHAO].numerator, m[WENSHAO].denominator) == (1, 2)
+    assert ind.fund_rectification(inputs("2017Y")) is None  # no fund check ever ran: no data
+
+
+def test_fund_indicators_score_each_town_and_each_responsible_unit():
+    projects = [_project("P1", "丹霞街道", "县交通局", 10.0, dt.date(2017, 6, 1)), _project("P2", "闻韶镇", "县水务局", 10.0, dt.date(2017, 6, 1))]
+    i = inputs("2017Y", projects=projects)
+    i.paid = pd.DataFrame({"project_no": ["P1"], "paid": [100_000.0]})
+    scores = score_period(i, [indicator("I20")])
+    by_unit = {s.unit: s for s in scores}
+    assert set(by_unit) == set(geography().towns.values()) | {"transport", "water"}  # no county row: the units answer for it
+    assert by_unit["transport"].status == ScoreStatus.MET and by_unit["water"].status == ScoreStatus.MISSED
+    assert by_unit[WENSHAO].status == ScoreStatus.MISSED and by_unit["440224101"].reason == "无考核对象"
+
+
+def test_a_fund_indicator_without_data_is_missed_by_the_unit_that_owns_the_data():
+    scores = score_period(inputs("2017Y"), [indicator("I20"), indicator("I22")])
+    assert [(s.indicator, s.unit, s.reason) for s in scores] == [("I20", "finance", "无数据"), ("I22", "finance", "无数据")]

@@ -32,7 +32,8 @@ def registry() -> pd.DataFrame:
 def project(no: str, kind: str, planned: float, approved: dt.date, **dates) -> dict:
     base = {"project_no": no, "project_name": f"{kind}项目{no[-2:]}", "project_type": kind, "town": "丹霞街道", "village": None,
             "responsible_unit": "县交通局", "planned_investment": planned, "length_km": None, "approved_on": approved,
-            "start_plan": D(2017, 12, 1), "started_on": None, "complete_plan": D(2018, 6, 1), "completed_on": None, "accepted_on": None}
+            "start_plan": D(2017, 12, 1), "started_on": None, "complete_plan": D(2018, 6, 1), "completed_on": None,
+            "accept_plan": D(2018, 8, 1), "accepted_on": None}
     return {**base, **dates}
 
 
@@ -46,7 +47,7 @@ def projects() -> pd.DataFrame:
         project(P2, "村道建设", 7.0, D(2017, 2, 1), length_km=3.0, start_plan=D(2017, 3, 1)),
         # water, 20 万元: completed, not accepted within 3 months
         project(P3, "饮水安全", 20.0, D(2017, 1, 5), start_plan=D(2017, 2, 1), started_on=D(2017, 2, 1),
-                complete_plan=D(2017, 3, 1), completed_on=D(2017, 3, 1), responsible_unit="县水务局"),
+                complete_plan=D(2017, 3, 1), completed_on=D(2017, 3, 1), accept_plan=D(2017, 4, 1), responsible_unit="县水务局"),
         project(P4, "就业扶贫", 10.0, D(2017, 1, 1), start_plan=D(2017, 1, 1), started_on=D(2017, 1, 1)),
     ])
 

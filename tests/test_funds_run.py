@@ -101,3 +101,21 @@ def test_the_months_a_run_checks(loaded):
         check_month("2017-10")  # no payments of October, and not the deadline: wait
     assert check_month("2017-10", at_deadline=True).note.startswith("县财政局本月拨付明细未到")
     assert E1  # the enterprise of the planted rewards
+
+
+def test_the_assessment_scores_the_money_per_town_and_responsible_unit(loaded):
+    from fupin.assess.run import assess_period
+
+    for m in MONTHS:
+        check_month(m)
+    result = assess_period("2017Y", dt.date(2017, 12, 31))
+    got = {(s.indicator, s.unit): s for s in result.scores if s.indicator in ("I20", "I21", "I22")}
+    # the water works (20 万元, due in March) paid 25 万 — counted as its 20 万 — and completed on its plan
+    assert got["I20", "water"].value == 1.0 and got["I21", "water"].value == 1.0
+    assert ("I20", "transport") not in got  # the road is due in 2018
+    # every finding of July was due by August's data and is still found in September: none closed in time
+    i22 = {u: (s.numerator, s.denominator) for (i, u), s in got.items() if i == "I22"}
+    assert {u: d for u, (n, d) in i22.items() if d} == {"poverty_office": 2, "finance": 6, "hrss": 2, "transport": 1, "water": 1,
+                                                         "440224001": 8, "440224100": 2}
+    assert all(n == 0 for n, _ in i22.values())
+    assert {u for u in result.lagging if u in ("finance", "hrss", "poverty_office")} == {"finance", "hrss", "poverty_office"}

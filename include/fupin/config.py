@@ -371,6 +371,11 @@ def _units(path: Path) -> dict[str, Unit]:
     return {str(k): Unit(str(k), u["name"], tuple(u["to"]), tuple(u.get("leaders", ()))) for k, u in data["units"].items()}
 
 
+def unit_named(name: object) -> str | None:
+    """The directory's key of the unit called `name` (县交通局 → transport), None if none is."""
+    return next((k for k, u in units().items() if u.name == name), None) if isinstance(name, str) else None
+
+
 def town_offices() -> dict[str, str]:
     """Each town office's unit key (units.yaml, by the town's code) → the town's name."""
     towns = set(geography().towns.values())  # town name → its code

@@ -377,6 +377,32 @@ def distinct_findings(conn: Connection, rules: Iterable[str]) -> dict[str, int]:
     return {rule: int(n) for rule, n in conn.execute(q)}
 
 
+def paid_by_project(conn: Connection, month: str) -> pd.DataFrame:
+    """project_no, paid (元): every payment loaded for the months up to `month`, summed per project."""
+    t = dataset_tables["fund_payments"]
+    return pd.read_sql(select(t.c.project_no, func.sum(t.c.amount).label("paid")).where(t.c.month <= month)
+                       .group_by(t.c.project_no), conn)
+
+
+def fund_findings_upto(conn: Connection, month: str, rules: Iterable[str]) -> pd.DataFrame:
+    """One row per finding of `rules` found in a month up to `month`, dismissed ones too: rule,
+    key, finding_id, town and unit (as last found), first and last month found."""
+    q = (select(findings.c.rule, findings.c.key, findings.c.finding_id, findings.c.town, findings.c.unit, findings.c.month)
+         .where(findings.c.month <= month, findings.c.rule.in_(list(rules))).order_by(findings.c.month))
+    rows = pd.read_sql(q, conn)
+    if rows.empty:
+        return rows.drop(columns="month").assign(first=pd.Series(dtype=object), last=pd.Series(dtype=object))
+    g = rows.groupby(["rule", "key"], sort=True)
+    out = g.last().rename(columns={"month": "last"})
+    out["first"] = g["month"].min()
+    return out.reset_index()
+
+
+def last_fund_check(conn: Connection, month: str) -> str | None:
+    """The latest month up to `month` whose funds were checked."""
+    return conn.execute(select(func.max(fund_check_runs.c.month)).where(fund_check_runs.c.month <= month)).scalar()
+
+
 def fund_check_runs_by_month(conn: Connection) -> dict:
     return {r.month: r for r in conn.execute(select(fund_check_runs))}
 

@@ -1,22 +1,24 @@
-"""Indicators I01–I19 (docs/spec/assessment.md) as pure functions of the period's data.
+"""Indicators I01–I22 (docs/spec/assessment.md, funds.md) as pure functions of the period's data.
 
 Every formula takes the `Inputs` of a period and returns one `Measure` per town code and one
-for the county (`COUNTY_TOTAL`), or one per source for I19. A formula whose data is missing returns
+for the county (`COUNTY_TOTAL`), or one per source for I19; the fund indicators I20–I22 also one
+per responsible unit (by its key in units.yaml). A formula whose data is missing returns
 nothing: the scorer then marks its units 未达标 with the reason 无数据.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from fupin.assess.targets import h1_target, largest_remainder
+from fupin.calendar import add_months, month_end, month_label, months_later, pd_moment
 from fupin.calendar import current as calendar
-from fupin.calendar import month_label, pd_moment
-from fupin.config import contracts, geography
-from fupin.vocab import COUNTY_TOTAL, LABOR_CAPABLE, SUBMITTED
+from fupin.config import contracts, geography, unit_named
+from fupin.vocab import COUNTY_TOTAL, LABOR_CAPABLE, SUBMITTED, Outcome
 
 COMPULSORY = ("小学", "初中")
 
@@ -40,6 +42,8 @@ class Inputs:
     first_registry: pd.DataFrame | None = None  # the first registry snapshot (I01's split)
     drops: pd.DataFrame | None = None  # the submission ledger: source, month, dropped_at, status
     thresholds: dict = field(default_factory=dict)
+    paid: pd.DataFrame | None = None  # project_no, paid (元): every payment up to the period's last month (I20)
+    fund_findings: pd.DataFrame | None = None  # F1–F6 findings up to then, with their latest check (I22; `fund_findings_frame`)
 
     @property
     def year(self) -> int:
@@ -325,10 +329,99 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
     return out
 
 
+WAN = 10_000  # 计划投资 is written in 万元
+
+
+def _by_town_and_unit(frame: pd.DataFrame, num: pd.Series, den: pd.Series) -> dict[str, Measure]:
+    """Σ num ÷ Σ den per town code, per unit (`frame.unit`, a units.yaml key) and for the county.
+    A row whose town is no town of the county counts for its unit and the county only."""
+    f = _with_codes(frame).assign(_num=num.to_numpy(dtype=float), _den=den.to_numpy(dtype=float))
+    out = {}
+    for code in town_codes().values():
+        part = f[f["town_code"] == code]
+        out[code] = _ratio(float(part["_num"].sum()), float(part["_den"].sum()))
+    for unit, part in f.groupby("unit", sort=True):
+        out[str(unit)] = _ratio(float(part["_num"].sum()), float(part["_den"].sum()))
+    out[COUNTY_TOTAL] = _ratio(float(f["_num"].sum()), float(f["_den"].sum()))
+    return out
+
+
+def _projects(inputs: Inputs) -> pd.DataFrame:
+    """The project library with each project's 责任单位 as its unit key (县扶贫办's when the
+    directory knows no unit of that name: the office answers for its library)."""
+    proj = inputs.frames["projects"]
+    return proj.assign(unit=[unit_named(u) or "poverty_office" for u in proj["responsible_unit"]],
+                       complete_plan=pd.to_datetime(proj["complete_plan"]), completed_on=pd.to_datetime(proj["completed_on"]))
+
+
+def fund_payout(inputs: Inputs) -> dict[str, Measure] | None:
+    """I20 资金拨付率: paid ÷ planned investment over the projects due to be paid in full by the
+    period's last day: planned acceptance (计划验收) plus F6's grace for the last payment
+    (settings.yaml → funds.grace.pay_months). A project counts what was paid on it up to its plan:
+    paying one project too much (F5) does not make up for another left unpaid."""
+    if not _need(inputs, "projects") or inputs.paid is None:
+        return None
+    proj = _projects(inputs)
+    grace = int(inputs.thresholds.get("pay_months", 0))
+    end = month_end(inputs.last_month)
+    due = proj[pd.Series([pd.notna(d) and months_later(pd.Timestamp(d).date(), grace) <= end for d in proj["accept_plan"]],
+                         index=proj.index, dtype=bool)]
+    planned = due["planned_investment"].astype(float) * WAN
+    paid = due["project_no"].map(dict(zip(inputs.paid["project_no"], inputs.paid["paid"], strict=True))).fillna(0.0).astype(float)
+    return _by_town_and_unit(due, paid.clip(upper=planned), planned)
+
+
+def on_time_completion(inputs: Inputs) -> dict[str, Measure] | None:
+    """I21 项目按期完工率: projects completed by 计划完工 + the grace (settings.yaml → funds.grace.
+    complete_days, F6's) ÷ the projects whose 计划完工 + grace is on or before the period's last day."""
+    if not _need(inputs, "projects"):
+        return None
+    proj = _projects(inputs)
+    grace = pd.Timedelta(days=int(inputs.thresholds.get("complete_days", 0)))
+    due = proj[proj["complete_plan"] + grace <= pd.Timestamp(month_end(inputs.last_month))]
+    ok = due["completed_on"].notna() & (due["completed_on"] <= due["complete_plan"] + grace)
+    return _by_town_and_unit(due, ok.astype(float), pd.Series(1.0, index=due.index))
+
+
+def fund_findings_frame(found: pd.DataFrame, checks: dict[str, dict], last_checked: str | None, rectify_months: int) -> pd.DataFrame:
+    """Each fund finding (`queries.fund_findings_upto`, with its checking unit in `unit`) with when
+    it was due and when it was closed (None: still open).
+
+    The data are monthly, so both are month ends. Due: the end of the month of the 整改期限 its
+    unit gave with 属实待整改, else of the `rectify_months`-th month after the one it was first
+    found in (settings.yaml → funds.rectify_months). Closed: the day its unit reported it 属实已整改
+    or 不属实, else the end of the month after the last one it was found in, when a later check no
+    longer found it."""
+    due, closed = [], []
+    for fid, first, last in zip(found["finding_id"], found["first"], found["last"], strict=True):
+        check = checks.get(fid)
+        given = check["due"] if check and check["outcome"] == Outcome.CONFIRMED and check["due"] else None
+        due.append(month_end(f"{given:%Y-%m}") if given else month_end(add_months(first, rectify_months)))
+        if check and check["outcome"] in (Outcome.RECTIFIED, Outcome.DISMISSED):
+            closed.append(calendar().local(check["at"]).date())
+        elif last_checked is not None and last < last_checked:
+            closed.append(month_end(add_months(last, 1)))
+        else:
+            closed.append(None)
+    return found.assign(due=due, closed=closed)
+
+
+def fund_rectification(inputs: Inputs) -> dict[str, Measure] | None:
+    """I22 资金问题整改率: F-findings closed by their due date ÷ F-findings due in the period
+    (`fund_findings_frame`), per town, per checking unit and for the county."""
+    f = inputs.fund_findings
+    if f is None:
+        return None
+    start, end = dt.date.fromisoformat(inputs.period_months[0] + "-01"), month_end(inputs.last_month)
+    due = f[pd.Series([start <= d <= end for d in f["due"]], index=f.index, dtype=bool)]
+    ok = pd.Series([c is not None and c <= d for c, d in zip(due["closed"], due["due"], strict=True)], index=due.index, dtype=float)
+    return _by_town_and_unit(due, ok, pd.Series(1.0, index=due.index))
+
+
 FORMULAS: dict[str, Callable[[Inputs], dict[str, Measure] | None]] = {
     f.__name__: f for f in (
         exits, exit_quality, capable_income, villages_out, rate_cover, rate_register, employment_cover, training_cover,
         industry_cover, coop_villages, basic_insurance, critical_insurance, clinic_villages, dropouts, student_aid_cover,
-        teacher_subsidy, tap_water, safe_water_villages, timeliness,
+        teacher_subsidy, tap_water, safe_water_villages, timeliness, fund_payout, on_time_completion, fund_rectification,
     )
 }

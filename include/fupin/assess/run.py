@@ -8,13 +8,16 @@ import json
 import logging
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy import Connection, delete, insert
 
 from fupin import queries
-from fupin.assess.indicators import Inputs
+from fupin.assess.indicators import Inputs, fund_findings_frame
 from fupin.assess.score import Action, Score, decide_actions, score_period
 from fupin.calendar import BadPeriod, current
-from fupin.config import assessment, contracts
+from fupin.config import assessment, contracts, settings
+from fupin.funds.rules import FUND_RULES
+from fupin.reconcile.catalog import owner_of
 from fupin.runs import Run
 from fupin.vocab import ScoreStatus
 from fupin.warehouse import db
@@ -74,7 +77,23 @@ def gather(conn: Connection, period: str) -> Inputs:
         if ind["id"] == "I16":
             thresholds["I16"] = {int(y): v for y, v in ind["thresholds"].items()}
     used["reconciliation"] = reg_month if rates is not None else None
-    return Inputs(period, frames, used, aid_period if not aid_period.empty else None, rates, r6, first, ledger, thresholds)
+    grace = settings()["funds"]["grace"]
+    thresholds.update(complete_days=int(grace["complete_days"]), pay_months=int(grace["pay_months"]))
+    paid = queries.paid_by_project(conn, upto) if used.get("fund_payments") else None
+    return Inputs(period, frames, used, aid_period if not aid_period.empty else None, rates, r6, first, ledger, thresholds,
+                  paid, _fund_findings(conn, upto))
+
+
+def _fund_findings(conn: Connection, upto: str) -> pd.DataFrame | None:
+    """The fund findings up to `upto` with their checking unit, due and closing dates (I22), or
+    None when no month's funds were checked by then."""
+    last = queries.last_fund_check(conn, upto)
+    if last is None:
+        return None
+    found = queries.fund_findings_upto(conn, upto, FUND_RULES)
+    found["unit"] = [owner_of(r) for r in found[["rule", "unit"]].to_dict("records")]
+    checks = queries.latest_verifications(conn, list(found["finding_id"])) if len(found) else {}
+    return fund_findings_frame(found, checks, last, int(settings()["funds"]["rectify_months"]))
 
 
 def _stored_scores(conn: Connection, period: str | None) -> list[Score]:

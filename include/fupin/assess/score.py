@@ -65,10 +65,17 @@ def assessed(ind: dict, period: str) -> bool:
     return ind["id"] == "I01" or period in ind["targets"]
 
 
-def _units(ind: dict) -> list[tuple[str, str]]:
-    """(measure key, unit) pairs this indicator scores."""
+def _units(ind: dict, measures: dict | None) -> list[tuple[str, str]]:
+    """(measure key, unit) pairs this indicator scores. A fund indicator (level `funds`) scores
+    each town and each responsible unit with projects or findings in the measure; its county total
+    is no unit's score (the units are what answer for it); without data, its owner misses it."""
     if ind["level"] == "source":
         return [(s, s) for s in contracts().sources]
+    if ind["level"] == "funds":
+        if measures is None:  # no projects, payments or checks to measure: the unit that owns the data answers (无数据)
+            return [(COUNTY_TOTAL, ind["owner"])]
+        towns = list(town_codes().values())
+        return [(c, c) for c in towns] + [(u, u) for u in sorted(measures) if u not in towns and u != COUNTY_TOTAL]
     county_unit = ind["owner"] if ind["owner"] != "town" else ind.get("lead", "poverty_office")
     if ind["level"] == "county":
         return [(COUNTY_TOTAL, county_unit)]
@@ -85,7 +92,7 @@ def score_period(inputs: Inputs, indicators: list[dict]) -> list[Score]:
         if not assessed(ind, inputs.period):
             continue
         measures = FORMULAS[ind["formula"]](inputs)
-        for key, unit in _units(ind):
+        for key, unit in _units(ind, measures):
             target = _target(ind, inputs, key)
             if measures is None or target is None:
                 out.append(Score(ind["id"], ind["name"], unit, None, None, None, target or 0.0, ind["compare"], ScoreStatus.MISSED, "无数据"))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from fupin.calendar import add_months, month_end, months, months_later
-from fupin.config import county_settings, geography
+from fupin.config import county_settings, geography, unit_named
 from fupin.demo.population import Household, Population
 from fupin.ids import USCC_ALPHABET, check_digit, uscc_check
 
@@ -67,13 +67,16 @@ class Payment:
 
 @dataclass(frozen=True)
 class Planted:
-    """A planted case: finding `key` of `rule` in every month from `first` to `last` (inclusive)."""
+    """A planted case: finding `key` of `rule` in every month from `first` to `last` (inclusive),
+    stored under `town` (None: the registry places it nowhere) and checked by `unit` (units.yaml)."""
 
     rule: str
     key: str
     first: str
     last: str = LAST
     why: str = ""
+    town: str | None = None
+    unit: str = ""
 
     def found_in(self, month: str) -> bool:
         return self.first <= month <= self.last
@@ -270,19 +273,20 @@ def _plant(rng: random.Random, book: _Ledger, household_projects: dict[int, Proj
     body = f"{code}19790615{rng.randrange(1000):03d}"
     stranger = add(Payment(numbers.payment(D(2017, 3, 10)), D(2017, 3, 10), household_projects[2017].no, HOUSEHOLD_FUND, "农户",
                            "冒名户", body + check_digit(body), 6000.0, household_id=f"{code}9999990001"))
-    out.append(Planted("F1", stranger.no, "2017-03", why="户编号不在册"))
+    out.append(Planted("F1", stranger.no, "2017-03", why="户编号不在册", unit="poverty_office"))
 
     # F2: a household's yearly payment made twice, a week apart, under two payment numbers
     twice = next(p for p in payments if p.fund_type == HOUSEHOLD_FUND and _month(p.paid_on) == "2017-06")
     again = add(Payment(numbers.payment(twice.paid_on + dt.timedelta(days=7)), twice.paid_on + dt.timedelta(days=7), twice.project_no,
                         twice.fund_type, twice.payee_type, twice.payee_name, twice.payee_id, twice.amount, twice.household_id))
-    out.append(Planted("F2", f"{twice.no}|{again.no}|{twice.paid_on}|{again.paid_on}", _month(again.paid_on), why="一周内重复拨付"))
+    out.append(Planted("F2", f"{twice.no}|{again.no}|{twice.paid_on}|{again.paid_on}", _month(again.paid_on), why="一周内重复拨付",
+                       town=next(h.town for h in capable if h.hid == twice.household_id), unit="finance"))
 
     # F3: a household topped up far above 2 万元 a member
     top = capable[len(capable) // 2]
     add(Payment(numbers.payment(D(2018, 4, 16)), D(2018, 4, 16), household_projects[2018].no, HOUSEHOLD_FUND, "农户", top.members[0].name,
                 top.members[0].id_number, 20000.0 * len(top.members), household_id=top.hid))
-    out.append(Planted("F3", f"household:{top.hid}", "2018-04", why="超过人均 2 万元"))
+    out.append(Planted("F3", f"household:{top.hid}", "2018-04", why="超过人均 2 万元", town=top.town, unit="finance"))
 
     # F4: a reward for someone not registered poor, and one for a registered labourer not employed
     outsider = f"{code}19920202{rng.randrange(1000):03d}"
@@ -290,30 +294,31 @@ def _plant(rng: random.Random, book: _Ledger, household_projects: dict[int, Proj
     enterprise = enterprises[1]
     r1 = add(Payment(numbers.payment(D(2017, 9, 12)), D(2017, 9, 12), reward_projects[2017].no, REWARD, "企业", enterprise,
                      payees[enterprise], 2000.0, worker_id=outsider))
-    out.append(Planted("F4", r1.no, "2017-09", why="受奖劳动力未建档立卡"))
+    out.append(Planted("F4", r1.no, "2017-09", why="受奖劳动力未建档立卡", unit="hrss"))
     employed = {r["id_number"] for m in months("2017-02", "2018-01") for r in employment(m) if r["employer"] == enterprise}
-    idle = next(m.id_number for h in capable for m in h.members if m.labor != "无劳动能力" and m.id_number not in employed)
+    idle, idle_town = next((m.id_number, h.town) for h in capable for m in h.members if m.labor != "无劳动能力" and m.id_number not in employed)
     r2 = add(Payment(numbers.payment(D(2018, 2, 8)), D(2018, 2, 8), reward_projects[2018].no, REWARD, "企业", enterprise,
                      payees[enterprise], 2000.0, worker_id=idle))
-    out.append(Planted("F4", r2.no, "2018-02", why="未在该企业稳定就业"))
+    out.append(Planted("F4", r2.no, "2018-02", why="未在该企业稳定就业", town=idle_town, unit="hrss"))
 
     # F5: a 2017 road's first instalment paid three weeks before the project was approved ...
     road = next(p for p in projects if p.kind == ROAD and p.approved_on.year == 2017)
     first = next(p for p in payments if p.project_no == road.no)
     first.paid_on = road.approved_on - dt.timedelta(days=21)
     first.no = numbers.payment(first.paid_on)
-    out.append(Planted("F5", f"payment:{first.no}", _month(first.paid_on), why="未立项先拨付"))
+    out.append(Planted("F5", f"payment:{first.no}", _month(first.paid_on), why="未立项先拨付", town=road.town, unit="finance"))
     # ... and a 2018 industry project paid a fifth above its plan after its acceptance
     over = next(p for p in projects if p.kind == INDUSTRY and p.approved_on.year == 2018)
     extra = add(Payment(numbers.payment(over.accepted_on + dt.timedelta(days=20)), over.accepted_on + dt.timedelta(days=20), over.no,
                         INDUSTRY, "企业", INDUSTRY_PAYEES[0], payees[INDUSTRY_PAYEES[0]], round(over.planned * 2000, 2)))
-    out.append(Planted("F5", f"project:{over.no}", _month(extra.paid_on), why="超预算"))
+    out.append(Planted("F5", f"project:{over.no}", _month(extra.paid_on), why="超预算", town=over.town, unit="finance"))
 
     # F6: a 2017 road never started (nothing paid on it) ...
     idle_road = [p for p in projects if p.kind == ROAD and p.approved_on.year == 2017][-1]
     idle_road.started_on = idle_road.completed_on = idle_road.accepted_on = None
     payments[:] = [p for p in payments if p.project_no != idle_road.no]
-    out.append(Planted("F6", f"{idle_road.no}:start", _month(idle_road.start_plan + dt.timedelta(days=31)), why="未开工"))
+    out.append(Planted("F6", f"{idle_road.no}:start", _month(idle_road.start_plan + dt.timedelta(days=31)), why="未开工",
+                       town=idle_road.town, unit=unit_named(idle_road.unit)))
     # ... a water project accepted five months after its completion ...
     slow = next(p for p in projects if p.kind == WATER and p.approved_on.year == 2017)
     slow.accepted_on = slow.completed_on + dt.timedelta(days=150)
@@ -322,12 +327,13 @@ def _plant(rng: random.Random, book: _Ledger, household_projects: dict[int, Proj
     late_pay.no = numbers.payment(late_pay.paid_on)
     overdue = months_later(slow.completed_on, 3)
     out.append(Planted("F6", f"{slow.no}:accept", _month(overdue + dt.timedelta(days=1)), add_months(_month(slow.accepted_on), -1),
-                       why="完工未验收"))
+                       why="完工未验收", town=slow.town, unit=unit_named(slow.unit)))
     # ... and an accepted 2016 water project whose last instalment never came
     unpaid = next(p for p in projects if p.kind == WATER and p.approved_on.year == 2016)
     last = [p for p in payments if p.project_no == unpaid.no][-1]
     payments.remove(last)
-    out.append(Planted("F6", f"{unpaid.no}:pay", _month(months_later(unpaid.accepted_on, 1) + dt.timedelta(days=1)), why="验收后未付清"))
+    out.append(Planted("F6", f"{unpaid.no}:pay", _month(months_later(unpaid.accepted_on, 1) + dt.timedelta(days=1)), why="验收后未付清",
+                       town=unpaid.town, unit=unit_named(unpaid.unit)))
     return out
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fupin.calendar import next_month
+from fupin.config import assessment as config_assessment
 from fupin.config import contracts
 from fupin.demo import plan, render
 from fupin.demo.population import Population, build_population, expected_findings
@@ -137,21 +138,71 @@ def census(population: Population, month: str = plan.FIRST_MONTH) -> dict:
     return out
 
 
-def expected_assessment(population: Population) -> dict:
+def expected_assessment(population: Population, *, funds: bool = True) -> dict:
     """What the assessment must find on this county: (unit, indicator) missed per period, and
-    the interviews (约谈) at year end. Every other unit meets every target, by construction."""
+    the interviews (约谈) at year end. Every other unit meets every target, by construction.
+    `funds=False`: of the indicators I01–I19 only (an assessment without the fund checks)."""
     s = population.scenarios
     late_months = sorted(m for (_, m) in LATE)
-    return {
-        "2016H1": {"missed": [], "interviews": []},
-        "2016Y": {"missed": [], "interviews": []},
-        "2017H1": {"missed": sorted([[s["coverage_lag_town"], "I05"], ["civil_affairs", "I05"], [s["employment_lag_town"], "I07"],
-                                     ["water", "I19"]]), "interviews": [], "late_months": late_months},
-        "2017Y": {"missed": sorted([[s["exit_lag_town"], "I01"], ["water", "I19"]]),
-                  "interviews": sorted([s["exit_lag_town"], "water"])},
-        "2018H1": {"missed": [], "interviews": []},
-        "2018Y": {"missed": [], "interviews": []},
+    missed = {
+        "2016H1": [], "2016Y": [],
+        "2017H1": [[s["coverage_lag_town"], "I05"], ["civil_affairs", "I05"], [s["employment_lag_town"], "I07"], ["water", "I19"]],
+        "2017Y": [[s["exit_lag_town"], "I01"], ["water", "I19"]],
+        "2018H1": [], "2018Y": [],
     }
+    for period, misses in (expected_fund_misses(population) if funds else {}).items():
+        missed[period] += misses
+    out, before = {}, set()
+    for period, m in missed.items():
+        now = {tuple(x) for x in m}
+        # 约谈 at year end: a town behind its exit task, or a unit behind on the same indicator twice running
+        talks = {u for u, i in now if (u, i) in before} | {u for u, i in now if i == "I01"} if period.endswith("Y") else set()
+        out[period] = {"missed": sorted(map(list, now)), "interviews": sorted(talks)}
+        before = now
+    out["2017H1"]["late_months"] = late_months
+    return out
+
+
+def expected_fund_misses(population: Population) -> dict[str, list[list[str]]]:
+    """The fund indicators' misses (I20–I22, docs/spec/funds.md) the planted cases cause, told
+    from the generated projects and payments themselves: I20 and I21 per town and 责任单位 over the
+    projects due by each period's end; I22 for every planted finding, none of which is put right,
+    in the period it falls due (the end of the month after it is first found), for its town and
+    its checking unit — unless it had already gone from the data by then."""
+    from fupin.calendar import add_months, current, month_end, months_later
+    from fupin.config import geography, settings, unit_named
+
+    cal, codes, grace = current(), geography().towns, settings()["funds"]["grace"]
+    money = render.funds_of(population)
+    paid: dict[str, float] = {}
+    out: dict[str, list[list[str]]] = {}
+    for period in ("2016H1", "2016Y", "2017H1", "2017Y", "2018H1", "2018Y"):
+        end = month_end(cal.period_last_month(period))
+        start = dt.date.fromisoformat(cal.period_months(period)[0] + "-01")
+        paid = {}
+        for x in money.payments:
+            if x.paid_on <= end:
+                paid[x.project_no] = paid.get(x.project_no, 0.0) + x.amount
+        parts = []  # (indicator, project, numerator, denominator)
+        for p in money.projects:
+            if months_later(p.accept_plan, int(grace["pay_months"])) <= end:
+                parts.append(("I20", p, min(paid.get(p.no, 0.0), p.planned * 10_000), p.planned * 10_000))
+            limit = p.complete_plan + dt.timedelta(days=int(grace["complete_days"]))
+            if limit <= end:
+                parts.append(("I21", p, float(p.completed_on is not None and p.completed_on <= limit), 1.0))
+        shares: dict[tuple[str, str], list[float]] = {}
+        for kind, p, num, den in parts:  # each project counts for its town and its 责任单位
+            for unit in (codes[p.town], unit_named(p.unit) or "poverty_office"):
+                got = shares.setdefault((kind, unit), [0.0, 0.0])
+                got[0], got[1] = got[0] + num, got[1] + den
+        targets = {i["id"]: i["targets"].get(period) for i in config_assessment()["indicators"] if i["id"] in ("I20", "I21", "I22")}
+        misses = {(u, k) for (k, u), (num, den) in shares.items() if den and num / den < targets[k] - 1e-9}
+        for f in money.planted:
+            due = month_end(add_months(f.first, int(settings()["funds"]["rectify_months"])))
+            if start <= due <= end and f.last >= add_months(f.first, 1):  # still found in the month after it was first found
+                misses |= {(u, "I22") for u in (f.unit, codes.get(f.town)) if u}
+        out[period] = sorted(map(list, misses))
+    return out
 
 
 def manifest(population: Population, months: list[str], drops: list[Drop]) -> dict:

@@ -208,6 +208,11 @@ def funds_planted(population: Population) -> list[funds.Planted]:
     return _funds(population).planted
 
 
+def funds_of(population: Population) -> funds.Funds:
+    """The county's projects, payments and planted cases (demo.funds)."""
+    return _funds(population)
+
+
 RENDER = {
     "fund_payments": lambda p, month: funds.payment_rows(_funds(p), month),
     "projects": lambda p, month: funds.project_rows(_funds(p), month),

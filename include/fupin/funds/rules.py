@@ -132,7 +132,10 @@ def f2_duplicates(s: Session, p: Standards) -> pd.DataFrame:
     same fund type and project, with the same 拨付单号 or the same amount within `duplicate_days`
     (one per pair)."""
     rows = s.rows(f"""select a.payment_no, b.payment_no, a.payee_id, a.payee_name, a.household_id, a.project_no, a.fund_type,
-               a.amount, a.paid_on, b.paid_on, a.payment_no = b.payment_no as same_no
+               a.amount, a.paid_on, b.paid_on, a.payment_no = b.payment_no as same_no,
+               -- where it happened: the household's town (its registry's), else the project's
+               case when a.household_id is not null then (select first(town order by _row) from reg where reg.household_id = a.household_id)
+                    else (select first(town) from proj where proj.project_no = a.project_no) end as town
         from pay a join pay b
           on a.payee_id = b.payee_id and a.fund_type = b.fund_type and a.project_no = b.project_no and a._row < b._row
          and a.worker_id is not distinct from b.worker_id  -- an enterprise is rewarded once per labourer: two labourers are two rewards
@@ -140,10 +143,10 @@ def f2_duplicates(s: Session, p: Standards) -> pd.DataFrame:
            or (a.amount = b.amount and abs(date_diff('day', a.paid_on, b.paid_on)) <= {p.duplicate_days})
         order by a.paid_on, a.payment_no, b.payment_no""")
     out = []
-    for no_a, no_b, pid, name, hid, project, kind, amt, day_a, day_b, same_no in rows:
+    for no_a, no_b, pid, name, hid, project, kind, amt, day_a, day_b, same_no, town in rows:
         how = f"拨付单号 {no_a} 出现两次" if same_no else f"拨付单号 {no_a}、{no_b} 金额相同，相隔 {abs((day_b - day_a).days)} 天"
         household = bool(hid)
-        out.append({"rule": "F2", "key": f"{no_a}|{no_b}|{day_a}|{day_b}", "household_id": hid,
+        out.append({"rule": "F2", "key": f"{no_a}|{no_b}|{day_a}|{day_b}", "town": town, "household_id": hid,
                     "person_id": pid if household else None, "project_no": project, "payment_no": f"{no_a}、{no_b}",
                     "detail": f"{kind}：{mask(pid) if household else name}，{how}，各 {_yuan(amt)}（{_date(day_a)}、{_date(day_b)}）"})
     return _frame(out)

@@ -19,7 +19,7 @@ from sqlalchemy import delete, insert
 
 from fupin import queries
 from fupin.calendar import add_months, month_end
-from fupin.config import settings, units
+from fupin.config import settings, unit_named
 from fupin.funds.rules import FUND_COLUMNS, FUND_RULES, Standards, check
 from fupin.reconcile.run import apply_verifications, month_changes
 from fupin.runs import Run
@@ -85,8 +85,7 @@ def check_month(month: str, *, at_deadline: bool = False) -> FundSummary:
         previous = queries.persistence(conn, add_months(month, -1))
     result = check(payments, projects, registry, employment, standards=Standards.of(settings()["funds"]), as_of=month_end(month))
     found = result.findings
-    by_name = {u.name: key for key, u in units().items()}
-    found["unit"] = [by_name.get(u) if isinstance(u, str) else None for u in found["unit"]]  # 责任单位 as the directory's unit
+    found["unit"] = [unit_named(u) for u in found["unit"]]  # 责任单位 as the directory's unit
     with eng.connect() as conn:
         f = apply_verifications(found, month, previous, lambda ids: queries.latest_verifications(conn, ids))
     changes = month_changes(zip(f["rule"], f["key"], f["state"], strict=True), previous, FUND_RULES)
