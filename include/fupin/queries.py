@@ -403,6 +403,32 @@ def last_fund_check(conn: Connection, month: str) -> str | None:
     return conn.execute(select(func.max(fund_check_runs.c.month)).where(fund_check_runs.c.month <= month)).scalar()
 
 
+def payments_numbered(conn: Connection, month: str, numbers: Iterable[str], columns: list[str]) -> dict[str, list[dict]]:
+    """拨付单号 → what 县财政局's files up to `month` say of the payments with it (one number can be
+    written twice: F2), in the order they came."""
+    t = dataset_tables["fund_payments"]
+    wanted = sorted({n for n in numbers if isinstance(n, str)})
+    out: dict[str, list[dict]] = {}
+    for start in range(0, len(wanted), 500):
+        q = (select(t.c.payment_no, *[t.c[c] for c in columns if c != "payment_no"])
+             .where(t.c.month <= month, t.c.payment_no.in_(wanted[start:start + 500])).order_by(t.c.month, t.c.sheet, t.c.row_no))
+        for r in conn.execute(q):
+            out.setdefault(r.payment_no, []).append(dict(r._mapping))
+    return out
+
+
+def households_in_registry(conn: Connection, month: str, household_ids: Iterable[str]) -> dict[str, dict]:
+    """户编号 → where the registry of `month` has the household and how many it counts: {town, village, members}."""
+    t = dataset_tables["registry"]
+    wanted = sorted({h for h in household_ids if isinstance(h, str)})
+    out: dict[str, dict] = {}
+    for start in range(0, len(wanted), 500):
+        q = (select(t.c.household_id, func.min(t.c.town).label("town"), func.min(t.c.village).label("village"), func.count().label("members"))
+             .where(t.c.month == month, t.c.household_id.in_(wanted[start:start + 500])).group_by(t.c.household_id))
+        out.update({r.household_id: dict(r._mapping) for r in conn.execute(q)})
+    return out
+
+
 def fund_check_runs_by_month(conn: Connection) -> dict:
     return {r.month: r for r in conn.execute(select(fund_check_runs))}
 

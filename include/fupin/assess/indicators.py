@@ -18,6 +18,7 @@ from fupin.assess.targets import h1_target, largest_remainder
 from fupin.calendar import add_months, month_end, month_label, months_later, pd_moment
 from fupin.calendar import current as calendar
 from fupin.config import contracts, geography, unit_named
+from fupin.funds.rules import WAN
 from fupin.vocab import COUNTY_TOTAL, LABOR_CAPABLE, SUBMITTED, Outcome
 
 COMPULSORY = ("小学", "初中")
@@ -327,9 +328,6 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
         m = _ratio(on_time, len(assessed))
         out[source] = Measure(m.numerator, m.denominator, m.value, f"逾期：{'、'.join(late)}；期限为{cal.report_due_label()}" if late else "")
     return out
-
-
-WAN = 10_000  # 计划投资 is written in 万元
 
 
 def _by_town_and_unit(frame: pd.DataFrame, num: pd.Series, den: pd.Series) -> dict[str, Measure]:

@@ -110,12 +110,7 @@ def _summary_sheet(ws, summary: Summary, f: pd.DataFrame, basis: dict) -> None: 
     bold = Font(bold=True)
     set_cell(ws, 1, 1, f"{month_label(summary.month)} 建档立卡与农村低保数据比对结果").font = Font(bold=True, size=14)
     set_cell(ws, 2, 1, f"比对数据：建档立卡 {month_label(summary.registry_month)}，低保 {month_label(summary.dibao_month)}。{summary.note}")
-    set_cell(ws, 3, 1, "核查反馈：在各规则工作表黄色的“核查结果”列选择 属实已整改、属实待整改（填写整改期限）或 不属实（在“核查说明”写明理由），"
-                       f"保存后将本工作簿放入本单位共享文件夹中的“核查结果”文件夹（{unc(None, SHARE_VERIFY)}），"
-                       "平台只接收本单位负责核查的条目，回执告知结果；也可在“扶贫数据”网页的“核查”中填写。"
-                       "请勿修改“编号”列。").alignment = Alignment(wrap_text=True, vertical="top")
-    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=7)
-    ws.row_dimensions[3].height = 48
+    how_to_answer(ws, 3, 7)
     row = 4
     for j, h in enumerate(["规则", "名称", "责任单位", "本月", "新增", "持续", "已整改"], 1):
         set_cell(ws, row, j, h).font = bold
@@ -149,36 +144,54 @@ def _summary_sheet(ws, summary: Summary, f: pd.DataFrame, basis: dict) -> None: 
     finish_sheet(ws, {1: 16, 2: 18, 3: 16, 4: 12, 5: 10, 6: 10, 7: 10})
 
 
+def how_to_answer(ws, row: int, width: int) -> None:  # an openpyxl worksheet
+    """The 核查反馈 instructions, across the summary sheet's first `width` columns."""
+    from openpyxl.styles import Alignment
+
+    set_cell(ws, row, 1, "核查反馈：在各规则工作表黄色的“核查结果”列选择 属实已整改、属实待整改（填写整改期限）或 不属实（在“核查说明”写明理由），"
+                         f"保存后将本工作簿放入本单位共享文件夹中的“核查结果”文件夹（{unc(None, SHARE_VERIFY)}），"
+                         "平台只接收本单位负责核查的条目，回执告知结果；也可在“扶贫数据”网页的“核查”中填写。"
+                         "请勿修改“编号”列。").alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+    ws.row_dimensions[row].height = 48
+
+
 def _rule_sheet(sheet, rows: pd.DataFrame) -> None:  # an openpyxl worksheet
     """One rule's findings, each with both registries' record of its person."""
+    finding_sheet(sheet, rows, COLUMNS, money=("reg_income", "dib_income"))
+
+
+def finding_sheet(sheet, rows: pd.DataFrame, columns: list[tuple[str, str, int]], money: tuple[str, ...] = ()) -> None:  # an openpyxl worksheet
+    """One rule's findings under `columns` (key, header, width), ending with the 核查反馈 columns
+    (编号, 核查结果, 整改期限, 核查说明) the unit fills in: the sheet the returned workbook is read from."""
     from openpyxl.styles import Alignment, Font
 
-    for j, (_, label, _w) in enumerate(COLUMNS, 1):
+    for j, (_, label, _w) in enumerate(columns, 1):
         head = set_cell(sheet, 1, j, label)
         head.font, head.alignment = Font(bold=True), Alignment(wrap_text=True, vertical="center")
     sheet.row_dimensions[1].height = 32
     for i, r in enumerate(rows.itertuples(index=False), 2):
-        for j, (key, _, _w) in enumerate(COLUMNS, 1):
+        for j, (key, _, _w) in enumerate(columns, 1):
             v = getattr(r, key)
             if key == "escalated":
                 v = "是（持续 3 个月以上）" if v else ""
             cell = set_cell(sheet, i, j, None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
-            if key in ("reg_income", "dib_income"):
+            if key in money and isinstance(v, int | float):
                 cell.number_format = YUAN
+    keys = [k for k, _, _ in columns]
     if rows.empty:
         set_cell(sheet, 2, 1, "本月无此类问题")
-    else:
-        _check_inputs(sheet, len(rows))
-    finish_sheet(sheet, {j: w for j, (_, _, w) in enumerate(COLUMNS, 1)}, header_row=1)
+    elif "check_outcome" in keys:  # a sheet to answer on (not 县审计局's: it checks nothing)
+        _check_inputs(sheet, len(rows), keys)
+    finish_sheet(sheet, {j: w for j, (_, _, w) in enumerate(columns, 1)}, header_row=1)
 
 
-def _check_inputs(sheet, n: int) -> None:  # an openpyxl worksheet
+def _check_inputs(sheet, n: int, keys: list[str]) -> None:  # an openpyxl worksheet
     """核查结果 as a drop-down, 整改期限 as a date, on the rows of findings."""
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    keys = [k for k, _, _ in COLUMNS]
     outcome, due = get_column_letter(keys.index("check_outcome") + 1), get_column_letter(keys.index("check_due") + 1)
     pick = DataValidation(type="list", formula1=f'"{OUTCOME_CHOICES}"', allow_blank=True, showErrorMessage=True,
                           errorTitle="核查结果", error="请选择：属实已整改、属实待整改 或 不属实")
