@@ -19,11 +19,13 @@ import pytest
 
 from fupin import queries
 from fupin.calendar import month_end, months
+from fupin.reconcile.rules import RULES
 from fupin.warehouse.db import engine
 from tests.helpers import fill_demo_warehouse, on_warehouse
 
 pytestmark = [pytest.mark.slow]
 MONTHS = months("2017-06", "2017-11")  # registries reconciled month by month (the last: findings in 黄坑镇)
+FUND_MONTHS = months("2017-04", "2017-06")  # the money checked month by month (June: the planted F1 in its 4th month, 疑似)
 
 
 def _browser_missing() -> list[str]:
@@ -39,6 +41,7 @@ def server(tmp_path_factory):
     from fupin.assess.run import assess_period
     from fupin.config import contracts
     from fupin.demo.population import build_population
+    from fupin.funds.run import check_month
     from fupin.ops.cluster import free_port, local_airflow_env, stop_groups
     from fupin.reconcile.run import reconcile_month
     from fupin.warehouse import db
@@ -48,16 +51,22 @@ def server(tmp_path_factory):
     db.upgrade(url)
     wanted = {(d, "2017-06") for d in contracts().datasets} | {("registry", "2016-12")}
     wanted |= {(d, m) for m in MONTHS for d in ("registry", "dibao")} | {("student_aid", m) for m in months("2017-01", "2017-06")}
+    # the money: every payment up to June, the rewarded labourers' employment, the project library of April to June
+    wanted |= {(d, m) for m in months("2016-01", "2017-06") for d in ("fund_payments", "employment")}
+    wanted |= {(d, m) for m in FUND_MONTHS for d in ("projects", "project_households")}
     fill_demo_warehouse(url, build_population(2016), wanted, months("2017-01", "2017-12"))
     for m in MONTHS:
         with on_warehouse(url):
             reconcile_month(m)
+    for m in FUND_MONTHS:
+        with on_warehouse(url):
+            check_month(m, at_deadline=True)
     with on_warehouse(url):
         assess_period("2017H1", month_end("2017-06"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
     env.update(local_airflow_env(port), AIRFLOW_HOME=str(home / "airflow"), FUPIN_WAREHOUSE_URL=url,
-               AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin,fpb:user,mzj:user,huangkeng:viewer,rsj:viewer,guest:viewer,probe:viewer",
+               AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin,fpb:user,mzj:user,huangkeng:viewer,rsj:viewer,guest:viewer,probe:viewer,czj:viewer,jtj:viewer,sjj:viewer",
                AIRFLOW__CORE__LAZY_LOAD_PLUGINS="False")
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
@@ -106,7 +115,8 @@ def _token(base: str, user: str, password: str) -> str:
 
 def test_every_route_wants_an_airflow_login(server):
     base, _, _, _ = server
-    for path in ("api/submissions", "api/findings?month=2017-06", "api/scorecard", "api/households/4402240000850061", "api/verify"):
+    for path in ("api/submissions", "api/findings?month=2017-06", "api/scorecard", "api/households/4402240000850061", "api/verify",
+                 "api/funds", "api/funds?month=2017-06"):
         status, _, _ = _get(f"{base}/fupin/{path}")
         assert status == 401, path
         status, _, _ = _get(f"{base}/fupin/{path}", token="not-a-token")
@@ -124,7 +134,7 @@ def test_the_json_is_the_warehouse_and_ids_are_masked_by_role(server):
     assert [c["month"] for c in water["cells"] if c["status"] == "late"] == ["2017-03", "2017-04"]  # the generator's late files
     assert water["rates"]["2017H1"]["on_time"] == 4 and water["rates"]["2017H1"]["expected"] == 6
     with engine(url).connect() as conn:
-        stored = queries.findings_of(conn, "2017-06")
+        stored = queries.findings_of(conn, "2017-06", rules=RULES)  # the registries' (the money's have their own page)
         scores = queries.scores_of(conn, "2017H1")
     _, f, _ = _get(f"{base}/fupin/api/findings?month=2017-06", admin)
     assert {r: v["found"] for r, v in f["rules"].items()} == {r: sum(s["rule"] == r for s in stored) for r in f["rules"]}
@@ -216,6 +226,52 @@ def test_each_role_sees_only_what_its_unit_may_on_every_route(server):
     assert _get(f"{base}/fupin/api/households?q={full}", tok["admin"])[1]["results"][0]["household_id"] == theirs["household_id"]
     status, body, _ = _get(f"{base}/fupin/api/households?q={full}", tok["huangkeng"])
     assert status == 422 and "脱敏" in body
+
+
+def test_the_money_is_shown_on_a_need_to_know_basis(server):
+    """资金项目 and a household's payments, role by role: the county office and 县财政局 see the
+    county's projects and findings, a town its own, 县交通局 the projects it builds and the findings
+    it checks, 县审计局 only the 疑似 cases copied to it (and no project, no household), a unit
+    with no business nothing; a payee's ID is masked for every role that does not see full IDs."""
+    from fupin.funds.rules import FUND_RULES
+    from fupin.funds.run import audit_after, goes_to_audit
+    from fupin.ids import mask
+    from fupin.reconcile.catalog import owner_of
+
+    base, passwords, url, _ = server
+    users = ("admin", "fpb", "czj", "huangkeng", "jtj", "sjj", "rsj", "guest")
+    tok = {u: _token(base, u, passwords[u]) for u in users}
+    with engine(url).connect() as conn:
+        stored = [f for f in queries.all_findings(conn, "2017-06") if f["rule"] in FUND_RULES]
+        projects = queries.snapshot(conn, "projects", "2017-06", ["project_no", "town", "responsible_unit"])
+        paid = queries.snapshot(conn, "fund_payments", "2017-06", ["household_id", "payee_id"]).dropna()
+        reg = queries.snapshot(conn, "registry", "2017-06", ["household_id", "town"])
+    got = {u: _get(f"{base}/fupin/api/funds?month=2017-06", t) for u, t in tok.items()}
+    assert all(status == 200 for status, _, _ in got.values())
+    shown = {u: {f["id"] for f in body["findings"]} for u, (_, body, _) in got.items()}
+    listed = {u: {p["project_no"] for p in body["projects"]} for u, (_, body, _) in got.items()}
+    every = {f["finding_id"] for f in stored}
+    assert every and shown["admin"] == shown["fpb"] == shown["czj"] == every
+    assert listed["fpb"] == listed["czj"] == set(projects["project_no"])
+    assert shown["huangkeng"] == {f["finding_id"] for f in stored if f["town"] == "黄坑镇"}
+    assert listed["huangkeng"] == set(projects[projects["town"] == "黄坑镇"]["project_no"]) and listed["huangkeng"]
+    assert listed["jtj"] == set(projects[projects["responsible_unit"] == "县交通局"]["project_no"]) and listed["jtj"]
+    assert shown["jtj"] == {f["finding_id"] for f in stored if owner_of(f) == "transport"}
+    suspected = {f["finding_id"] for f in stored if goes_to_audit(f["rule"], f["persisted_months"], f["escalated"], audit_after())}
+    assert suspected and shown["sjj"] == suspected and listed["sjj"] == set()
+    assert shown["rsj"] == {f["finding_id"] for f in stored if owner_of(f) == "hrss"} and listed["rsj"] <= set(
+        projects[projects["responsible_unit"] == "县人社局"]["project_no"])
+    assert shown["guest"] == set() and listed["guest"] == set()
+    # a household paid: its payments in its file, the payee's ID masked unless the role sees full IDs
+    hid = next(h for h in paid["household_id"] if h in set(reg[reg["town"] == "黄坑镇"]["household_id"]))
+    payee = paid[paid["household_id"] == hid]["payee_id"].iloc[0]
+    for user, status in (("admin", 200), ("huangkeng", 200), ("czj", 200), ("sjj", 404), ("jtj", 404)):
+        code, body, _ = _get(f"{base}/fupin/api/households/{hid}", tok[user])
+        assert code == status, user
+        if code == 200:
+            ids = {r["payee_id"] for r in body["payments"]["rows"]}
+            assert body["payments"]["rows"] and ids == ({payee} if user == "admin" else {mask(payee)}), user
+            assert payee not in json.dumps(body, ensure_ascii=False) or user == "admin", user
 
 
 def test_a_masked_id_search_is_no_oracle(server):
@@ -347,6 +403,8 @@ def _wait(d, css: str):
 
 
 def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_browser(server):
+    from fupin.funds.rules import FUND_RULES
+
     skip_or_fail = __import__("tests.conftest", fromlist=["skip_or_fail"]).skip_or_fail
     skip_or_fail(_browser_missing(), "the browser tests")
     from selenium.webdriver.common.by import By
@@ -357,6 +415,10 @@ def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_brows
     with engine(url).connect() as conn:
         stored = queries.findings_of(conn, "2017-11")
         scores = queries.scores_of(conn, "2017H1")
+        n_projects = len(queries.snapshot(conn, "projects", "2017-06", ["project_no"]))
+        money_here = {f["finding_id"] for f in queries.findings_of(conn, "2017-06", rules=FUND_RULES) if f["town"] == "黄坑镇"}
+        paid_households = list(queries.snapshot(conn, "fund_payments", "2017-06", ["household_id"])["household_id"].dropna())
+        registered = set(queries.snapshot(conn, "registry", "2017-06", ["household_id"])["household_id"])
     d = _chrome(1280, 900)
     try:
         _login(d, base, "admin", passwords["admin"], "")
@@ -383,6 +445,18 @@ def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_brows
         assert d.find_element(By.CSS_SELECTOR, "details.timeline[data-dataset=registry][open]")
         assert "true" not in d.find_element(By.ID, "app").text and "false" not in d.find_element(By.ID, "app").text
         d.save_screenshot(str(shots / "household_1280.png"))
+        d.get(f"{base}/fupin/funds")
+        listed = _wait(d, "#projects").find_elements(By.CSS_SELECTOR, "tbody tr")
+        assert len(listed) == n_projects and d.find_element(By.CSS_SELECTOR, "#stages tbody tr")
+        assert "NaN" not in d.find_element(By.ID, "app").text and "undefined" not in d.find_element(By.ID, "app").text
+        d.save_screenshot(str(shots / "funds_1280.png"))
+        d.execute_script("document.getElementById('list').scrollIntoView()")
+        d.save_screenshot(str(shots / "funds_findings_1280.png"))
+        paid_hid = next(h for h in paid_households if h in registered)
+        d.get(f"{base}/fupin/household?q={paid_hid}")
+        assert _wait(d, "#paid tbody tr")  # the payments a household received, in its file
+        d.execute_script("document.getElementById('payments').scrollIntoView()")
+        d.save_screenshot(str(shots / "household_payments_1280.png"))
     finally:
         d.quit()
     # the town's clerk, on a phone: its findings to check, one dismissed, gone from the list
@@ -393,7 +467,7 @@ def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_brows
         # every page at phone width, without the page scrolling sideways (wide tables scroll in their box)
         _login(d, base, "admin", passwords["admin"], "")
         hid = next(s["household_id"] for s in stored if s["household_id"])
-        for page in ("", "findings", "scorecard", f"household?q={hid}", "verify"):
+        for page in ("", "findings", "funds", "scorecard", f"household?q={hid}", "verify"):
             d.get(f"{base}/fupin/{page}")
             _wait(d, "#app table, #app .summary, #app p")
             from selenium.webdriver.support.ui import WebDriverWait
@@ -418,7 +492,8 @@ def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_brows
                                    == "2017-09")
         d.get(f"{base}/fupin/verify")
         listed = _wait(d, "#list").find_elements(By.CSS_SELECTOR, "tbody tr")
-        assert sorted(r.get_attribute("data-id") for r in listed) == sorted(s["finding_id"] for s in mine)
+        # the town checks its registries' findings and the money's in the town (F1–F6 of June)
+        assert sorted(r.get_attribute("data-id") for r in listed) == sorted({s["finding_id"] for s in mine} | money_here)
         assert all("*" in c.text for r in listed for c in r.find_elements(By.CSS_SELECTOR, "td:nth-child(5)") if c.text)  # 月份 first
         d.save_screenshot(str(shots / "verify_390.png"))
         target = mine[0]["finding_id"]
@@ -434,7 +509,7 @@ def test_an_official_reads_each_page_and_a_town_closes_a_finding_in_a_real_brows
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         ids = "return [...document.querySelectorAll('#list tbody tr')].map(r => r.dataset.id)"  # one read, no stale rows
         WebDriverWait(d, 20).until(lambda drv: target not in drv.execute_script(ids))
-        assert sorted(d.execute_script(ids)) == sorted(s["finding_id"] for s in mine if s["finding_id"] != target)
+        assert sorted(d.execute_script(ids)) == sorted({s["finding_id"] for s in mine if s["finding_id"] != target} | money_here)
         d.save_screenshot(str(shots / "verified_390.png"))
     finally:
         d.quit()

@@ -429,6 +429,17 @@ def households_in_registry(conn: Connection, month: str, household_ids: Iterable
     return out
 
 
+def project_names(conn: Connection, numbers: Iterable[str]) -> dict[str, str]:
+    """项目编号 → the project's name in the latest library that lists it."""
+    t = dataset_tables["projects"]
+    wanted = sorted({n for n in numbers if isinstance(n, str)})
+    out: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        q = select(t.c.project_no, t.c.project_name).where(t.c.project_no.in_(wanted[start:start + 500])).order_by(t.c.month)
+        out.update({r.project_no: r.project_name for r in conn.execute(q)})  # a later month's name replaces an earlier
+    return out
+
+
 def fund_check_runs_by_month(conn: Connection) -> dict:
     return {r.month: r for r in conn.execute(select(fund_check_runs))}
 

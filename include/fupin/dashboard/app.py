@@ -33,8 +33,8 @@ from fupin.dashboard.access import Viewer, roles_of, viewer_of
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-PAGES = {"": ("submissions", "报送情况"), "findings": ("findings", "比对结果"), "scorecard": ("scorecard", "考核"),
-         "household": ("household", "一户一档"), "verify": ("verify", "核查")}
+PAGES = {"": ("submissions", "报送情况"), "findings": ("findings", "比对结果"), "funds": ("funds", "资金项目"),
+         "scorecard": ("scorecard", "考核"), "household": ("household", "一户一档"), "verify": ("verify", "核查")}
 
 # the Airflow user behind a request: raises HTTPException 401/403 without a valid login
 UserResolver = Callable[[Request], Awaitable[Any]]
@@ -251,6 +251,13 @@ async def verification(finding_id: str, request: Request, v: ViewerDep, county: 
         raise HTTPException(422, str(exc)) from None
     log.info("finding %s verified %s by %s", finding_id, body.get("outcome"), v.name)
     return JSONResponse(shown)
+
+
+@api.get("/funds")
+def funds(v: ViewerDep, month: str | None = None, county: str | None = None) -> dict:
+    from fupin.dashboard import data
+
+    return _read(county, lambda conn, c: data.funds(conn, _month(month) if month else None, v, _now().date()))
 
 
 @api.get("/scorecard")

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from fupin import queries
 from fupin.calendar import Calendar, add_months, date_label, month_label, months, time_label
 from fupin.config import contracts
-from fupin.dashboard.access import Viewer, may_verify, sees_finding, sees_household, sees_source, sees_unit
+from fupin.dashboard.access import Viewer, may_verify, sees_finding, sees_household, sees_project, sees_source, sees_unit
 from fupin.reconcile import verify
 from fupin.reconcile.catalog import owner_of, past_event, rule_name
 from fupin.reconcile.rules import RULES
@@ -223,6 +223,69 @@ def scorecard(conn: Connection, period: str, viewer: Viewer) -> dict:
             "trend": {k: history.get(f"{r['unit']}|{r['indicator']}", {}) for r in rows for k in [f"{r['unit']}|{r['indicator']}"]}}
 
 
+# --- 资金项目 ----------------------------------------------------------------------------------
+
+PROJECT_COLUMNS = ["project_no", "project_name", "project_type", "town", "village", "responsible_unit", "planned_investment",
+                   "approved_on", "started_on", "completed_on", "accepted_on"]
+STAGES = ("未立项", "未开工", "在建", "已完工待验收", "已验收")
+
+
+def stage_of(p: dict) -> str:
+    """Where a project stands, by the actual dates the library gives."""
+    for stage, date in zip(STAGES, ("approved_on", "started_on", "completed_on", "accepted_on"), strict=False):
+        if _plain(p.get(date)) is None:
+            return stage
+    return STAGES[-1]
+
+
+def funds(conn: Connection, month: str | None, viewer: Viewer, today: dt.date) -> dict:
+    """资金项目: a checked month's projects the viewer may see, by stage and town, paid against
+    planned, and the fund findings (F1–F6) the viewer may see, each with its check."""
+    from fupin.config import unit_named
+    from fupin.funds.rules import FUND_RULES, WAN
+    from fupin.funds.run import audit_after, goes_to_audit
+
+    checked = sorted(queries.fund_check_runs_by_month(conn))
+    month = month or (checked[-1] if checked else None)
+    run = queries.fund_check_run(conn, month) if month else None
+    if run is None:
+        return {"month": month, "checked": False, "months": checked, "projects": [], "towns": [], "findings": [], "rules": {}}
+    projects = (queries.snapshot(conn, "projects", run.projects_month, PROJECT_COLUMNS).to_dict("records")
+                if run.projects_month and not viewer.audit_only else [])
+    paid = dict(queries.paid_by_project(conn, month).itertuples(index=False))
+    after, names = audit_after(), unit_names()
+    rows = [r for r in queries.all_findings(conn, month) if r["rule"] in FUND_RULES
+            and sees_finding(viewer, r, owner_of(r), goes_to_audit(r["rule"], r["persisted_months"], r["escalated"], after))]
+    checks = queries.latest_verifications(conn, [r["finding_id"] for r in rows if r["finding_id"]])
+    shown = [_finding_out(r, checks.get(r["finding_id"]), viewer, today, names) | {"project_no": r["project_no"], "payment_no": r["payment_no"]}
+             for r in rows]
+    behind = {r["project_no"]: f["detail"] for r, f in zip(rows, shown, strict=True) if r["rule"] == "F6" and f["state"] != FindingState.DISMISSED}
+    listed, towns = [], {}
+    for p in sorted(projects, key=lambda p: (p["town"] or "", p["project_no"])):
+        unit = unit_named(p["responsible_unit"]) or "poverty_office"
+        if not sees_project(viewer, p["town"], unit):
+            continue
+        planned = float(p["planned_investment"] or 0) * WAN
+        got = float(paid.get(p["project_no"], 0.0))
+        stage = stage_of(p)
+        listed.append({"project_no": p["project_no"], "name": p["project_name"], "type": p["project_type"], "town": p["town"],
+                       "village": p["village"], "unit": p["responsible_unit"], "planned": planned, "paid": got,
+                       "paid_share": got / planned if planned else None, "stage": stage, "behind": behind.get(p["project_no"])})
+        t = towns.setdefault(p["town"] or "—", {"town": p["town"] or "—", "stages": dict.fromkeys(STAGES, 0), "planned": 0.0, "paid": 0.0,
+                                                 "behind": 0})
+        t["stages"][stage] += 1
+        t["planned"] += planned
+        t["paid"] += min(got, planned)
+        t["behind"] += p["project_no"] in behind
+    per_rule = {r: {"name": v[0], "found": sum(1 for f in shown if f["rule"] == r and f["state"] != FindingState.DISMISSED)}
+                for r, v in FUND_RULES.items()}
+    return {"month": month, "label": month_label(month), "checked": True, "months": checked,
+            "basis": {"projects": run.projects_month, "note": run.note}, "stages": list(STAGES),
+            "projects": listed, "towns": sorted(towns.values(), key=lambda t: t["town"]),
+            "totals": {"planned": sum(t["planned"] for t in towns.values()), "paid": sum(t["paid"] for t in towns.values())},
+            "rules": per_rule, "findings": shown, "states": {str(k): v for k, v in STATE_LABELS.items()}}
+
+
 # --- 一户一档 -----------------------------------------------------------------------------------
 
 def audit(conn: Connection, viewer: Viewer, action: str, target: str, results: int | None) -> None:
@@ -293,11 +356,14 @@ def household(conn: Connection, household_id: str, viewer: Viewer, today: dt.dat
     ids = sorted(set(reg["id_number"].dropna()))
     ds = contracts().datasets
     timeline, this_month = [], []
+    payments = None  # 县财政局's payments to the household, when the viewer sees that file
     for name, dataset in ds.items():
         if not sees_source(viewer, dataset.source) and name != "registry":
             continue
         rows = reg if name == "registry" else queries.rows_about(conn, name, ids=ids, household_id=household_id,
                                                                  village=(latest["town"].iloc[0], latest["village"].iloc[0]))
+        if name == PAYMENTS:
+            payments = rows
         held = sorted(set(rows["month"])) if not rows.empty else []
         this_month.append({"source": _source_name(name), "dataset": dataset.title, "months": held,
                            "latest": month_label(held[-1]) if held else None})
@@ -322,7 +388,30 @@ def household(conn: Connection, household_id: str, viewer: Viewer, today: dt.dat
                for r in latest.itertuples(index=False)]
     return {"household_id": household_id, "town": latest["town"].iloc[0], "village": latest["village"].iloc[0],
             "months": ms, "span": _span(ms), "members": members, "summary": _summary(latest, ms[-1], this_month, shown_findings),
-            "timeline": timeline, "findings": shown_findings}
+            "timeline": timeline, "findings": shown_findings, "payments": _payments(conn, payments, household_id, viewer)}
+
+
+PAYMENTS = "fund_payments"  # 县财政局's 扶贫资金拨付明细 (docs/spec/funds.md)
+
+
+def _payments(conn: Connection, rows: pd.DataFrame | None, household_id: str, viewer: Viewer) -> dict | None:
+    """The money the household received (县财政局's payments to it), newest first, with each
+    year's total and the project's name; None when the viewer does not see the payments' file."""
+    from fupin.validate.issues import amount
+
+    if rows is None:
+        return None
+    mine = rows[rows["household_id"] == household_id] if not rows.empty else rows
+    if mine.empty:
+        return {"rows": [], "years": [], "total": amount(0, "元")}
+    names = queries.project_names(conn, set(mine["project_no"].dropna()))
+    out = [{"paid_on": _shown(r["paid_on"]), "fund_type": r["fund_type"], "project_no": r["project_no"],
+            "project": names.get(r["project_no"]), "payee": r["payee_name"], "payee_id": viewer.id(r["payee_id"]),
+            "amount": amount(float(r["amount"]), "元"), "payment_no": r["payment_no"]}
+           for r in mine.sort_values(["paid_on", "payment_no"], ascending=False).to_dict("records")]
+    years = mine.assign(year=pd.to_datetime(mine["paid_on"]).dt.year).groupby("year")["amount"].sum()
+    return {"rows": out, "years": [{"year": int(y), "total": amount(float(v), "元")} for y, v in years.items()],
+            "total": amount(float(mine["amount"].sum()), "元")}
 
 
 def _summary(latest: pd.DataFrame, month: str, sources: list[dict], found: list[dict]) -> dict:

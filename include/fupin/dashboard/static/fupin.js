@@ -169,6 +169,54 @@ async function findings(params = {}) {
   bindVerify(reload);
 }
 
+// --- 资金项目 ----------------------------------------------------------------------------------
+function yuan(v) { return v === null || v === undefined ? "—" : Math.round(v).toLocaleString("zh-CN") + " 元"; }
+function fundRow(f) {
+  const v = f.verification;
+  const check = v ? `${esc(v.label)}${v.due ? "（期限 " + esc(v.due) + "）" : ""}${v.reason ? "：" + esc(v.reason) : ""}<br><span class="muted">${esc(v.unit || "")} ${esc(v.by)} ${esc(v.at)}·${esc(v.via)}</span>` : "";
+  return `<tr data-id="${esc(f.id)}"><td>${esc(f.rule)} ${esc(f.rule_name)}</td><td>${esc(f.town)}</td><td>${esc(f.project_no)}</td>
+    <td>${esc(f.payment_no)}</td><td data-label="收款户/劳动力">${f.household_id ? `<a href="./household?q=${encodeURIComponent(f.household_id)}${county ? "&county=" + county : ""}">${esc(f.household_id)}</a>` : ""}${f.person_id ? "<br>" + esc(f.person_id) : ""}</td>
+    <td class="wrap">${esc(f.detail)}</td><td class="num" data-label="连续月数">${f.persisted_months}</td><td>${tag(f.state, f.state_label)}${f.escalated ? " " + tag("esc", "已上报领导") : ""}</td>
+    <td class="wrap">${check}${f.may_verify && f.state !== "dismissed" ? `<br><button class="plain verify" data-id="${esc(f.id)}">核查</button>` : ""}</td></tr>`;
+}
+async function fundsPage(params = {}) {
+  const d = await getJSON("funds", {month: params.month});
+  remember(params);
+  if (!d.checked) { app.innerHTML = "<p>尚未进行资金监管核查。</p>"; return; }
+  options($("#month"), d.months.slice().reverse(), d.months.slice().reverse().map(ml), d.month);
+  const townSel = $("#town");
+  const towns = [...new Set([...d.towns.map(t => t.town), ...d.findings.map(f => f.town).filter(Boolean)])].sort();
+  townSel.innerHTML = `<option value="">全部</option>` + towns.map(t => `<option${t === params.town ? " selected" : ""}>${esc(t)}</option>`).join("");
+  const reload = () => fundsPage({month: $("#month").value, town: townSel.value}).catch(fail);
+  [$("#month"), townSel].forEach(s => s.onchange = reload);
+  const inTown = x => !params.town || x.town === params.town;
+  const projects = d.projects.filter(inTown), found = d.findings.filter(inTown);
+  const open = found.filter(f => f.state !== "dismissed");
+  let html = `<div class="cards"><div class="card"><div class="n">${projects.length}</div><div class="t">扶贫项目（项目库 ${esc(ml(d.basis.projects))}）</div></div>
+    <div class="card"><div class="n">${pct(d.totals.planned ? d.totals.paid / d.totals.planned : null)}</div><div class="t">已拨付/计划投资（${yuan(d.totals.paid)}/${yuan(d.totals.planned)}）</div></div>
+    <div class="card"><div class="n">${projects.filter(p => p.behind).length}</div><div class="t">进度滞后的项目</div></div>
+    <div class="card"><div class="n">${open.length}</div><div class="t">资金问题（${esc(d.label)}）</div></div></div>`;
+  if (d.basis.note) html += `<p class="muted">${esc(d.basis.note)}</p>`;
+  if (d.towns.length) {
+    html += `<h2>各镇（街）项目进度与拨付</h2><div class="scroll"><table id="stages"><thead><tr><th>镇（街）</th>${d.stages.map(s => `<th class="num">${esc(s)}</th>`).join("")}<th class="num">滞后</th><th class="num">计划投资</th><th class="num">已拨付</th><th class="num">拨付率</th></tr></thead><tbody>`;
+    html += d.towns.filter(inTown).map(t => `<tr><th>${esc(t.town)}</th>${d.stages.map(s => `<td class="num">${t.stages[s]}</td>`).join("")}<td class="num">${t.behind}</td><td class="num">${yuan(t.planned)}</td><td class="num">${yuan(t.paid)}</td><td class="num">${pct(t.planned ? t.paid / t.planned : null)}</td></tr>`).join("");
+    html += "</tbody></table></div>";
+  }
+  html += `<h2>资金问题（${open.length} 条）</h2>`;
+  html += `<div class="scroll"><table id="rules"><thead><tr><th>规则</th><th class="num">本月</th></tr></thead><tbody>` + Object.entries(d.rules).map(([r, x]) => `<tr data-rule="${r}"><th>${r} ${esc(x.name)}</th><td class="num">${found.filter(f => f.rule === r && f.state !== "dismissed").length}</td></tr>`).join("") + "</tbody></table></div>";
+  if (found.length) {
+    html += `<div class="scroll"><table id="list" class="cards-sm"><thead><tr><th>规则</th><th>镇（街）</th><th>项目编号</th><th>拨付单号</th><th>收款户/劳动力</th><th>说明</th><th class="num">连续月数</th><th>状态</th><th>核查</th></tr></thead><tbody>`
+      + found.map(fundRow).join("") + "</tbody></table></div>";
+  }
+  if (projects.length) {
+    html += `<h2>项目清单（${projects.length} 个）</h2><div class="scroll"><table id="projects" class="cards-sm"><thead><tr><th>项目编号</th><th>项目名称</th><th>镇（街）/村</th><th>责任单位</th><th>进度</th><th class="num">计划投资</th><th class="num">已拨付</th><th class="num">拨付率</th></tr></thead><tbody>`
+      + projects.map(p => `<tr data-project="${esc(p.project_no)}"><td>${esc(p.project_no)}</td><th class="wrap">${esc(p.name)}</th><td>${esc(p.town)}${esc(p.village || "")}</td><td>${esc(p.unit)}</td><td>${tag(p.behind ? "bad" : (p.stage === "已验收" ? "good" : "confirmed"), p.stage)}${p.behind ? `<br><span class="muted">${esc(p.behind)}</span>` : ""}</td><td class="num">${yuan(p.planned)}</td><td class="num">${yuan(p.paid)}</td><td class="num">${pct(p.paid_share)}</td></tr>`).join("")
+      + "</tbody></table></div>";
+  }
+  app.innerHTML = html;
+  bindVerify(reload);
+}
+
 // --- 核查 --------------------------------------------------------------------------------------
 async function verifyPage() {
   const d = await getJSON("verify");
@@ -242,6 +290,13 @@ async function household(q, village) {
   if (d.findings.length) {
     html += `<h2 id="findings">比对问题及核查</h2><div class="scroll"><table id="list" class="cards-sm"><thead><tr><th>月份</th>${FINDING_HEAD}</tr></thead><tbody>` + d.findings.map((f, i) => findingRow(f, true, !d.findings.slice(i + 1).some(g => g.id === f.id))).join("") + "</tbody></table></div>";
   }
+  if (d.payments) {
+    const p = d.payments;
+    html += `<h2 id="payments">收到的扶贫资金（县财政局拨付明细）</h2>`;
+    html += p.rows.length ? `<p>合计 ${esc(p.total)}：${p.years.map(y => `${y.year}年 ${esc(y.total)}`).join("，")}</p><div class="scroll"><table id="paid"><thead><tr><th>拨付日期</th><th>资金类型</th><th>项目</th><th>收款人</th><th>证件号码</th><th class="num">金额</th><th>拨付单号</th></tr></thead><tbody>`
+      + p.rows.map(r => `<tr><td>${esc(r.paid_on)}</td><td>${esc(r.fund_type)}</td><td class="wrap">${esc(r.project || r.project_no)}</td><td>${esc(r.payee)}</td><td>${esc(r.payee_id)}</td><td class="num">${esc(r.amount)}</td><td>${esc(r.payment_no)}</td></tr>`).join("") + "</tbody></table></div>"
+      : "<p class=\"muted\">县财政局的拨付明细中没有拨付给该户的资金。</p>";
+  }
   html += "<h2>逐月记录（按来源，点开查看）</h2>";
   for (const t of d.timeline) {
     const keys = [...new Set(t.months.flatMap(m => m.rows.flatMap(p => p.facts.map(f => f[0]))))];
@@ -262,6 +317,7 @@ const start = {
   submissions: () => submissions(asked("year").year),
   // a town's clerk starts on their own town
   findings: () => { const p = asked("month", "rule", "town", "state"); if (!location.search.includes("town=") && document.body.dataset.town) p.town = document.body.dataset.town; return findings(p); },
+  funds: () => { const p = asked("month", "town"); if (!location.search.includes("town=") && document.body.dataset.town) p.town = document.body.dataset.town; return fundsPage(p); },
   scorecard: () => scorecard(asked("period").period),
   verify: () => verifyPage(),
   household: () => {
