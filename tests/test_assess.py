@@ -264,7 +264,7 @@ def test_officials_read_the_gap_in_the_indicators_unit_and_are_addressed_as_the_
 
 def _project(no: str, town: str, unit: str, planned: float, complete_plan: dt.date, completed_on: dt.date | None = None) -> dict:
     """A project planned to be accepted when it is planned to be completed."""
-    return {"project_no": no, "town": town, "responsible_unit": unit, "planned_investment": planned,
+    return {"project_no": no, "project_name": f"{unit}项目{no}", "town": town, "responsible_unit": unit, "planned_investment": planned,
             "complete_plan": complete_plan, "completed_on": completed_on, "accept_plan": complete_plan}
 
 
@@ -302,6 +302,7 @@ def test_i21_counts_projects_due_with_their_grace():
     assert (m["water"].numerator, m["water"].denominator) == (0, 1)
     assert (m[COUNTY_TOTAL].numerator, m[COUNTY_TOTAL].denominator) == (1, 3)
     assert m[WENSHAO].value == 0.0 and m["440224101"].value is None  # 扶溪镇 has no project due
+    assert m["transport"].note == "未按期完工：P2 县交通局项目P2" and m["water"].note == "未按期完工：P3 县水务局项目P3"  # what to act on
 
 
 def test_i22_a_fund_finding_is_due_the_month_after_it_was_first_found():
@@ -332,6 +333,7 @@ def test_i22_a_fund_finding_is_due_the_month_after_it_was_first_found():
     assert m["poverty_office"].value == 1.0 and m["finance"].value == 0.0
     assert (m[COUNTY_TOTAL].numerator, m[COUNTY_TOTAL].denominator) == (2, 4)
     assert (m[WENSHAO].numerator, m[WENSHAO].denominator) == (1, 2)
+    assert m["finance"].note == "未按期整改：F2 疑似重复拨付（d，10月31日到期）" and m["poverty_office"].note == ""
     assert ind.fund_rectification(inputs("2017Y")) is None  # no fund check ever ran: no data
 
 

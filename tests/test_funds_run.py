@@ -6,6 +6,7 @@ past payment that holds while the payment is as it was."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -118,4 +119,7 @@ def test_the_assessment_scores_the_money_per_town_and_responsible_unit(loaded):
     assert {u: d for u, (n, d) in i22.items() if d} == {"poverty_office": 2, "finance": 6, "hrss": 2, "transport": 1, "water": 1,
                                                          "440224001": 8, "440224100": 2}
     assert all(n == 0 for n, _ in i22.values())
+    # the scorecard says what to act on, without a person's ID: the payments and projects late
+    assert got["I22", "finance"].reason.startswith("未按期整改：F2 疑似重复拨付（拨付单号 CZ04、CZ05，8月31日到期）")
+    assert "项目 440224XM20170002" in got["I22", "transport"].reason and not re.search(r"\d{17}[\dX]", got["I22", "finance"].reason)
     assert {u for u in result.lagging if u in ("finance", "hrss", "poverty_office")} == {"finance", "hrss", "poverty_office"}

@@ -356,10 +356,19 @@ def reconciliation_runs_by_month(conn: Connection) -> dict:
 # --- 资金监管 (F1–F6) ----------------------------------------------------------------------------------
 
 
-def payments_upto(conn: Connection, month: str, columns: Iterable[str]) -> pd.DataFrame:
-    """`columns` of every payment loaded for the months up to `month`, in the order they came."""
-    t = dataset_tables["fund_payments"]
-    return pd.read_sql(select(*[t.c[c] for c in columns]).where(t.c.month <= month).order_by(t.c.month, t.c.sheet, t.c.row_no), conn)
+def payments_upto(conn: Connection, month: str, columns: Iterable[str]) -> pa.Table:
+    """`columns` of every payment loaded for the months up to `month`, as one Arrow table read
+    column-wise (`snapshots_arrow`), month after month. A month with no reward types its
+    labourer column null: the months' tables are unified to the wider type."""
+    import pyarrow as pa
+
+    columns = list(columns)
+    months = conn.execute(select(dataset_versions.c.month).where(dataset_versions.c.dataset == "fund_payments",
+                                                                  dataset_versions.c.month <= month).order_by(dataset_versions.c.month)).scalars()
+    tables = snapshots_arrow([(conn.engine.url, "fund_payments", m, columns) for m in months], conn)
+    if not tables:
+        return pa.table({c: pa.array([], type=pa.string()) for c in columns})
+    return pa.concat_tables(tables, promote_options="default")
 
 
 def employment_of_rewarded(conn: Connection, month: str, columns: Iterable[str]) -> pd.DataFrame:
@@ -386,8 +395,9 @@ def paid_by_project(conn: Connection, month: str) -> pd.DataFrame:
 
 def fund_findings_upto(conn: Connection, month: str, rules: Iterable[str]) -> pd.DataFrame:
     """One row per finding of `rules` found in a month up to `month`, dismissed ones too: rule,
-    key, finding_id, town and unit (as last found), first and last month found."""
-    q = (select(findings.c.rule, findings.c.key, findings.c.finding_id, findings.c.town, findings.c.unit, findings.c.month)
+    key, finding_id, town, unit, project and payment (as last found), first and last month found."""
+    q = (select(findings.c.rule, findings.c.key, findings.c.finding_id, findings.c.town, findings.c.unit, findings.c.project_no,
+                findings.c.payment_no, findings.c.month)
          .where(findings.c.month <= month, findings.c.rule.in_(list(rules))).order_by(findings.c.month))
     rows = pd.read_sql(q, conn)
     if rows.empty:

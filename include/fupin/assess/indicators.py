@@ -18,7 +18,7 @@ from fupin.assess.targets import h1_target, largest_remainder
 from fupin.calendar import add_months, month_end, month_label, months_later, pd_moment
 from fupin.calendar import current as calendar
 from fupin.config import contracts, geography, unit_named
-from fupin.funds.rules import WAN
+from fupin.funds.rules import FUND_RULES, WAN
 from fupin.vocab import COUNTY_TOTAL, LABOR_CAPABLE, SUBMITTED, Outcome
 
 COMPULSORY = ("小学", "初中")
@@ -378,7 +378,8 @@ def on_time_completion(inputs: Inputs) -> dict[str, Measure] | None:
     grace = pd.Timedelta(days=int(inputs.thresholds.get("complete_days", 0)))
     due = proj[proj["complete_plan"] + grace <= pd.Timestamp(month_end(inputs.last_month))]
     ok = due["completed_on"].notna() & (due["completed_on"] <= due["complete_plan"] + grace)
-    return _by_town_and_unit(due, ok.astype(float), pd.Series(1.0, index=due.index))
+    late = [f"{no} {name}" for no, name in zip(due["project_no"], due["project_name"], strict=True)]
+    return _noted(_by_town_and_unit(due, ok.astype(float), pd.Series(1.0, index=due.index)), due, ~ok, late, "未按期完工")
 
 
 def fund_findings_frame(found: pd.DataFrame, checks: dict[str, dict], last_checked: str | None, rectify_months: int) -> pd.DataFrame:
@@ -413,7 +414,35 @@ def fund_rectification(inputs: Inputs) -> dict[str, Measure] | None:
     start, end = dt.date.fromisoformat(inputs.period_months[0] + "-01"), month_end(inputs.last_month)
     due = f[pd.Series([start <= d <= end for d in f["due"]], index=f.index, dtype=bool)]
     ok = pd.Series([c is not None and c <= d for c, d in zip(due["closed"], due["due"], strict=True)], index=due.index, dtype=float)
-    return _by_town_and_unit(due, ok, pd.Series(1.0, index=due.index))
+    none = [None] * len(due)
+    what = [f"{r} {FUND_RULES[r][0]}（{_what(p, n, k)}，{d.month}月{d.day}日到期）"
+            for r, p, n, k, d in zip(due["rule"], due.get("project_no", none), due.get("payment_no", none), due["key"], due["due"], strict=True)]
+    return _noted(_by_town_and_unit(due, ok, pd.Series(1.0, index=due.index)), due, ok == 0, what, "未按期整改")
+
+
+def _what(project_no: object, payment_no: object, key: str) -> str:
+    """A finding named without personal data: its payment, its project, or what its key names
+    (a household by its number, an enterprise by its name)."""
+    if isinstance(payment_no, str):
+        return f"拨付单号 {payment_no}"
+    if isinstance(project_no, str):
+        return f"项目 {project_no}"
+    kind, _, what = str(key).partition(":")
+    return {"household": f"户 {what}", "enterprise": f"企业 {what}"}.get(kind, str(key))
+
+
+NOTED = 5  # a score's note names this many cases, then counts the rest
+
+
+def _noted(measures: dict[str, Measure], frame: pd.DataFrame, bad: pd.Series, what: list[str], label: str) -> dict[str, Measure]:
+    """Each measure with the cases that fall short written in its note (what the unit must act on)."""
+    f = _with_codes(frame).assign(_bad=bad.to_numpy(dtype=bool), _what=what)
+    for key, m in measures.items():
+        rows = f if key == COUNTY_TOTAL else f[(f["town_code"] == key) | (f["unit"] == key)]
+        cases = list(rows.loc[rows["_bad"], "_what"])
+        if cases:
+            m.note = f"{label}：{'、'.join(cases[:NOTED])}" + (f" 等 {len(cases)} 项" if len(cases) > NOTED else "")
+    return measures
 
 
 FORMULAS: dict[str, Callable[[Inputs], dict[str, Measure] | None]] = {

@@ -100,7 +100,7 @@ def _date(value: object) -> str:
 
 def _load(s: Session, name: str, source: object, columns: list[str]) -> None:
     """Table `name`: `source`'s columns, dates as dates and amounts as doubles whatever the source typed them as."""
-    s.register(f"{name}_in", source, columns)
+    s.register(f"{name}_in", source, columns, keep=(DATE_COLUMNS | NUMBER_COLUMNS) & set(columns))
     cols = ", ".join(f"try_cast({c} as date) as {c}" if c in DATE_COLUMNS else f"try_cast({c} as double) as {c}" if c in NUMBER_COLUMNS
                      else c for c in columns)
     s.sql(f"create or replace temp table {name} as select _row, {cols} from {name}_in")
@@ -137,7 +137,9 @@ def f2_duplicates(s: Session, p: Standards) -> pd.DataFrame:
                case when a.household_id is not null then (select first(town order by _row) from reg where reg.household_id = a.household_id)
                     else (select first(town) from proj where proj.project_no = a.project_no) end as town
         from pay a join pay b
-          on a.payee_id = b.payee_id and a.fund_type = b.fund_type and a.project_no = b.project_no and a._row < b._row
+          on a.payee_id = b.payee_id and a.fund_type = b.fund_type and a.project_no = b.project_no
+         -- each pair once, the earlier payment first (by date and number: the order the rows were read in is no order)
+         and (a.paid_on, a.payment_no, a.amount, a._row) < (b.paid_on, b.payment_no, b.amount, b._row)
          and a.worker_id is not distinct from b.worker_id  -- an enterprise is rewarded once per labourer: two labourers are two rewards
         where a.payment_no = b.payment_no
            or (a.amount = b.amount and abs(date_diff('day', a.paid_on, b.paid_on)) <= {p.duplicate_days})

@@ -78,10 +78,11 @@ def check_month(month: str, *, at_deadline: bool = False) -> FundSummary:
             notes.append(f"建档立卡本月数据未到，使用 {reg_month} 的数据")
         if projects_month != month:
             notes.append(f"扶贫项目库本月数据未到，使用 {projects_month} 的数据" if projects_month else "尚无扶贫项目库数据")
+        # read column-wise (Arrow): a province's payments are millions of rows
         payments = queries.payments_upto(conn, month, FUND_COLUMNS["fund_payments"])
-        projects = (queries.snapshot(conn, "projects", projects_month, FUND_COLUMNS["projects"]) if projects_month
+        projects = (queries.snapshot_arrow(conn, "projects", projects_month, FUND_COLUMNS["projects"]) if projects_month
                     else _empty(FUND_COLUMNS["projects"]))
-        registry = queries.snapshot(conn, "registry", reg_month, FUND_COLUMNS["registry"])
+        registry = queries.snapshot_arrow(conn, "registry", reg_month, FUND_COLUMNS["registry"])
         employment = queries.employment_of_rewarded(conn, month, [c for c in FUND_COLUMNS["employment"] if c != "month"])
         previous = queries.persistence(conn, add_months(month, -1))
     result = check(payments, projects, registry, employment, standards=Standards.of(settings()["funds"]), as_of=month_end(month))

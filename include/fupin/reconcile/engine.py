@@ -31,22 +31,31 @@ create or replace macro one_digit_apart(a, b) as
 NUMERIC_COLUMNS = frozenset({"income_per_capita", "monthly_benefit"})
 
 
-def as_arrow(source: object, columns: Iterable[str]) -> pa.Table:
+def as_arrow(source: object, columns: Iterable[str], keep: Iterable[str] = ()) -> pa.Table:
     """`columns` of an Arrow table or a pandas frame, as an Arrow table, plus `_row` (0, 1, …):
-    strings as strings and money as doubles, whatever the source typed them as."""
-    columns = list(columns)
+    strings as strings and money as doubles, whatever the source typed them as — except the
+    columns to `keep` in their own type (dates, amounts: the SQL casts what it needs)."""
+    columns, keep = list(columns), set(keep)
     if isinstance(source, pd.DataFrame):
         missing = [c for c in columns if c not in source.columns]
         if missing:
             raise KeyError(f"the snapshot has no column {', '.join(missing)}")
-        arrays = [_pandas_column(source[c], c) for c in columns]
+        arrays = [_pandas_kept(source[c], c) if c in keep else _pandas_column(source[c], c) for c in columns]
         table = pa.table(arrays, names=columns)
     elif isinstance(source, pa.Table):
         table = source.select(columns)
-        table = pa.table([_typed(table[c], c) for c in columns], names=columns)
+        table = pa.table([table[c] if c in keep else _typed(table[c], c) for c in columns], names=columns)
     else:
         raise TypeError(f"a snapshot is an Arrow table or a pandas frame, not {type(source).__name__}")
     return table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+def _pandas_kept(series: pd.Series, column: str) -> pa.Array:
+    """A column kept in its type (date, number) when Arrow can tell it; otherwise as text."""
+    try:
+        return pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _pandas_column(series, column)
 
 
 def _target(column: str) -> pa.DataType:
@@ -87,8 +96,8 @@ class Session:
         self.con.close()
         self._held.clear()
 
-    def register(self, name: str, source: object, columns: Iterable[str]) -> None:
-        table = as_arrow(source, columns)
+    def register(self, name: str, source: object, columns: Iterable[str], keep: Iterable[str] = ()) -> None:
+        table = as_arrow(source, columns, keep)
         self._held.append(table)
         self.con.register(name, table)
 
