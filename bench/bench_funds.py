@@ -20,12 +20,11 @@ Step 3, interleaved, each measurement in a fresh process (its own peak RSS, VmHW
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import pickle
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -62,19 +61,28 @@ def make_frames(scale: int, month: str) -> Path:
         """The rows typed as ingest types them (是/否 as booleans, dates as dates)."""
         columns = contracts().datasets[dataset].columns
         parse = {c.key: parser_for(c) for c in columns}
+        seen: dict[str, dict] = {c.key: {} for c in columns}  # each distinct value parsed once, as ingest does
         cols: dict[str, list] = {c.key: [] for c in columns}
         for row in rows:
             for k, f in parse.items():
                 v = row.get(k)
-                cols[k].append(None if v is None else f(v)[0])
+                if v is None:
+                    cols[k].append(None)
+                    continue
+                memo = seen[k]
+                if v not in memo:
+                    memo[v] = f(v)[0]
+                cols[k].append(memo[v])
         return typed(pd.DataFrame(cols), columns)
 
     out = {("fund_payments", m): frame("fund_payments", render.rows(population, "fund_payments", m)) for m in months("2016-01", month)}
     for dataset in ("projects", "project_households", "registry"):
         out[(dataset, month)] = frame(dataset, render.iter_rows(population, dataset, month))
     rewarded = {p.worker_id for p in money.payments if p.worker_id}
+    few = copy.copy(population)  # the rewarded labourers' households: a household's month renders from itself alone
+    few.households = [h for h in population.households if any(m.id_number in rewarded for m in h.members)]
     for m in months("2016-01", month):
-        out[("employment", m)] = frame("employment", (r for r in render.iter_rows(population, "employment", m) if r["id_number"] in rewarded))
+        out[("employment", m)] = frame("employment", (r for r in render.iter_rows(few, "employment", m) if r["id_number"] in rewarded))
     with open(path, "wb") as fh:
         pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
     print(f"generated in {time.perf_counter() - t:.0f}s: " + ", ".join(
@@ -84,21 +92,13 @@ def make_frames(scale: int, month: str) -> Path:
 
 def warehouses(scale: int, month: str, path: Path, sqlite: bool) -> dict[str, str]:
     """The warehouses holding the frames, loaded once and kept."""
+    from bench_reconcile import loaded_once
+
     urls = {"postgresql": f"{PG}/fupin_bench_funds_s{scale}"}
     if sqlite:
         urls["sqlite"] = f"sqlite:///{OUT / f'funds_s{scale}.sqlite'}"
-    ready = {}
-    for name, url in urls.items():
-        marker = OUT / f"loaded_funds_{name}_s{scale}_{month}"
-        if not marker.exists():
-            try:
-                _load(url, path, fresh_pg=name == "postgresql")
-            except Exception as exc:  # a bench without PostgreSQL still reports SQLite
-                print(f"{name}: skipped ({type(exc).__name__}: {exc})")
-                continue
-            marker.touch()
-        ready[name] = url
-    return ready
+    return loaded_once(urls, lambda name: OUT / f"loaded_funds_{name}_s{scale}_{month}",
+                       lambda name, url: _load(url, path, fresh_pg=name == "postgresql"))
 
 
 def _load(url: str, path: Path, fresh_pg: bool) -> None:
@@ -166,13 +166,8 @@ def end_to_end(url: str, month: str) -> dict:
 MEASURES = {"floor": floor, "end_to_end": end_to_end}
 
 
-def run_fresh(kind: str, target: str, month: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--one", kind, target, "--month", month], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
-    from bench_reconcile import own_peak_mb
+    from bench_reconcile import interleaved, own_peak_mb
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=200)
@@ -189,11 +184,7 @@ def main() -> None:
         return
     path = make_frames(args.scale, args.month)
     urls = warehouses(args.scale, args.month, path, not args.no_sqlite)
-    results: dict[str, list[dict]] = {}
-    for _ in range(args.runs):
-        for name, url in urls.items():
-            for kind in ("floor", "end_to_end"):
-                results.setdefault(f"{name} {kind}", []).append(run_fresh(kind, url, args.month))
+    results = interleaved(args.runs, urls, ("floor", "end_to_end"), args.month, __file__)
     print(f"scale {args.scale}, month {args.month}, {args.runs} interleaved runs, each in a fresh process")
     medians = {}
     for label, runs in results.items():

@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -69,16 +70,22 @@ def warehouses(scale: int, month: str, path: Path, sqlite: bool) -> dict[str, st
     urls = {"postgresql": f"{PG}/fupin_bench_s{scale}"}
     if sqlite:
         urls["sqlite"] = f"sqlite:///{OUT / f'warehouse_s{scale}.sqlite'}"
+    return loaded_once(urls, lambda name: OUT / f"loaded_{name}_s{scale}_{month}",
+                       lambda name, url: _load(url, month, path, fresh_pg=name == "postgresql"))
+
+
+def loaded_once(urls: dict[str, str], marker: Callable[[str], Path], load: Callable[[str, str], None]) -> dict[str, str]:
+    """Of `urls` (name → warehouse), those loaded — now by `load(name, url)`, or by an earlier run
+    (its `marker(name)` file). A bench without PostgreSQL still reports SQLite."""
     ready = {}
     for name, url in urls.items():
-        marker = OUT / f"loaded_{name}_s{scale}_{month}"
-        if not marker.exists():
+        if not marker(name).exists():
             try:
-                _load(url, month, path, fresh_pg=name == "postgresql")
-            except Exception as exc:  # a bench without PostgreSQL still reports SQLite
+                load(name, url)
+            except Exception as exc:
                 print(f"{name}: skipped ({type(exc).__name__}: {exc})")
                 continue
-            marker.touch()
+            marker(name).touch()
         ready[name] = url
     return ready
 
@@ -181,9 +188,20 @@ def own_peak_mb() -> float:
     return float("nan")
 
 
-def run_fresh(kind: str, target: str, month: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--one", kind, target, "--month", month], check=True, capture_output=True, text=True)
+def run_fresh(kind: str, target: str, month: str, script: str = __file__) -> dict:
+    """`script --one kind target --month month` in a fresh interpreter: its JSON line."""
+    out = subprocess.run([sys.executable, script, "--one", kind, target, "--month", month], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def interleaved(runs: int, urls: dict[str, str], kinds: tuple[str, ...], month: str, script: str = __file__) -> dict[str, list[dict]]:
+    """Each of `kinds` on each warehouse, `runs` times over, interleaved: '<warehouse> <kind>' → runs."""
+    results: dict[str, list[dict]] = {}
+    for _ in range(runs):
+        for name, url in urls.items():
+            for kind in kinds:
+                results.setdefault(f"{name} {kind}", []).append(run_fresh(kind, url, month, script))
+    return results
 
 
 def main() -> None:
@@ -203,12 +221,8 @@ def main() -> None:
         return
     path = make_frames(args.scale, args.month)
     urls = warehouses(args.scale, args.month, path, not args.no_sqlite)
-    results: dict[str, list[dict]] = {}
-    for _ in range(args.runs):
-        for name, url in urls.items():
-            for kind in ("floor", "end_to_end"):
-                results.setdefault(f"{name} {kind}", []).append(run_fresh(kind, url, args.month))
-        results.setdefault("rules in memory", []).append(run_fresh("in_memory", str(path), args.month))
+    results = interleaved(args.runs, urls, ("floor", "end_to_end"), args.month)
+    results["rules in memory"] = [run_fresh("in_memory", str(path), args.month) for _ in range(args.runs)]
     print(f"scale {args.scale}, month {args.month}, {args.runs} interleaved runs, each in a fresh process")
     medians = {}
     for label, runs in results.items():
