@@ -94,5 +94,11 @@ def test_only_the_unanswered_suspicions_of_the_third_month_go_to_audit(loaded, m
     assert {r["受奖劳动力身份证号"] for r in rows} == {Z, B} and "核查结果" not in rows[0]  # 县审计局 reads; it answers nothing
     with engine().connect() as conn:
         assert summaries[2].to_audit == len([f for f in queries.findings_of(conn, "2017-09") if f["rule"] in ("F1", "F2", "F4")])
+    # the fourth month: the same cases, still open — each was copied once, so nothing goes again
+    october = check_month("2017-10", at_deadline=True)
+    assert october.to_audit == summaries[2].to_audit
+    queue_notices([october], write_reports([october]))
+    send_pending()
+    assert [m["X-Fupin-Key"] for m in mailbox.messages if m["X-Fupin-Key"].endswith("/audit")] == ["fund_audit/2017-09/audit"]
     assert A  # the household paid rightly appears nowhere in the audit's copy
     assert all(A not in str(v) for r in _rows(reports[2]["audit"], "F2 疑似重复拨付") for k, v in r.items() if k != "拨付明细·证件号码")

@@ -1,12 +1,13 @@
 """The notices the fund checks queue (资金监管, docs/spec/funds.md): the month's result to 县财政局
 and 县扶贫办 with the whole workbook; each 责任单位 its own projects behind schedule; 县审计局 the
 F1, F2 and F4 cases left unanswered into their third month, as 疑似 — what the files say, never an
-accusation. Bodies name projects and payments; a person appears only by masked ID."""
+accusation, each case once, in the month it first qualifies (the 资金项目 page lists them all).
+Bodies name projects and payments; a person appears only by masked ID."""
 
 from __future__ import annotations
 
 from fupin import queries
-from fupin.calendar import month_label
+from fupin.calendar import add_months, month_label
 from fupin.funds.rules import FUND_RULES
 from fupin.funds.run import FundSummary, audit_after, goes_to_audit
 from fupin.ids import mask
@@ -44,6 +45,7 @@ def queue_notices(summaries: list[FundSummary], reports: list[dict]) -> int:
     for summary, paths in zip(summaries, reports, strict=True):
         with engine().connect() as conn:
             rows = queries.findings_of(conn, summary.month, rules=FUND_RULES)
+            before = queries.findings_of(conn, add_months(summary.month, -1), rules=FUND_RULES)
         label = month_label(summary.month)
         escalated = [_shown(r) for r in rows if r["escalated"]]
         for unit in TO_BOTH:
@@ -57,8 +59,10 @@ def queue_notices(summaries: list[FundSummary], reports: list[dict]) -> int:
             mine = [_shown(r) for r in rows if r["rule"] == "F6" and owner_of(r) == unit]
             queued += enqueue("fund_projects", summary.month, unit, "fund_projects", attachments=(path,), month_label=label, rows=mine,
                               listed=LISTED, cc_units=("poverty_office",))
-        suspected = [_shown(r) for r in rows if goes_to_audit(r["rule"], r["persisted_months"], r["escalated"], after)]
-        if suspected and paths["audit"]:
+        suspected = [r for r in rows if goes_to_audit(r["rule"], r["persisted_months"], r["escalated"], after)]
+        copied = {r["finding_id"] for r in before if goes_to_audit(r["rule"], r["persisted_months"], r["escalated"], after)}
+        new = [_shown(r) for r in suspected if r["finding_id"] not in copied]  # each case is copied once, when it first qualifies
+        if new and paths["audit"]:
             queued += enqueue("fund_audit", summary.month, "audit", "fund_audit", attachments=(paths["audit"],), month_label=label,
-                              rows=suspected, after=after, listed=LISTED, new=sum(1 for r in suspected if r["months"] == after))
+                              rows=new, after=after, listed=LISTED, earlier=len(suspected) - len(new))
     return queued
