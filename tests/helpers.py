@@ -158,13 +158,16 @@ def fill_demo_warehouse(url: str, population, snapshots: set[tuple[str, str]], l
                                _snapshot_record(dataset, month))
         ledger = []
         for month in ledger_months:
-            for source in contracts().sources:
+            for source, src in contracts().sources.items():
                 at = dt.datetime.combine(month_end(month) + dt.timedelta(days=LATE.get((source, month), 6)), dt.time(10))
-                receipt = Receipt(file=f"{source}_{month}.xlsx", source=source, month=month, status="accepted", sha256="0",
-                                  drop_id=f"{source}{month}", received_at=at.isoformat(), total_rows=1)
-                ledger.append({"drop_id": f"{source}{month}", "sha256": "0", "source": source, "original_name": receipt.file,
-                               "month": month, "dropped_at": at, "status": "accepted", "receipt": receipt.to_json(),
-                               "recorded_at": dt.datetime.now()})
+                # one drop per monthly file, its receipt naming the datasets it loaded (县扶贫办 sends two)
+                for i, held in enumerate(reversed(list(src.reports.values()))):
+                    drop_id = f"{source}{month}" + (f"_{i}" if i else "")
+                    receipt = Receipt(file=f"{source}_{month}.xlsx", source=source, month=month, status="accepted", sha256="0",
+                                      drop_id=drop_id, received_at=at.isoformat(), total_rows=1, rows=dict.fromkeys(held, 1))
+                    ledger.append({"drop_id": drop_id, "sha256": "0", "source": source, "original_name": receipt.file,
+                                   "month": month, "dropped_at": at, "status": "accepted", "receipt": receipt.to_json(),
+                                   "recorded_at": dt.datetime.now()})
                 if (source, month) == RESENT:
                     first = Receipt(file=f"{source}_{month}.xlsx", source=source, month=month, status="rejected", sha256="1",
                                     drop_id="first", received_at=(at - dt.timedelta(days=2)).isoformat(),

@@ -11,7 +11,7 @@ import pytest
 from fupin.assess import indicators as ind
 from fupin.assess.indicators import Inputs, exit_targets
 from fupin.assess.score import Score, decide_actions, score_period
-from fupin.config import assessment, geography
+from fupin.config import assessment, contracts, geography
 from fupin.vocab import COUNTY_TOTAL, ScoreStatus
 
 DANXIA, WENSHAO = "440224001", "440224100"
@@ -116,6 +116,26 @@ def test_i19_months_whose_file_came_by_the_tenth():
     # the notice names the late months and when they came
     assert m["water"].note == "逾期：2017年2月（3月11日报送）；期限为次月10日"
     assert m["health"].note.startswith("逾期：2017年1月（未报送）、2017年2月（未报送）")
+
+
+def test_i19_a_unit_that_sends_two_files_is_on_time_when_both_are():
+    """县扶贫办 sends the registry and the project library: a month whose library came late (or not
+    at all) is late, and the note names the file."""
+    office = "poverty_office"
+    titles = list(contracts().sources[office].reports)
+    assert len(titles) == 2
+    registry, library = titles
+    drops = pd.DataFrame([
+        {"source": office, "month": "2017-01", "dropped_at": "2017-02-05 01:00+00:00", "status": "accepted", "file": registry},
+        {"source": office, "month": "2017-01", "dropped_at": "2017-02-06 01:00+00:00", "status": "accepted", "file": library},
+        {"source": office, "month": "2017-02", "dropped_at": "2017-03-05 01:00+00:00", "status": "accepted", "file": registry},
+        {"source": office, "month": "2017-02", "dropped_at": "2017-03-14 01:00+00:00", "status": "accepted", "file": library},
+        {"source": office, "month": "2017-03", "dropped_at": "2017-04-05 01:00+00:00", "status": "accepted", "file": registry},
+    ] + [{"source": office, "month": f"2017-0{m}", "dropped_at": f"2017-0{m + 1}-05 01:00+00:00", "status": "accepted", "file": f}
+         for m in (4, 5) for f in titles])
+    m = ind.timeliness(Inputs("2017H1", {}, {}, drops=drops))[office]
+    assert (m.numerator, m.denominator) == (3, 5)
+    assert m.note == f"逾期：2017年2月（“{library}”3月14日报送）、2017年3月（“{library}”未报送）；期限为次月10日"
 
 
 def test_no_data_is_missed_with_the_reason_and_zero_denominator_is_met():

@@ -94,6 +94,15 @@ def test_the_project_library_is_its_own_file_of_the_poverty_office(sqlite_wareho
     assert receipt.status == "accepted" and receipt.rows == {"projects": 1}, receipt.errors
     registry = ingest("poverty_office", write(tmp_path / "扶贫办_2017年6月.xlsx", sheet("registry", rows("registry", people))))
     assert registry.status == "accepted" and "missing_dataset" not in {e["rule"] for e in registry.errors}
+    # the ledger knows which of the office's files each drop was (I19 and the board count each)
+    from fupin import queries
+    from fupin.config import contracts
+    from fupin.warehouse.db import engine
+
+    with engine().connect() as conn:
+        ledger = queries.ledger(conn, "2017-06")
+    office = contracts().sources["poverty_office"]
+    assert sorted(ledger["file"]) == sorted([office.file_of("projects"), office.file_of("registry")])
 
 
 def test_a_project_started_before_its_approval_is_refused(sqlite_warehouse, tmp_path):

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -221,6 +222,14 @@ class Source:
         """How a file of the unit is named (its template, the example in a 催报): the unit, and the
         file's title where the unit sends more than one (县扶贫办_扶贫项目库)."""
         return self.label if title == self.label else f"{self.label}_{title}"
+
+    def arrivals(self, files: Sequence[str | None], times: Sequence[object]) -> dict[str, list]:
+        """When each of the unit's monthly files arrived, from its valid drops of a month (each
+        drop's file title — None when unknown — and its time): title → times, [] for a file not
+        come. A unit that sends one file: every drop is that file."""
+        if len(self.reports) == 1:
+            return {next(iter(self.reports)): list(times)}
+        return {title: [t for f, t in zip(files, times, strict=True) if f == title] for title in self.reports}
 
     def file_of(self, dataset: str) -> str:
         """The title of the file `dataset` comes in."""

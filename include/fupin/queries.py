@@ -111,14 +111,25 @@ def loaded_times(conn: Connection, datasets: Iterable[str]) -> dict[str, dict[st
 
 
 def ledger(conn: Connection, month: str | None = None, *, months: list[str] | None = None) -> pd.DataFrame:
-    """Every drop (source, month, dropped_at, status, drop_id), or those of `month` or of `months`,
-    oldest first."""
-    q = select(drops.c.source, drops.c.month, drops.c.dropped_at, drops.c.status, drops.c.drop_id)
+    """Every drop (source, month, dropped_at, status, drop_id, file), or those of `month` or of
+    `months`, oldest first. `file`: which of its unit's monthly files a loaded drop was (the title
+    of `Source.reports` holding a dataset its receipt loaded), else None."""
+    import json
+
+    q = select(drops.c.source, drops.c.month, drops.c.dropped_at, drops.c.status, drops.c.drop_id, drops.c.receipt)
     if month is not None:
         q = q.where(drops.c.month == month)
     if months is not None:
         q = q.where(drops.c.month.in_(months))
-    return pd.read_sql(q.order_by(drops.c.dropped_at, drops.c.drop_id), conn)
+    frame = pd.read_sql(q.order_by(drops.c.dropped_at, drops.c.drop_id), conn)
+    sources = contracts().sources
+
+    def file_of(source: str, receipt: str) -> str | None:
+        loaded = [d for d in (json.loads(receipt).get("rows") or {}) if source in sources and d in sources[source].datasets]
+        return sources[source].file_of(loaded[0]) if loaded else None
+
+    frame["file"] = [file_of(s, r) for s, r in zip(frame["source"], frame["receipt"], strict=True)]
+    return frame.drop(columns="receipt")
 
 
 def receipt_of(conn: Connection, drop_id: str) -> str | None:

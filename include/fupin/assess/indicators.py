@@ -314,17 +314,26 @@ def timeliness(inputs: Inputs) -> dict[str, Measure] | None:
     assessed = inputs.period_months[:-1]
     accepted = inputs.drops[inputs.drops["status"].isin(SUBMITTED)]
     out = {}
-    for source in contracts().sources:
+    for source, src in contracts().sources.items():
         mine = accepted[accepted["source"] == source]
         on_time = 0
         late = []
         for month in assessed:
-            arrived = pd.to_datetime(mine.loc[mine["month"] == month, "dropped_at"])
-            if cal.on_time(month, arrived):
+            now = mine[mine["month"] == month]
+            # a unit that sends several files is on time when each of them is
+            kinds = list(now["file"]) if "file" in now else [None] * len(now)
+            files = {t: pd.to_datetime(pd.Series(a, dtype=object)) for t, a in src.arrivals(kinds, list(now["dropped_at"])).items()}
+            if all(cal.on_time(month, arrived) for arrived in files.values()):
                 on_time += 1
-            else:
+                continue
+            what = []
+            for title, arrived in files.items():
+                if cal.on_time(month, arrived):
+                    continue
                 first = cal.local(pd_moment(arrived.min())) if len(arrived) else None  # the day on the campaign's clock
-                late.append(f"{month_label(month)}（{f'{first.month}月{first.day}日报送' if first is not None else '未报送'}）")
+                named = f"“{title}”" if len(files) > 1 else ""
+                what.append(f"{named}{f'{first.month}月{first.day}日报送' if first is not None else '未报送'}")
+            late.append(f"{month_label(month)}（{'，'.join(what)}）")
         m = _ratio(on_time, len(assessed))
         out[source] = Measure(m.numerator, m.denominator, m.value, f"逾期：{'、'.join(late)}；期限为{cal.report_due_label()}" if late else "")
     return out

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from fupin import queries
 from fupin.calendar import Calendar, add_months, date_label, month_label, months, time_label
-from fupin.config import contracts
+from fupin.config import Source, contracts
 from fupin.dashboard.access import Viewer, may_verify, sees_finding, sees_household, sees_project, sees_source, sees_unit
 from fupin.reconcile import verify
 from fupin.reconcile.catalog import owner_of, past_event, rule_name
@@ -32,11 +32,16 @@ def _iso(value: object) -> str | None:
     return None if value is None or pd.isna(value) else time_label(pd.Timestamp(value).to_pydatetime())
 
 
-def cell_status(month: str, dropped: pd.DataFrame, cal: Calendar, now: dt.datetime) -> str:
-    """on_time | late | rejected | missing | not_due for one unit's month, from its drops."""
+def cell_status(month: str, dropped: pd.DataFrame, cal: Calendar, now: dt.datetime, source: Source | None = None) -> str:
+    """on_time | late | rejected | missing | not_due for one unit's month, from its drops. A unit
+    that sends several files is on time when each came by the deadline, late when any came after
+    it or has not come once the deadline passed."""
     valid = dropped[dropped["status"].isin(SUBMITTED)]
     if len(valid):
-        return "on_time" if cal.on_time(month, pd.to_datetime(valid["dropped_at"])) else "late"
+        times = [list(valid["dropped_at"])] if source is None else source.arrivals(list(valid["file"]), list(valid["dropped_at"])).values()
+        pending = now <= cal.report_deadline(month)  # a file not yet come is not late before the deadline
+        return "on_time" if all(cal.on_time(month, pd.to_datetime(pd.Series(t, dtype=object))) or (not t and pending)
+                                for t in times) else "late"
     if (dropped["status"] == DropStatus.REJECTED).any():
         return "rejected"
     return "missing" if now > cal.report_deadline(month) else "not_due"
@@ -58,7 +63,7 @@ def submissions(conn: Connection, year: int, cal: Calendar, now: dt.datetime, vi
         cells = []
         for m in ms:
             d = mine[mine["month"] == m]
-            status = cell_status(m, d, cal, now)
+            status = cell_status(m, d, cal, now, src)
             cells.append({"month": m, "status": status, "label": CELL_LABELS[status],
                           "first_drop": _iso(d["dropped_at"].min()) if len(d) else None,
                           "last_drop": _iso(d["dropped_at"].max()) if len(d) else None,
