@@ -10,9 +10,9 @@ them; the others' rows would cost the index lookup, not the check).
 Step 2 (cached: a PostgreSQL database `fupin_bench_funds_s<scale>` and
 `bench/out/funds_s<scale>.sqlite`): load them into a fresh, migrated warehouse.
 Step 3, interleaved, each measurement in a fresh process (its own peak RSS, VmHWM):
-- floor: the bare Arrow read of the payment and registry columns the checks use
-  (`queries.snapshots_arrow`) plus a DuckDB left join of the payments to the registry on the
-  household, materialised;
+- floor: the bare Arrow read of every column the checks use — the payments, the registry, the
+  project library and the rewarded labourers' employment (`queries.snapshots_arrow`) — plus a
+  DuckDB left join of the payments to the registry on the household, materialised;
 - end to end: `check_month` — choose the data, read them, F1–F6, the verification states,
   persistence, store the findings and the run.
 """
@@ -137,17 +137,21 @@ def floor(url: str, month: str) -> dict:
     t = time.perf_counter()
     eng = db.engine(url)
     with eng.connect() as conn:
-        paid = queries.loaded_times(conn, ["fund_payments"])
-        wanted = [(eng.url, "fund_payments", m, FUND_COLUMNS["fund_payments"]) for m in sorted(paid) if m <= month]
-        tables = queries.snapshots_arrow([*wanted, (eng.url, "registry", month, FUND_COLUMNS["registry"])], conn)
-    pay, reg = pa.concat_tables(tables[:-1], promote_options="default"), tables[-1]  # a month without rewards types worker_id null
+        loaded = queries.loaded_times(conn, ["fund_payments", "employment"])
+        paid = [(eng.url, "fund_payments", m, FUND_COLUMNS["fund_payments"]) for m in sorted(loaded) if m <= month and "fund_payments" in loaded[m]]
+        worked = [(eng.url, "employment", m, FUND_COLUMNS["employment"]) for m in sorted(loaded) if m <= month and "employment" in loaded[m]]
+        tables = queries.snapshots_arrow([*paid, *worked, (eng.url, "registry", month, FUND_COLUMNS["registry"]),
+                                          (eng.url, "projects", month, FUND_COLUMNS["projects"])], conn)
+    pay = pa.concat_tables(tables[:len(paid)], promote_options="default")  # a month without rewards types worker_id null
+    emp = pa.concat_tables(tables[len(paid):len(paid) + len(worked)], promote_options="default")
+    reg = tables[-2]
     read = time.perf_counter() - t
     con = duckdb.connect()
     con.register("pay", pay)
     con.register("reg", reg)
     con.execute("create table j as select * from pay left join reg using (household_id)")
     rows = con.execute("select count(*) from j").fetchone()[0]
-    return {"seconds": time.perf_counter() - t, "read": read, "rows": rows, "payments": pay.num_rows}
+    return {"seconds": time.perf_counter() - t, "read": read, "rows": rows, "payments": pay.num_rows, "employment": emp.num_rows}
 
 
 def end_to_end(url: str, month: str) -> dict:

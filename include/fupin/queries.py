@@ -382,12 +382,21 @@ def payments_upto(conn: Connection, month: str, columns: Iterable[str]) -> pa.Ta
     return pa.concat_tables(tables, promote_options="default")
 
 
-def employment_of_rewarded(conn: Connection, month: str, columns: Iterable[str]) -> pd.DataFrame:
-    """`columns` (and `month`) of the employment records, up to `month`, of the labourers an
-    enterprise was rewarded for up to `month` (F4 reads nobody else's)."""
-    e, p = dataset_tables["employment"], dataset_tables["fund_payments"]
-    rewarded = select(p.c.worker_id).where(p.c.month <= month, p.c.worker_id.is_not(None))
-    return pd.read_sql(select(e.c.month, *[e.c[c] for c in columns]).where(e.c.month <= month, e.c.id_number.in_(rewarded)), conn)
+def employment_of(conn: Connection, month: str, columns: Iterable[str], ids: pa.Array) -> pa.Table:
+    """`columns` (and `month`) of 县人社局's records up to `month` of the persons `ids` (the
+    labourers an enterprise was rewarded for: F4 reads nobody else's), read column-wise a month
+    at a time and kept only for them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = ["month", *[c for c in columns if c != "month"]]
+    months = conn.execute(select(dataset_versions.c.month).where(dataset_versions.c.dataset == "employment",
+                                                                  dataset_versions.c.month <= month).order_by(dataset_versions.c.month)).scalars()
+    tables = [t.filter(pc.is_in(t["id_number"].cast(pa.string()), value_set=ids))  # an empty month types it null
+              for t in snapshots_arrow([(conn.engine.url, "employment", m, columns) for m in months], conn)]
+    if not tables:
+        return pa.table({c: pa.array([], type=pa.string()) for c in columns})
+    return pa.concat_tables(tables, promote_options="default")
 
 
 def distinct_findings(conn: Connection, rules: Iterable[str]) -> dict[str, int]:

@@ -15,6 +15,8 @@ import logging
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import delete, insert
 
 from fupin import queries
@@ -83,7 +85,8 @@ def check_month(month: str, *, at_deadline: bool = False) -> FundSummary:
         projects = (queries.snapshot_arrow(conn, "projects", projects_month, FUND_COLUMNS["projects"]) if projects_month
                     else _empty(FUND_COLUMNS["projects"]))
         registry = queries.snapshot_arrow(conn, "registry", reg_month, FUND_COLUMNS["registry"])
-        employment = queries.employment_of_rewarded(conn, month, [c for c in FUND_COLUMNS["employment"] if c != "month"])
+        rewarded = pc.unique(payments["worker_id"].combine_chunks().drop_null().cast(pa.string()))
+        employment = queries.employment_of(conn, month, FUND_COLUMNS["employment"], rewarded)
         previous = queries.persistence(conn, add_months(month, -1))
     result = check(payments, projects, registry, employment, standards=Standards.of(settings()["funds"]), as_of=month_end(month))
     found = result.findings
