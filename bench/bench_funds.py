@@ -128,7 +128,6 @@ def _load(url: str, path: Path, fresh_pg: bool) -> None:
 def floor(url: str, month: str) -> dict:
     import adbc_driver_postgresql.dbapi  # noqa: F401
     import duckdb
-    import pyarrow as pa
 
     from fupin import queries
     from fupin.funds.rules import FUND_COLUMNS
@@ -142,8 +141,8 @@ def floor(url: str, month: str) -> dict:
         worked = [(eng.url, "employment", m, FUND_COLUMNS["employment"]) for m in sorted(loaded) if m <= month and "employment" in loaded[m]]
         tables = queries.snapshots_arrow([*paid, *worked, (eng.url, "registry", month, FUND_COLUMNS["registry"]),
                                           (eng.url, "projects", month, FUND_COLUMNS["projects"])], conn)
-    pay = pa.concat_tables(tables[:len(paid)], promote_options="default")  # a month without rewards types worker_id null
-    emp = pa.concat_tables(tables[len(paid):len(paid) + len(worked)], promote_options="default")
+    pay = queries.stack(tables[:len(paid)], FUND_COLUMNS["fund_payments"])  # as check_month stacks the months
+    emp = queries.stack(tables[len(paid):len(paid) + len(worked)], FUND_COLUMNS["employment"])
     reg = tables[-2]
     read = time.perf_counter() - t
     con = duckdb.connect()

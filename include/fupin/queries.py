@@ -8,7 +8,7 @@ ask several in one transaction, and returns plain values or typed frames.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -367,36 +367,32 @@ def reconciliation_runs_by_month(conn: Connection) -> dict:
 # --- 资金监管 (F1–F6) ----------------------------------------------------------------------------------
 
 
-def payments_upto(conn: Connection, month: str, columns: Iterable[str]) -> pa.Table:
-    """`columns` of every payment loaded for the months up to `month`, as one Arrow table read
-    column-wise (`snapshots_arrow`), month after month. A month with no reward types its
-    labourer column null: the months' tables are unified to the wider type."""
+def months_arrow(conn: Connection, wanted: Mapping[str, tuple[str, Iterable[str], Iterable[str]]]) -> dict[str, pa.Table]:
+    """Several datasets' months in one column-wise read (`snapshots_arrow`: one reader process
+    for SQLite, ADBC connections side by side on PostgreSQL): name → (dataset, months, columns),
+    each name's months stacked into one table (`stack`)."""
+    plan = [(name, dataset, m, list(columns)) for name, (dataset, months, columns) in wanted.items() for m in months]
+    tables = snapshots_arrow([(conn.engine.url, dataset, m, columns) for _, dataset, m, columns in plan], conn)
+    return {name: stack([t for (n, *_), t in zip(plan, tables, strict=True) if n == name], list(columns))
+            for name, (_, _, columns) in wanted.items()}
+
+
+def months_loaded(conn: Connection, dataset: str, upto: str) -> list[str]:
+    """Every month ≤ `upto` with an accepted snapshot of `dataset`, oldest first."""
+    return list(conn.execute(select(dataset_versions.c.month).where(dataset_versions.c.dataset == dataset, dataset_versions.c.month <= upto)
+                             .order_by(dataset_versions.c.month)).scalars())
+
+
+def stack(tables: Iterable[pa.Table], columns: list[str]) -> pa.Table:
+    """Months' tables as one. A column a reader found empty (a month with no reward, a month with
+    no row) carries only its guess of a type (null, int64): it is typed by the others'."""
     import pyarrow as pa
 
-    columns = list(columns)
-    months = conn.execute(select(dataset_versions.c.month).where(dataset_versions.c.dataset == "fund_payments",
-                                                                  dataset_versions.c.month <= month).order_by(dataset_versions.c.month)).scalars()
-    tables = snapshots_arrow([(conn.engine.url, "fund_payments", m, columns) for m in months], conn)
-    if not tables:
+    kept = [pa.table([t[c] if t[c].null_count < t.num_rows else pa.nulls(t.num_rows) for c in columns], names=columns)
+            for t in tables if t.num_rows]
+    if not kept:
         return pa.table({c: pa.array([], type=pa.string()) for c in columns})
-    return pa.concat_tables(tables, promote_options="default")
-
-
-def employment_of(conn: Connection, month: str, columns: Iterable[str], ids: pa.Array) -> pa.Table:
-    """`columns` (and `month`) of 县人社局's records up to `month` of the persons `ids` (the
-    labourers an enterprise was rewarded for: F4 reads nobody else's), read column-wise a month
-    at a time and kept only for them."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    columns = ["month", *[c for c in columns if c != "month"]]
-    months = conn.execute(select(dataset_versions.c.month).where(dataset_versions.c.dataset == "employment",
-                                                                  dataset_versions.c.month <= month).order_by(dataset_versions.c.month)).scalars()
-    tables = [t.filter(pc.is_in(t["id_number"].cast(pa.string()), value_set=ids))  # an empty month types it null
-              for t in snapshots_arrow([(conn.engine.url, "employment", m, columns) for m in months], conn)]
-    if not tables:
-        return pa.table({c: pa.array([], type=pa.string()) for c in columns})
-    return pa.concat_tables(tables, promote_options="default")
+    return pa.concat_tables(kept, promote_options="default")
 
 
 def distinct_findings(conn: Connection, rules: Iterable[str]) -> dict[str, int]:

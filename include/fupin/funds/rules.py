@@ -98,12 +98,13 @@ def _date(value: object) -> str:
     return "—" if value is None or pd.isna(value) else f"{value.year}年{value.month}月{value.day}日"
 
 
-def _load(s: Session, name: str, source: object, columns: list[str]) -> None:
-    """Table `name`: `source`'s columns, dates as dates and amounts as doubles whatever the source typed them as."""
+def _load(s: Session, name: str, source: object, columns: list[str], where: str = "true") -> None:
+    """Table `name`: `source`'s columns (its rows `where` holds), dates as dates and amounts as
+    doubles whatever the source typed them as."""
     s.register(f"{name}_in", source, columns, keep=(DATE_COLUMNS | NUMBER_COLUMNS) & set(columns))
     cols = ", ".join(f"try_cast({c} as date) as {c}" if c in DATE_COLUMNS else f"try_cast({c} as double) as {c}" if c in NUMBER_COLUMNS
                      else c for c in columns)
-    s.sql(f"create or replace temp table {name} as select _row, {cols} from {name}_in")
+    s.sql(f"create or replace temp table {name} as select _row, {cols} from {name}_in where {where}")
 
 
 # --- the checks ---------------------------------------------------------------------------------
@@ -283,7 +284,8 @@ def check(payments: object, projects: object, registry: object, employment: obje
         s.sql(f"delete from pay where paid_on > date '{as_of.isoformat()}'")  # a later month's payments are not yet known
         _load(s, "proj", projects, FUND_COLUMNS["projects"])
         _load(s, "reg", registry, FUND_COLUMNS["registry"])
-        _load(s, "emp", employment, FUND_COLUMNS["employment"])
+        # F4 reads the rewarded labourers' records only (the read brings everyone's: a semi-join here is cheapest)
+        _load(s, "emp", employment, FUND_COLUMNS["employment"], where="id_number in (select worker_id from pay)")
         found = {rule: f(s, standards) for rule, f in FUND_CHECKS.items()}
         found["F6"] = f6_behind_schedule(s, standards, as_of)
     frames = [f for f in found.values() if not f.empty]

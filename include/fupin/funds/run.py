@@ -14,9 +14,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import delete, insert
 
 from fupin import queries
@@ -80,15 +77,16 @@ def check_month(month: str, *, at_deadline: bool = False) -> FundSummary:
             notes.append(f"建档立卡本月数据未到，使用 {reg_month} 的数据")
         if projects_month != month:
             notes.append(f"扶贫项目库本月数据未到，使用 {projects_month} 的数据" if projects_month else "尚无扶贫项目库数据")
-        # read column-wise (Arrow): a province's payments are millions of rows
-        payments = queries.payments_upto(conn, month, FUND_COLUMNS["fund_payments"])
-        projects = (queries.snapshot_arrow(conn, "projects", projects_month, FUND_COLUMNS["projects"]) if projects_month
-                    else _empty(FUND_COLUMNS["projects"]))
-        registry = queries.snapshot_arrow(conn, "registry", reg_month, FUND_COLUMNS["registry"])
-        rewarded = pc.unique(payments["worker_id"].combine_chunks().drop_null().cast(pa.string()))
-        employment = queries.employment_of(conn, month, FUND_COLUMNS["employment"], rewarded)
+        # one column-wise read (Arrow) of all of it: a province's payments and employment are millions of rows.
+        # Every payment up to the month; every employment record up to it (F4 keeps the rewarded labourers').
+        got = queries.months_arrow(conn, {
+            "payments": ("fund_payments", queries.months_loaded(conn, "fund_payments", month), FUND_COLUMNS["fund_payments"]),
+            "employment": ("employment", queries.months_loaded(conn, "employment", month), FUND_COLUMNS["employment"]),
+            "registry": ("registry", [reg_month], FUND_COLUMNS["registry"]),
+            "projects": ("projects", [projects_month] if projects_month else [], FUND_COLUMNS["projects"])})
         previous = queries.persistence(conn, add_months(month, -1))
-    result = check(payments, projects, registry, employment, standards=Standards.of(settings()["funds"]), as_of=month_end(month))
+    result = check(got["payments"], got["projects"], got["registry"], got["employment"], standards=Standards.of(settings()["funds"]),
+                   as_of=month_end(month))
     found = result.findings
     found["unit"] = [unit_named(u) for u in found["unit"]]  # 责任单位 as the directory's unit
     with eng.connect() as conn:
@@ -122,10 +120,6 @@ def goes_to_audit(rule: str, persisted_months: int, escalated: bool, after: int)
 def audit_after() -> int:
     """The month of persistence from which F1, F2 and F4 go to 县审计局 (settings.yaml → funds)."""
     return int(settings()["funds"]["audit_after_months"])
-
-
-def _empty(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
 
 
 def months_due() -> list[str]:
