@@ -19,12 +19,9 @@ Step 3, interleaved, each measurement in a fresh process (its own peak RSS, VmHW
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
 import os
 import pickle
-import statistics
 import time
 from pathlib import Path
 
@@ -170,37 +167,15 @@ MEASURES = {"floor": floor, "end_to_end": end_to_end}
 
 
 def main() -> None:
-    from bench_reconcile import interleaved, own_peak_mb
+    from bench_reconcile import arguments, interleaved, measure_one, report
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scale", type=int, default=200)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--month", default="2018-06")
-    ap.add_argument("--no-sqlite", action="store_true")
-    ap.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = arguments()
     if args.one:
-        kind, target = args.one
-        got = MEASURES[kind](target, args.month)
-        got["peak_rss_mb"] = own_peak_mb()
-        print(json.dumps(got, ensure_ascii=False))
+        measure_one(args, MEASURES)
         return
     path = make_frames(args.scale, args.month)
     urls = warehouses(args.scale, args.month, path, not args.no_sqlite)
-    results = interleaved(args.runs, urls, ("floor", "end_to_end"), args.month, __file__)
-    print(f"scale {args.scale}, month {args.month}, {args.runs} interleaved runs, each in a fresh process")
-    medians = {}
-    for label, runs in results.items():
-        secs = [r["seconds"] for r in runs]
-        medians[label] = statistics.median(secs)
-        extra = (f" (read {statistics.median(r['read'] for r in runs):.2f}s, {runs[0]['payments']:,} payments, {runs[0]['rows']:,} joined rows)"
-                 if "read" in runs[0] else "")
-        peak = statistics.median(r["peak_rss_mb"] for r in runs)
-        print(f"{label:24s} median {medians[label]:6.2f}s {[round(s, 2) for s in secs]} peak RSS {peak:,.0f} MB{extra}")
-    for name in urls:
-        print(f"{name}: end to end / floor = {medians[f'{name} end_to_end'] / medians[f'{name} floor']:.2f}x (target <= 1.5x)")
-    if urls:
-        print("findings:", results[f"{next(iter(urls))} end_to_end"][0]["counts"])
+    report(args, interleaved(args.runs, urls, ("floor", "end_to_end"), args.month, __file__), urls)
 
 
 if __name__ == "__main__":
