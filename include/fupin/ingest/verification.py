@@ -1,4 +1,4 @@
-"""核查结果 by file: the reconciliation workbook (比对结果_2017-06.xlsx) comes back with its 核查结果
+"""核查结果 by file: the reconciliation workbook (比对结果_2017-06.xlsx) or a 资金监管 one comes back with its 核查结果
 column filled in, dropped into the unit's own `inbox/verification/<unit>/`, and is ingested like any other file — the one
 reader, archived, a receipt, a marked copy when it is refused.
 
@@ -92,7 +92,7 @@ def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: st
                 rows.append(({"sheet": sheet.name, "row": r}, cell))
     if len(rows) > cap:
         ev.issues.append(Issue("error", "verification_too_many", f"填写了 {len(rows):,} 条核查结果，超过一个文件 {cap:,} 条的上限",
-                               "请只在平台发出的比对结果工作簿中填写，不要复制行；结果很多时请分为几个文件报送。"))
+                               "请只在平台发出的比对结果或资金监管工作簿中填写，不要复制行；结果很多时请分为几个文件报送。"))
         return ev, []
     known = queries.findings_by_id(conn, {_text(c.get(ID)) for _, c in rows})
     names = unit_names or {}
@@ -101,13 +101,13 @@ def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: st
         fid, outcome = _text(cell.get(ID)), _text(cell.get(OUTCOME))
         finding = known.get(fid)
         if finding is None:
-            ev.issues.append(Issue("error", "verification_unknown", "编号不是平台发出的比对结果",
-                                   "请使用平台发出的比对结果工作簿填写，不要修改“编号”列。", column=ID, value=fid or None, **where))
+            ev.issues.append(Issue("error", "verification_unknown", "编号不是平台发出的待核查问题",
+                                   "请使用平台发出的比对结果或资金监管工作簿填写，不要修改“编号”列。", column=ID, value=fid or None, **where))
             continue
         if not may_check(sender, finding, owner_of(finding), names):
             ev.issues.append(Issue("error", "verification_not_yours",
-                                   f"这条比对结果（{finding['rule']} {rule_name(finding['rule'])}，{finding.get('town') or '—'}）不归本单位核查",
-                                   "只填写本单位负责核查的比对结果；其他镇或单位的由其自行核查。请删除这一行的核查结果后重新报送。",
+                                   f"这条问题（{finding['rule']} {rule_name(finding['rule'])}，{finding.get('town') or '—'}）不归本单位核查",
+                                   "只填写本单位负责核查的问题；其他镇或单位的由其自行核查。请删除这一行的核查结果后重新报送。",
                                    column=ID, value=fid, **where))
             continue
         try:
@@ -120,13 +120,13 @@ def evaluate(path: Path, name: str, conn: Connection, today: dt.date, sender: st
             if first != answer:
                 ev.issues.append(Issue("error", "verification_conflict",
                                        f"同一编号填写了两个不同的核查结果（另见第 {first_where['row']} 行）",
-                                       "每条比对结果只填写一次核查结果，删除多余的一行后重新报送。", column=ID, value=fid, **where))
+                                       "每条问题只填写一次核查结果，删除多余的一行后重新报送。", column=ID, value=fid, **where))
             continue  # the same answer again: taken once
         given[fid] = (answer, where)
     answers = [(known[fid], answer) for fid, (answer, _) in given.items()]
     if not found_header:
         ev.issues.append(Issue("error", "verification_headers", "没有找到“编号”和“核查结果”列",
-                               "请在平台发出的比对结果工作簿中填写“核查结果”后报送，不要删除表头。"))
+                               "请在平台发出的比对结果或资金监管工作簿中填写“核查结果”后报送，不要删除表头。"))
     elif not answers and not ev.errors:
         ev.issues.append(Issue("error", "verification_empty", "没有填写任何核查结果",
                                "请在“核查结果”列选择 属实已整改、属实待整改 或 不属实 后重新报送。"))
