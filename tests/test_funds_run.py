@@ -32,17 +32,33 @@ MONTHS = ("2017-07", "2017-08", "2017-09")
 def loaded(sqlite_warehouse):
     """The hand-made county of test_funds_rules, its July payments loaded, the same registry,
     library and employment every month."""
+    return _fill(sqlite_warehouse)
+
+
+def _fill(url: str) -> str:
     pay = payments()
     for month in MONTHS:
-        store_snapshot(sqlite_warehouse, "registry", month, registry())
-        store_snapshot(sqlite_warehouse, "projects", month, projects())
+        store_snapshot(url, "registry", month, registry())
+        store_snapshot(url, "projects", month, projects())
     for month in months("2016-07", "2017-09"):
-        store_snapshot(sqlite_warehouse, "employment", month, _employment_of(month))
+        store_snapshot(url, "employment", month, _employment_of(month))
     july = pay[pay["paid_on"] <= dt.date(2017, 7, 31)]
-    store_snapshot(sqlite_warehouse, "fund_payments", "2017-07", july)  # the month's file holds earlier months' too here
-    store_snapshot(sqlite_warehouse, "fund_payments", "2017-08", pay.iloc[:0])  # a month with no payment
-    store_snapshot(sqlite_warehouse, "fund_payments", "2017-09", pay.iloc[:0])
-    return sqlite_warehouse
+    store_snapshot(url, "fund_payments", "2017-07", july)  # the month's file holds earlier months' too here
+    store_snapshot(url, "fund_payments", "2017-08", pay.iloc[:0])  # a month with no payment
+    store_snapshot(url, "fund_payments", "2017-09", pay.iloc[:0])
+    return url
+
+
+@pytest.mark.slow  # a second database: the fast tier runs the same checks on SQLite
+@pytest.mark.postgres
+@pytest.mark.parametrize("warehouse", ["postgres"], indirect=True)
+def test_postgresql_gives_the_same_findings(warehouse):
+    """On PostgreSQL the checks read through ADBC (column-wise, a connection per read): the same
+    findings, in the same months, as on SQLite (test_findings_persist_…)."""
+    _fill(warehouse)
+    first, _, third = (check_month(m) for m in MONTHS)
+    assert first.counts == {"F1": 2, "F2": 2, "F3": 2, "F4": 2, "F5": 2, "F6": 2}
+    assert third.escalated == 12 and third.to_audit == 6
 
 
 def store_snapshot(url: str, dataset: str, month: str, frame: pd.DataFrame) -> None:
