@@ -32,13 +32,13 @@ def _iso(value: object) -> str | None:
     return None if value is None or pd.isna(value) else time_label(pd.Timestamp(value).to_pydatetime())
 
 
-def cell_status(month: str, dropped: pd.DataFrame, cal: Calendar, now: dt.datetime, source: Source | None = None) -> str:
+def cell_status(month: str, dropped: pd.DataFrame, cal: Calendar, now: dt.datetime, source: Source) -> str:
     """on_time | late | rejected | missing | not_due for one unit's month, from its drops. A unit
     that sends several files is on time when each came by the deadline, late when any came after
     it or has not come once the deadline passed."""
     valid = dropped[dropped["status"].isin(SUBMITTED)]
     if len(valid):
-        times = [list(valid["dropped_at"])] if source is None else source.arrivals(list(valid["file"]), list(valid["dropped_at"])).values()
+        times = source.arrivals(list(valid["file"]), list(valid["dropped_at"])).values()
         pending = now <= cal.report_deadline(month)  # a file not yet come is not late before the deadline
         return "on_time" if all(cal.on_time(month, pd.to_datetime(pd.Series(t, dtype=object))) or (not t and pending)
                                 for t in times) else "late"

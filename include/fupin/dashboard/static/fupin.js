@@ -103,14 +103,18 @@ async function submissions(year) {
 }
 
 // --- 比对结果 ----------------------------------------------------------------------------------
-function findingRow(f, withMonth = false, canVerify = true) {
+// a finding's check as shown, and its 核查 button where the viewer may record one
+function checkCell(f, canVerify = true) {
   const v = f.verification;
   const check = v ? `${esc(v.label)}${v.due ? "（期限 " + esc(v.due) + "）" : ""}${v.reason ? "：" + esc(v.reason) : ""}<br><span class="muted">${esc(v.unit || "")} ${esc(v.by)} ${esc(v.at)}·${esc(v.via)}</span>` : "";
+  return `<td class="wrap">${check}${canVerify && f.may_verify && f.state !== "dismissed" ? `<br><button class="plain verify" data-id="${esc(f.id)}">核查</button>` : ""}</td>`;
+}
+function findingRow(f, withMonth = false, canVerify = true) {
   return `<tr data-id="${esc(f.id)}">${withMonth ? `<td>${esc(f.month_label)}</td>` : ""}<td>${esc(f.rule)} ${esc(f.rule_name)}</td><td>${esc(f.town)}</td>
     <td>${f.household_id ? `<a href="./household?q=${encodeURIComponent(f.household_id)}${county ? "&county=" + county : ""}">${esc(f.household_id)}</a>` : ""}${f.card_no ? "<br>低保证 " + esc(f.card_no) : ""}</td>
     <td data-label="身份证号">${esc(f.person_id)}${f.other_id ? "<br>疑似 " + esc(f.other_id) : ""}</td><td class="wrap">${esc(f.detail)}</td>
     <td class="num" data-label="连续月数">${f.persisted_months}</td><td>${tag(f.state, f.state_label)}${f.escalated ? " " + tag("esc", "已上报领导") : ""}</td>
-    <td class="wrap">${check}${canVerify && f.may_verify && f.state !== "dismissed" ? `<br><button class="plain verify" data-id="${esc(f.id)}">核查</button>` : ""}</td></tr>`;
+    ${checkCell(f, canVerify)}</tr>`;
 }
 const FINDING_HEAD = "<th>规则</th><th>镇（街）</th><th>户编号</th><th>身份证号</th><th>说明</th><th class=\"num\">连续月数</th><th>状态</th><th>核查</th>";
 
@@ -172,12 +176,10 @@ async function findings(params = {}) {
 // --- 资金项目 ----------------------------------------------------------------------------------
 function yuan(v) { return v === null || v === undefined ? "—" : Math.round(v).toLocaleString("zh-CN") + " 元"; }
 function fundRow(f) {
-  const v = f.verification;
-  const check = v ? `${esc(v.label)}${v.due ? "（期限 " + esc(v.due) + "）" : ""}${v.reason ? "：" + esc(v.reason) : ""}<br><span class="muted">${esc(v.unit || "")} ${esc(v.by)} ${esc(v.at)}·${esc(v.via)}</span>` : "";
   return `<tr data-id="${esc(f.id)}"><td>${esc(f.rule)} ${esc(f.rule_name)}</td><td>${esc(f.town)}</td><td>${esc(f.project_no)}</td>
     <td>${esc(f.payment_no)}</td><td data-label="收款户/劳动力">${f.household_id ? `<a href="./household?q=${encodeURIComponent(f.household_id)}${county ? "&county=" + county : ""}">${esc(f.household_id)}</a>` : ""}${f.person_id ? "<br>" + esc(f.person_id) : ""}</td>
     <td class="wrap">${esc(f.detail)}</td><td class="num" data-label="连续月数">${f.persisted_months}</td><td>${tag(f.state, f.state_label)}${f.escalated ? " " + tag("esc", "已上报领导") : ""}</td>
-    <td class="wrap">${check}${f.may_verify && f.state !== "dismissed" ? `<br><button class="plain verify" data-id="${esc(f.id)}">核查</button>` : ""}</td></tr>`;
+    ${checkCell(f)}</tr>`;
 }
 async function fundsPage(params = {}) {
   const d = await getJSON("funds", {month: params.month});
