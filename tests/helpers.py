@@ -107,17 +107,18 @@ def internal_words(text: str) -> list[str]:
 
 
 def demo_frame(population, dataset: str, month: str):  # a Population; a DataFrame
-    """The demo generator's rows of `dataset` for `month`, typed as ingest types them."""
-    import pandas as pd
-
+    """The demo generator's rows of `dataset` for `month`, typed by the ingest's own normaliser
+    (column by column, as a file's sheet is)."""
     from fupin.demo import render
-    from fupin.ingest.normalize import parser_for, typed
+    from fupin.ingest.normalize import normalize_table
+    from fupin.ingest.sheets import SheetTable
 
     ds = contracts().datasets[dataset]
     got = render.rows(population, dataset, month)
-    data = {c.key: [None if r.get(c.key) is None else parser_for(c)(r[c.key])[0] for r in got] for c in ds.columns}
-    frame = typed(pd.DataFrame(data), ds.columns)
-    return frame.assign(sheet="demo", row_no=range(2, len(frame) + 2))
+    table = SheetTable(sheet="demo", dataset=ds, header_row=1, columns={c.key: (j, c.key) for j, c in enumerate(ds.columns)},
+                       rows=[(i, [r.get(c.key) for c in ds.columns]) for i, r in enumerate(got, start=2)])
+    frame, _ = normalize_table(table)
+    return frame
 
 
 def _snapshot_record(dataset: str, month: str):  # a load.FileRecord
