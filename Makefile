@@ -29,10 +29,11 @@ tools:
 
 # uv installs the lock (requirements*.txt, every package ==) several times faster than pip: a
 # fresh clone's `make demo` spent its first two minutes here. Pinned like the lock; pip only
-# bootstraps it. No byte code at install (pip compiles every module: 16 s of the install);
-# Python compiles what the first run imports, about 1 s of it, and keeps it.
+# bootstraps it. Byte code is compiled at install, on every core: Python would keep what it
+# compiles only where PYTHONDONTWRITEBYTECODE is unset, and machines set it (these do) — then
+# every process compiled Airflow, pandas and GX anew: 10.5 s to import them, 4.2 s compiled.
 UV_VERSION = 0.13.9
-UV = $(BIN)/uv pip install --quiet --python $(BIN)/python
+UV = $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
