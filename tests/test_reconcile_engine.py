@@ -142,6 +142,32 @@ def test_reading_a_sqlite_warehouse_keeps_the_locks_of_its_open_connections(sqli
         held.exec_driver_sql("rollback")
 
 
+@pytest.mark.slow
+def test_a_sqlite_warehouse_nobody_has_open_is_read_whole_by_the_reader_process(sqlite_warehouse, demo_people):
+    """The reader process reads two tables at a time. On a WAL file no process has open and whose
+    last writer died (its -wal and -shm left behind), the first of them to open it rebuilds the
+    index under a lock: the other waits for it, as SQLAlchemy's connections do — it failed with
+    "database is locked", one read in two."""
+    import subprocess
+    import sys
+
+    from fupin.demo import render
+    from fupin.warehouse import arrow, db
+    from fupin.warehouse.schema import dataset_tables
+
+    reg = pd.DataFrame(render.rows(demo_people, "registry", "2017-06"))
+    for month in ("2017-05", "2017-06"):
+        store_snapshot(sqlite_warehouse, "registry", month, reg)
+    eng = db.engine(sqlite_warehouse)
+    requests = [arrow.request(eng.url, dataset_tables["registry"], ["id_number"], {"month": m}) for m in ("2017-05", "2017-06")] * 3
+    died = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('create table if not exists t (x)');"
+            "c.execute('insert into t values (1)'); c.commit(); os._exit(0)")  # gone without closing: -wal and -shm stay
+    for _ in range(5):
+        eng.dispose()  # no connection of this process holds the file open
+        subprocess.run([sys.executable, "-c", died, eng.url.database], check=True)
+        assert [t.num_rows for t in arrow.read_many(requests)] == [len(reg)] * 6
+
+
 def test_a_sqlite_read_that_fails_says_why(tmp_path):
     """The reader process's failure comes back as an error naming what went wrong, never a hang
     or an empty table."""
