@@ -5,8 +5,8 @@ When bureaus drop files into `inbox/<source>/`: the county's inbox Asset (`fupin
 updated by an AssetWatcher whose trigger (`fupin.ingest.watch.InboxTrigger`, in the triggerer)
 sees settled files, and this DAG runs — no per-minute clock, no run while nothing arrives — plus
 an hourly sweep (`ingest.watch.sweep_cron`) for claims left behind. It claims the files, then
-ingests each in its own mapped task: archive, read, validate with Great Expectations, load — or
-reject with a receipt (报送回执) in Chinese.
+ingests them a few to a mapped task (`ingest.claims.files_per_task`), each file in turn: archive,
+read, validate with Great Expectations, load — or reject with a receipt (报送回执) in Chinese.
 
 Every receipt is queued in the outbox and sent to the unit by the last task (a rejected
 file's receipt carries the marked-up workbook). Each accepted file emits an event on the Asset of every dataset it loaded (`fupin/registry`,
@@ -29,7 +29,7 @@ from fupin.notify.alerts import TaskFailed, watch
 from fupin.tasking import county_task
 
 # a task that gave up after its retries: the engineers are mailed (fupin.notify.alerts)
-GAVE_UP = "处理：该文件仍在 work/ 中保持认领，排除故障（数据库、磁盘、权限）后，下一次运行会自动重新处理，报送单位无需重报。"
+GAVE_UP = "处理：未处理完的文件仍在 work/ 中保持认领，排除故障（数据库、磁盘、权限）后，下一次运行会自动重新处理，报送单位无需重报。"
 
 
 def bureau_ingest_dag(county: County) -> None:
@@ -61,16 +61,16 @@ def bureau_ingest_dag(county: County) -> None:
     )
     def bureau_ingest():
         @county_task(county, "fupin.ingest.batch:claim_files")
-        def claim_files() -> list[dict[str, str]]: ...
+        def claim_files() -> list[dict]: ...
 
-        @county_task(county, "fupin.ingest.batch:ingest_file", outlets=[alias], pool=warehouse_pool(county.code),
-                     map_index_template="{{ item.path.rsplit('/', 1)[-1] }}")
-        def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict: ...
+        @county_task(county, "fupin.ingest.batch:ingest_files", outlets=[alias], pool=warehouse_pool(county.code),
+                     map_index_template="{{ batch.label }}")
+        def ingest_files(batch: dict, *, outlet_events=None) -> list[dict]: ...
 
         @county_task(county, "fupin.notify.outbox:send_notices", trigger_rule="all_done")
         def send_notices() -> dict: ...
 
-        ingest_file.expand(item=claim_files()) >> send_notices()
+        ingest_files.expand(batch=claim_files()) >> send_notices()
 
     watch(bureau_ingest())  # the run fails when a task did, though its notices still go out
 

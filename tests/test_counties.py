@@ -253,7 +253,7 @@ def test_each_county_has_its_own_warehouse_pool(province, tmp_path):
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     for code in province:
-        assert bag.dags[f"bureau_ingest__{code}"].get_task("ingest_file").pool == f"fupin_warehouse__{code}"
+        assert bag.dags[f"bureau_ingest__{code}"].get_task("ingest_files").pool == f"fupin_warehouse__{code}"
         assert bag.dags[f"registry_reconcile__{code}"].get_task("reconcile").pool == f"fupin_warehouse__{code}"
     out = tmp_path / "pools.json"
     done = subprocess.run([str(Path(sys.executable).with_name("fupin")), "pools", str(out)], env=dict(os.environ),

@@ -95,13 +95,13 @@ def test_heavy_tasks_share_the_warehouse_pool_and_per_file_per_unit_work_is_mapp
 
     from fupin.assets import pools
 
-    heavy = {("bureau_ingest", "ingest_file"), ("registry_reconcile", "reconcile"), ("funds_supervision", "check"), ("assessment", "assess")}
+    heavy = {("bureau_ingest", "ingest_files"), ("registry_reconcile", "reconcile"), ("funds_supervision", "check"), ("assessment", "assess")}
     for dag_id, dag in dagbag.dags.items():
         for task in dag.tasks:
             assert (task.pool == "fupin_warehouse") == ((dag_id, task.task_id) in heavy), (dag_id, task.task_id, task.pool)
     assert pools()["fupin_warehouse"]["slots"] == json.loads((DAGS.parent / "config" / "pools.json").read_text())["fupin_warehouse"]["slots"] >= 1
     mapped = {(d, t.task_id) for d, dag in dagbag.dags.items() for t in dag.tasks if isinstance(t, MappedOperator)}
-    assert mapped == {("bureau_ingest", "ingest_file"), ("assessment", "write_unit_report")}
+    assert mapped == {("bureau_ingest", "ingest_files"), ("assessment", "write_unit_report")}
 
 
 def test_dag_files_import_no_heavy_library_at_top_level():

@@ -107,7 +107,7 @@ def test_files_dropped_on_a_celery_deployment_are_loaded_reconciled_and_receipte
     receipts = [m for m in mailbox.messages if m["X-Fupin-Key"].startswith("receipt/")]
     assert len(receipts) == 2 and all("已通过" in m["Subject"] for m in receipts), [m["Subject"] for m in receipts]
     # the work ran on the Celery worker, and nothing it or the tasks logged carries a full ID number
-    assert "ingest_file" in worker_log and "ingest_file" in task_logs
+    assert "ingest_files" in worker_log and "ingest_files" in task_logs
     for log_text in (worker_log, task_logs):
         assert outsider.id_number not in log_text and not any(p.id_number in log_text for p in people)
     latency = {s: round(arrived[s] - dropped[s], 1) for s in dropped}
@@ -126,7 +126,7 @@ def _claim_time(metadata_url: str, file_name: str) -> float:
     with eng.connect() as conn:
         start = conn.execute(text(
             "select c.start_date from task_instance i join task_instance c on c.dag_id = i.dag_id and c.run_id = i.run_id "
-            "where i.dag_id = 'bureau_ingest' and i.task_id = 'ingest_file' and i.rendered_map_index like :name "
-            "and c.task_id = 'claim_files'"), {"name": "%" + file_name}).scalar_one()
+            "where i.dag_id = 'bureau_ingest' and i.task_id = 'ingest_files' and i.rendered_map_index like :name "
+            "and c.task_id = 'claim_files'"), {"name": f"%{file_name}%"}).scalar_one()
     eng.dispose()
     return start.timestamp()

@@ -122,16 +122,22 @@ def test_an_inbox_folder_that_is_a_link_is_not_followed(tmp_path, sqlite_warehou
 
 
 def test_claims_come_in_batches_under_the_map_limit(tmp_path, sqlite_warehouse, data_root, people):
-    """More files than one run takes: a run claims `max_per_run` (under Airflow's max_map_length),
-    the rest wait in the inbox, untouched, for the next run; nothing is swallowed."""
+    """More files than one run takes: a run claims `max_per_run`, in batches of `files_per_task`
+    (one mapped task each, under Airflow's max_map_length), the rest wait in the inbox,
+    untouched, for the next run; nothing is swallowed."""
+    from fupin.ingest.batch import files_per_task
+
     assert 0 < inbox.max_per_run() <= 1000
     box = data_root / "shares" / SOURCE / "报送"
     for n in range(1100):
         (box / f"人社局_2017年6月_{n:04d}.csv").write_text("x\n", encoding="utf-8")
-    first = claim_files()
-    assert len(first) == inbox.max_per_run() and len(os.listdir(box)) == 1100 - inbox.max_per_run()
+    batches = claim_files()
+    first = [i["path"] for b in batches for i in b["files"]]
+    assert len(first) == len(set(first)) == inbox.max_per_run() and len(os.listdir(box)) == 1100 - inbox.max_per_run()
+    assert 1 < len(batches) <= 1024 and all(0 < len(b["files"]) <= files_per_task() for b in batches)
+    assert all(len(b["label"]) <= 250 and b["label"].startswith(Path(b["files"][0]["path"]).name + "、") for b in batches)
     # the next run takes the unfinished claims first (the same ones): nothing new is swallowed meanwhile
-    assert {i["path"] for i in claim_files()} == {i["path"] for i in first}
+    assert {i["path"] for b in claim_files() for i in b["files"]} == set(first)
     assert len(os.listdir(box)) == 1100 - inbox.max_per_run()
 
 

@@ -53,6 +53,55 @@ def test_a_database_lost_while_the_receipt_is_queued_loses_nothing_and_sends_it_
     assert ingest_inbox() == [] and _receipts(warehouse) == [done.drop_id]
 
 
+class _OutletEvents:
+    """What Airflow hands a task as `outlet_events`: the events added through the ingest alias."""
+
+    def __init__(self):
+        self.added: list[tuple[str, str]] = []
+
+    def __getitem__(self, alias):
+        return self
+
+    def add(self, asset, extra):
+        self.added.append((asset.name.rsplit("/", 1)[-1], extra["drop_id"]))  # fupin/<dataset>
+
+
+def test_a_file_failing_in_a_batch_leaves_the_others_loaded_and_the_retry_announces_them_again(sqlite_warehouse, data_root, people,
+                                                                                            mailbox, monkeypatch):
+    """bureau_ingest's mapped task takes several files: one failing for a reason not its own (the
+    database lost as its receipt is queued) does not stop the next; the task fails, to be retried.
+    Airflow keeps a task's asset events only when it succeeds, so the retry announces the file the
+    failed try loaded as well as the one it loads now; each receipt goes out once."""
+    from fupin.ingest.batch import FilesFailed, ingest_files
+
+    write(data_root / "shares" / SOURCE / "报送" / NAME, sheet("employment", rows("employment", people)))
+    write(data_root / "shares" / "health" / "报送" / "卫计局_2017年6月.csv", sheet("medical", rows("medical", people)))
+    (batch,) = claim_files()
+    assert len(batch["files"]) == 2 and "、" in batch["label"]
+    real, calls = pipeline.queue_receipt, []
+
+    def drops_the_first(receipt, conn=None):
+        calls.append(receipt.source)
+        if len(calls) == 1:
+            raise OperationalError("INSERT INTO outbox", {}, ConnectionResetError("server closed the connection unexpectedly"))
+        return real(receipt, conn)
+
+    monkeypatch.setattr(pipeline, "queue_receipt", drops_the_first)
+    first = _OutletEvents()
+    with pytest.raises(FilesFailed, match="1 of 2 file"):
+        ingest_files(batch, outlet_events=first)
+    failed_source = calls[0]
+    other = next(f["source"] for f in batch["files"] if f["source"] != failed_source)
+    assert [dataset for dataset, _ in first.added] == [{"hrss": "employment", "health": "medical"}[other]]
+    retry = _OutletEvents()
+    done = ingest_files(batch, outlet_events=retry)
+    assert sorted(d["status"] for d in done) == ["accepted", "accepted"]
+    assert sorted(dataset for dataset, _ in retry.added) == ["employment", "medical"]
+    assert {drop for _, drop in retry.added} == {d["drop_id"] for d in done}
+    assert count("employment", url=sqlite_warehouse) == len(rows("employment", people))
+    assert sorted(m["X-Fupin-Key"].rsplit("/", 1)[-1] for m in mailbox.messages) == ["health", "hrss"]
+
+
 def test_a_drop_recorded_without_its_receipt_gets_it_from_the_next_run(warehouse, data_root, people):
     """A drop recorded by an older version that died before queueing its receipt: the next claim
     step queues it, once."""

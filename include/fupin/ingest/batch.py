@@ -1,15 +1,21 @@
 """A batch of drops (一批报送文件): claim what waits in the inbox, ingest each, send its receipt —
-what `bureau_ingest`'s tasks run and what `fupin inbox` runs in one process."""
+what `bureau_ingest`'s tasks run and what `fupin inbox` runs in one process.
+
+The run's claims are ingested a few files to a mapped task (`ingest.claims.files_per_task`), not
+one file to a task: in process (`dag.test()`, the demo) a mapped task costs ~0.35 s of Airflow's
+own work, as much as a county's typical file, and a month's files arrive together. A file that
+fails for a reason not its own does not stop the others of its task."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from fupin import queries
 from fupin.assets import announce_loaded
-from fupin.config import data_root
+from fupin.config import data_root, settings
 from fupin.county import current
 from fupin.faults import describe
 from fupin.ingest import inbox
@@ -35,11 +41,11 @@ class Failed:
     status: str = "failed"
 
 
-def claim_files() -> list[dict[str, str]]:
+def claim_files() -> list[dict]:
     """Claim every stable new drop (and every unfinished claim), at most `ingest.claims.max_per_run`
     (the rest waits for the next run, which the inbox watcher starts); entries the platform will
     not take are set aside and told to the engineers once; a recorded drop whose receipt was
-    never queued gets it now."""
+    never queued gets it now. Returns the claims in batches, a mapped task's each (`batches`)."""
     db.require_current()
     inbox.ensure_folders()
     requeue_receipts()
@@ -53,7 +59,27 @@ def claim_files() -> list[dict[str, str]]:
     if batch.more:
         log.info("more files are waiting than one run takes (%d); the next run takes the rest", inbox.max_per_run())
     log.info("claimed %d file(s) for ingest", len(batch.claimed))
-    return [{"source": c.source, "path": str(c.path)} for c in batch.claimed]
+    return batches([{"source": c.source, "path": str(c.path)} for c in batch.claimed], files_per_task())
+
+
+def files_per_task() -> int:
+    """Claimed files one mapped ingest task takes in turn (`ingest.claims.files_per_task`)."""
+    n = int(settings()["ingest"]["claims"]["files_per_task"])
+    if n < 1:
+        raise ValueError(f"ingest.claims.files_per_task is {n}: it must be at least 1")
+    return n
+
+
+def batches(items: list[dict[str, str]], size: int) -> list[dict]:
+    """`items` in consecutive batches of at most `size`: {"label", "files"}; the label (the files'
+    names, as many as fit, and how many there are) names the mapped task in Airflow's grid, within
+    its 250 characters."""
+    out = []
+    for i in range(0, len(items), size):
+        files = items[i:i + size]
+        names = "、".join(Path(f["path"]).name for f in files)
+        out.append({"label": names if len(names) <= 240 else f"{names[:200]}… 共{len(files)}个文件", "files": files})
+    return out
 
 
 def _where(path: Path, root: Path) -> str:
@@ -102,31 +128,61 @@ def ingest_and_send(item: dict[str, str]) -> Receipt | None:
     return receipt
 
 
-def ingest_inbox() -> list[Receipt | Failed]:
-    """What `bureau_ingest` does, in one process (`fupin inbox`): claim, ingest each, queue
-    its receipt. A file that fails is reported and the others go on."""
-    out = []
-    for item in claim_files():
+def _each(items: list[dict[str, str]], ingest: Callable[[dict[str, str]], Receipt | None]) -> list[Receipt | Failed | None]:
+    """`ingest` each claimed file in turn; a file that fails is reported (`Failed`), and the others go on."""
+    out: list[Receipt | Failed | None] = []
+    for item in items:
         try:
-            receipt = ingest_one(item)
-        except Exception as exc:  # this file's failure is retried next time; the rest go on
+            out.append(ingest(item))
+        except Exception as exc:  # this file's failure is retried; the rest go on
             log.error("ingest of %s failed: %s", inbox.Claimed(item["source"], Path(item["path"])).drop_id, describe(exc))
             out.append(Failed(item["source"], item["path"], describe(exc)))
-            continue
-        if receipt is not None:
-            out.append(receipt)
     return out
 
 
-def ingest_file(item: dict[str, str], *, outlet_events=None) -> dict:
-    """bureau_ingest's mapped task: `ingest_and_send` one claimed file, and announce each dataset
-    it loaded on that dataset's Asset (through the county's ingest alias), so the reconciliation
-    runs on data."""
-    receipt = ingest_and_send(item)
-    if receipt is None:  # owned by another ingester, or still being written
-        return {"path": item["path"], "status": "left_for_later"}
-    if receipt.status == DropStatus.ACCEPTED and outlet_events is not None:
-        announce_loaded(outlet_events, current().code, receipt.rows,
-                        {"month": receipt.month, "source": receipt.source, "drop_id": receipt.drop_id})
-    return {"file": receipt.file, "source": receipt.source, "month": receipt.month, "status": receipt.status, "rows": receipt.rows,
-            "drop_id": receipt.drop_id}
+def ingest_inbox() -> list[Receipt | Failed]:
+    """What `bureau_ingest` does, in one process (`fupin inbox`): claim, ingest each, queue
+    its receipt. A file that fails is reported and the others go on."""
+    claimed = [item for batch in claim_files() for item in batch["files"]]
+    return [r for r in _each(claimed, ingest_one) if r is not None]
+
+
+class FilesFailed(RuntimeError):
+    """Files of a batch whose ingest failed for a reason not their own: the task fails, to be retried."""
+
+
+def ingest_files(batch: dict, *, outlet_events=None) -> list[dict]:
+    """bureau_ingest's mapped task: `ingest_and_send` each claimed file of the batch in turn, and
+    announce each dataset an accepted one loaded on that dataset's Asset (through the county's
+    ingest alias), so the reconciliation runs on data.
+
+    A file that fails for a reason not its own leaves the others going on; the task then fails,
+    and its retry takes only what is still claimed (a finished file's claim is gone). Airflow
+    records a task's asset events only when it succeeds, so a retry announces again the files an
+    earlier try loaded (found in the ledger by their drop)."""
+    out = []
+    for item, got in zip(batch["files"], _each(batch["files"], ingest_and_send), strict=True):
+        if isinstance(got, Failed):
+            out.append({"path": item["path"], "status": got.status, "error": got.error})
+            continue
+        receipt = got or _recorded(item)
+        if receipt is None:  # owned by another ingester, or still being written
+            out.append({"path": item["path"], "status": "left_for_later"})
+            continue
+        if receipt.status == DropStatus.ACCEPTED and outlet_events is not None:
+            announce_loaded(outlet_events, current().code, receipt.rows,
+                            {"month": receipt.month, "source": receipt.source, "drop_id": receipt.drop_id})
+        out.append({"file": receipt.file, "source": receipt.source, "month": receipt.month, "status": receipt.status,
+                    "rows": receipt.rows, "drop_id": receipt.drop_id})
+    failed = [r for r in out if r["status"] == "failed"]
+    if failed:
+        raise FilesFailed(f"{len(failed)} of {len(out)} file(s) failed, left claimed for the retry: {failed[0]['error']}")
+    return out
+
+
+def _recorded(item: dict[str, str]) -> Receipt | None:
+    """The receipt of a claimed file already recorded in the ledger (by an earlier try of this task,
+    or another ingester), else None."""
+    with engine().connect() as conn:
+        stored = queries.receipt_of(conn, inbox.Claimed(item["source"], Path(item["path"])).drop_id)
+    return Receipt.from_json(stored) if stored else None
