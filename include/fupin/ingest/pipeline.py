@@ -176,8 +176,10 @@ def cross_source_warnings(conn: Connection, ds: Dataset, frame: pd.DataFrame, mo
     out: list[Issue] = []
     if person_key:
         placed = "town" in ds.keys and "village" in ds.keys  # a dataset that says where the person lives (项目受益户 does not)
-        reg = queries.snapshot(conn, "registry", latest, ["id_number", "town", "village"])
-        known = {r.id_number: (r.town, r.village) for r in reg.itertuples(index=False)}
+        # column-wise (half the time of a frame through SQLAlchemy's rows): every file of a month reads it
+        reg = queries.snapshot_arrow(conn, "registry", latest, ["id_number", "town", "village"])
+        known = dict(zip(reg.column("id_number").to_pylist(), zip(reg.column("town").to_pylist(), reg.column("village").to_pylist(),
+                                                                   strict=True), strict=True))
         for r in frame.reindex(columns=["sheet", "row_no", "id_number", "town", "village"]).itertuples(index=False):
             if not isinstance(r.id_number, str):
                 continue
@@ -189,7 +191,7 @@ def cross_source_warnings(conn: Connection, ds: Dataset, frame: pd.DataFrame, mo
                 out.append(issue("location_differs", severity="warning", sheet=r.sheet, row=r.row_no, column=headers.get((r.sheet, "village"), "村"),
                                  detail=f"名单中为{place[0]}{place[1]}"))
     else:
-        households = set(queries.snapshot(conn, "registry", latest, ["household_id"])["household_id"])
+        households = set(queries.snapshot_arrow(conn, "registry", latest, ["household_id"]).column("household_id").to_pylist())
         for r in frame[["sheet", "row_no", "household_id"]].itertuples(index=False):
             if isinstance(r.household_id, str) and r.household_id not in households:
                 out.append(issue("household_not_in_registry", severity="warning", sheet=r.sheet, row=r.row_no,
