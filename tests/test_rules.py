@@ -140,3 +140,9 @@ def test_cross_source_warnings_never_reject(tmp_path, people):
     assert r.status == "accepted"
     warned = sorted((w["row"], w["rule"]) for w in r.warnings if w["row"])
     assert warned == [(3, "location_differs"), (len(data) + 1, "not_in_registry")]
+    # a file that names households, not persons: a household the registry does not hold is warned of, by its row
+    farms = copy.deepcopy(rows("industry", people))
+    farms.append({**farms[0], "household_id": "4402249999999999"})
+    r = ingest("agriculture", write(tmp_path / "agri_201706.xlsx", sheet("industry", farms)))
+    assert r.status == "accepted"
+    assert [(w["row"], w["rule"], w["value"]) for w in r.warnings if w["row"]] == [(len(farms) + 1, "household_not_in_registry", "4402249999999999")]
