@@ -28,20 +28,26 @@ def _receipts(url: str | None = None) -> list[str]:
         return list(conn.execute(select(outbox.c.period).where(outbox.c.kind == "receipt")).scalars())
 
 
-def test_a_database_lost_while_the_receipt_is_queued_loses_nothing_and_sends_it_once(warehouse, data_root, people, monkeypatch):
-    """The connection drops as the receipt is queued: nothing of the drop is committed (no rows,
-    no record), the file stays claimed, and the next run loads it and queues its receipt once."""
-    write(data_root / "shares" / SOURCE / "报送" / NAME, sheet("employment", rows("employment", people)))
+def _losing_the_database_once(calls: list) -> object:
+    """`pipeline.queue_receipt` whose connection drops the first time it is called; `calls` gets
+    each receipt it was given."""
     real = pipeline.queue_receipt
-    calls = []
 
-    def drops_once(receipt, conn=None):
-        calls.append(receipt.drop_id)
+    def queue(receipt, conn=None):
+        calls.append(receipt)
         if len(calls) == 1:
             raise OperationalError("INSERT INTO outbox", {}, ConnectionResetError("server closed the connection unexpectedly"))
         return real(receipt, conn)
 
-    monkeypatch.setattr(pipeline, "queue_receipt", drops_once)
+    return queue
+
+
+def test_a_database_lost_while_the_receipt_is_queued_loses_nothing_and_sends_it_once(warehouse, data_root, people, monkeypatch):
+    """The connection drops as the receipt is queued: nothing of the drop is committed (no rows,
+    no record), the file stays claimed, and the next run loads it and queues its receipt once."""
+    write(data_root / "shares" / SOURCE / "报送" / NAME, sheet("employment", rows("employment", people)))
+    calls = []
+    monkeypatch.setattr(pipeline, "queue_receipt", _losing_the_database_once(calls))
     (failed,) = ingest_inbox()
     assert failed.status == "failed" and failed.error.startswith("数据库无法连接")
     assert count("employment", url=warehouse) == 0 and _receipts(warehouse) == []
@@ -49,7 +55,7 @@ def test_a_database_lost_while_the_receipt_is_queued_loses_nothing_and_sends_it_
         assert conn.execute(select(func.count()).select_from(drops)).scalar() == 0
     (done,) = ingest_inbox()
     assert done.status == "accepted" and count("employment", url=warehouse) > 0
-    assert _receipts(warehouse) == [done.drop_id] and calls == [done.drop_id] * 2
+    assert _receipts(warehouse) == [done.drop_id] and [r.drop_id for r in calls] == [done.drop_id] * 2
     assert ingest_inbox() == [] and _receipts(warehouse) == [done.drop_id]
 
 
@@ -78,19 +84,12 @@ def test_a_file_failing_in_a_batch_leaves_the_others_loaded_and_the_retry_announ
     write(data_root / "shares" / "health" / "报送" / "卫计局_2017年6月.csv", sheet("medical", rows("medical", people)))
     (batch,) = claim_files()
     assert len(batch["files"]) == 2 and "、" in batch["label"]
-    real, calls = pipeline.queue_receipt, []
-
-    def drops_the_first(receipt, conn=None):
-        calls.append(receipt.source)
-        if len(calls) == 1:
-            raise OperationalError("INSERT INTO outbox", {}, ConnectionResetError("server closed the connection unexpectedly"))
-        return real(receipt, conn)
-
-    monkeypatch.setattr(pipeline, "queue_receipt", drops_the_first)
+    calls = []
+    monkeypatch.setattr(pipeline, "queue_receipt", _losing_the_database_once(calls))
     first = _OutletEvents()
     with pytest.raises(FilesFailed, match="1 of 2 file"):
         ingest_files(batch, outlet_events=first)
-    failed_source = calls[0]
+    failed_source = calls[0].source
     other = next(f["source"] for f in batch["files"] if f["source"] != failed_source)
     assert [dataset for dataset, _ in first.added] == [{"hrss": "employment", "health": "medical"}[other]]
     retry = _OutletEvents()
