@@ -17,7 +17,7 @@ import pandas as pd
 from fupin.assess.targets import h1_target, largest_remainder
 from fupin.calendar import add_months, month_end, month_label, months_later, pd_moment
 from fupin.calendar import current as calendar
-from fupin.config import contracts, geography, unit_named
+from fupin.config import contracts, geography, responsible_unit
 from fupin.funds.rules import FUND_RULES, WAN
 from fupin.vocab import COUNTY_TOTAL, LABOR_CAPABLE, SUBMITTED, Outcome
 
@@ -354,10 +354,9 @@ def _by_town_and_unit(frame: pd.DataFrame, num: pd.Series, den: pd.Series) -> di
 
 
 def _projects(inputs: Inputs) -> pd.DataFrame:
-    """The project library with each project's 责任单位 as its unit key (县扶贫办's when the
-    directory knows no unit of that name: the office answers for its library)."""
+    """The project library with each project's 责任单位 as its unit key (`config.responsible_unit`)."""
     proj = inputs.frames["projects"]
-    return proj.assign(unit=[unit_named(u) or "poverty_office" for u in proj["responsible_unit"]],
+    return proj.assign(unit=[responsible_unit(u) for u in proj["responsible_unit"]],
                        complete_plan=pd.to_datetime(proj["complete_plan"]), completed_on=pd.to_datetime(proj["completed_on"]))
 
 

@@ -246,7 +246,7 @@ def stage_of(p: dict) -> str:
 def funds(conn: Connection, month: str | None, viewer: Viewer, today: dt.date) -> dict:
     """资金项目: a checked month's projects the viewer may see, by stage and town, paid against
     planned, and the fund findings (F1–F6) the viewer may see, each with its check."""
-    from fupin.config import unit_named
+    from fupin.config import responsible_unit
     from fupin.funds.rules import FUND_RULES, WAN
     from fupin.funds.run import audit_after, goes_to_audit
 
@@ -267,7 +267,7 @@ def funds(conn: Connection, month: str | None, viewer: Viewer, today: dt.date) -
     behind = {r["project_no"]: f["detail"] for r, f in zip(rows, shown, strict=True) if r["rule"] == "F6" and f["state"] != FindingState.DISMISSED}
     listed, towns = [], {}
     for p in sorted(projects, key=lambda p: (p["town"] or "", p["project_no"])):
-        unit = unit_named(p["responsible_unit"]) or "poverty_office"
+        unit = responsible_unit(p["responsible_unit"])
         if not sees_project(viewer, p["town"], unit):
             continue
         planned = float(p["planned_investment"] or 0) * WAN

@@ -170,7 +170,7 @@ def expected_fund_misses(population: Population) -> dict[str, list[list[str]]]:
     in the period it falls due (the end of the month after it is first found), for its town and
     its checking unit — unless it had already gone from the data by then."""
     from fupin.calendar import add_months, current, month_end, months_later
-    from fupin.config import geography, settings, unit_named
+    from fupin.config import geography, responsible_unit, settings
 
     cal, codes, grace = current(), geography().towns, settings()["funds"]["grace"]
     money = render.funds_of(population)
@@ -192,7 +192,7 @@ def expected_fund_misses(population: Population) -> dict[str, list[list[str]]]:
                 parts.append(("I21", p, float(p.completed_on is not None and p.completed_on <= limit), 1.0))
         shares: dict[tuple[str, str], list[float]] = {}
         for kind, p, num, den in parts:  # each project counts for its town and its 责任单位
-            for unit in (codes[p.town], unit_named(p.unit) or "poverty_office"):
+            for unit in (codes[p.town], responsible_unit(p.unit)):
                 got = shares.setdefault((kind, unit), [0.0, 0.0])
                 got[0], got[1] = got[0] + num, got[1] + den
         targets = {i["id"]: i["targets"].get(period) for i in config_assessment()["indicators"] if i["id"] in ("I20", "I21", "I22")}
