@@ -87,7 +87,7 @@ def test_a_file_failing_in_a_batch_leaves_the_others_loaded_and_the_retry_announ
     calls = []
     monkeypatch.setattr(pipeline, "queue_receipt", _losing_the_database_once(calls))
     first = _OutletEvents()
-    with pytest.raises(FilesFailed, match="1 of 2 file"):
+    with pytest.raises(FilesFailed, match="本批 2 个文件中 1 个入库失败"):
         ingest_files(batch, outlet_events=first)
     failed_source = calls[0].source
     other = next(f["source"] for f in batch["files"] if f["source"] != failed_source)

@@ -176,7 +176,7 @@ def ingest_files(batch: dict, *, outlet_events=None) -> list[dict]:
                     "rows": receipt.rows, "drop_id": receipt.drop_id})
     failed = [r for r in out if r["status"] == "failed"]
     if failed:
-        raise FilesFailed(f"{len(failed)} of {len(out)} file(s) failed, left claimed for the retry: {failed[0]['error']}")
+        raise FilesFailed(f"本批 {len(out)} 个文件中 {len(failed)} 个入库失败（仍保持认领，重试时再处理）：{failed[0]['error']}")
     return out
 
 

@@ -29,7 +29,7 @@ class Failure:
     task: str
     run_id: str
     map_index: int | None
-    item: str  # the mapped item's label (its file name), if any
+    item: str  # the mapped item's label (an ingest batch's file names), if any
     tries: int
     error: str  # first line, ID numbers masked
     log_url: str
