@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from email import policy
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 
@@ -18,8 +20,9 @@ class EmlSink:
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         self.count += 1
-        key = re.search(rb"X-Fupin-Key: ([^\r\n]+)", envelope.content)
-        name = (key.group(1).decode() if key else f"message-{self.count}").replace("/", "_").replace(":", "-")
+        # the notice's key names the file: decoded and unfolded (a long key is sent RFC 2047-encoded)
+        key = BytesHeaderParser(policy=policy.default).parsebytes(envelope.content)["X-Fupin-Key"]
+        name = re.sub(r"[\x00-\x1f/\\:]", "_", str(key))[:150] if key else f"message-{self.count}"
         (self.folder / f"{self.count:04d}_{name}.eml").write_bytes(envelope.content)
         return "250 OK"
 
