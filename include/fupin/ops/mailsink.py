@@ -22,7 +22,7 @@ class EmlSink:
         self.count += 1
         # the notice's key names the file: decoded and unfolded (a long key is sent RFC 2047-encoded)
         key = BytesHeaderParser(policy=policy.default).parsebytes(envelope.content)["X-Fupin-Key"]
-        name = re.sub(r"[\x00-\x1f/\\:]", "_", str(key))[:150] if key else f"message-{self.count}"
+        name = re.sub(r"[\x00-\x1f/\\]", "_", str(key)).replace(":", "-")[:150] if key else f"message-{self.count}"
         (self.folder / f"{self.count:04d}_{name}.eml").write_bytes(envelope.content)
         return "250 OK"
 
