@@ -385,10 +385,15 @@ def unit_named(name: object) -> str | None:
     return next((k for k, u in units().items() if u.name == name), None) if isinstance(name, str) else None
 
 
+def project_library_unit() -> str:
+    """The unit that keeps the project library (the sender of `projects`: 县扶贫办)."""
+    return contracts().datasets["projects"].source
+
+
 def responsible_unit(name: object) -> str:
     """A project's 责任单位 as the directory's unit key; a unit the directory does not know (or
-    none) answers to the unit that keeps the project library (the sender of `projects`: 县扶贫办)."""
-    return unit_named(name) or contracts().datasets["projects"].source
+    none) answers to the unit that keeps the project library."""
+    return unit_named(name) or project_library_unit()
 
 
 def town_offices() -> dict[str, str]:

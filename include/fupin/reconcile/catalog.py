@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fupin.config import responsible_unit, units
+from fupin.config import project_library_unit, units
 from fupin.funds.rules import FUND_RULES, PAST_EVENTS
 from fupin.reconcile.rules import RULES
 
@@ -21,13 +21,13 @@ def rule_name(rule: str) -> str:
 
 def owner_of(finding: Mapping) -> str:
     """The unit (or "both" registries' offices) that checks `finding`: its rule's owner, or for a
-    rule owned by each project's 责任单位 the unit stored with the finding (`config.responsible_unit`
-    when the library named a unit the directory does not know)."""
+    rule owned by each project's 责任单位 the unit stored with the finding (the project library's
+    keeper when the library named a unit the directory does not know: `config.responsible_unit`)."""
     owner = FINDING_RULES[finding["rule"]][1]
     if owner != RESPONSIBLE:
         return owner
     unit = finding.get("unit")
-    return unit if unit in units() else responsible_unit(None)
+    return unit if unit in units() else project_library_unit()
 
 
 def past_event(rule: str) -> bool:
