@@ -15,7 +15,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("delivery", ("fupin.notify.outbox", "fupin.notify.mail", "fupin.notify.alerts", "fupin.ops.mailsink")),
     ("domains", ("fupin.ingest", "fupin.reconcile", "fupin.funds", "fupin.assess", "fupin.receipts", "fupin.notify")),
     ("storage and validation", ("fupin.warehouse", "fupin.queries", "fupin.validate", "fupin.export", "fupin.assets")),
-    ("core", ("fupin.config", "fupin.calendar", "fupin.county", "fupin.runs", "fupin.vocab", "fupin.ids", "fupin.files",
+    ("core", ("fupin.config", "fupin.calendar", "fupin.county", "fupin.runs", "fupin.vocab", "fupin.ids", "fupin.files", "fupin.heap",
               "fupin.faults", "fupin.shares", "fupin.wording", "fupin")),
 ]
 ORDER = ["core", "storage and validation", "delivery", "domains", "entry points"]

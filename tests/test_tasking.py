@@ -1,9 +1,11 @@
-"""The XCom edge of a county's task (`fupin.tasking`): the domains' dataclasses leave a task as
-their dicts and arrive in the next as themselves, by the called function's annotations."""
+"""A county's task (`fupin.tasking`): at the XCom edge the domains' dataclasses leave a task as
+their dicts and arrive in the next as themselves, by the called function's annotations; and the
+first task of a process settles its heap (`fupin.heap`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from fupin.assess.run import Assessment
 from fupin.assess.score import Action, Score
@@ -26,8 +28,6 @@ def rescore(card: Assessment, months: int) -> Assessment:
 
 
 def test_a_dataclass_crosses_xcom_as_its_dict_and_comes_back_as_itself():
-    import json
-
     sent = json.loads(json.dumps(to_xcom(CARD)))  # what XCom stores: JSON
     assert sent["actions"][0]["due"] == "2018-01-30"
     back = from_xcom(sent, Assessment)
@@ -47,3 +47,54 @@ def test_a_task_calls_its_function_with_typed_arguments_and_returns_plain_data()
     assert call(write_reports, ([JUNE.to_dict()],), {"note": "ok"}) == ["2017-06:2017-05:ok"]  # a plain argument is left alone
     out = call(rescore, (CARD.to_dict(),), {"months": 2})
     assert isinstance(out, dict) and [a["action"] for a in out["actions"]] == ["限期整改", "约谈"]
+
+
+def test_a_task_settles_its_process_heap_once_after_importing_what_it_runs(monkeypatch):
+    """The first task of a process freezes what it holds once its function's module is imported
+    (the libraries out of the collector's way); later tasks of the process leave it be."""
+    import gc
+
+    from fupin import heap
+    from fupin.county import County
+    from fupin.tasking import county_task
+
+    old = gc.get_threshold()
+    monkeypatch.setattr(heap, "_settled", False)
+    gc.unfreeze()
+    try:
+        stub = county_task(County(), "json:dumps")(lambda value: None)
+        assert gc.get_freeze_count() == 0
+        assert stub.function({"月份": "2017-06"}) == json.dumps({"月份": "2017-06"})
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000 and gc.get_threshold()[0] == heap.THRESHOLDS[0]
+        assert stub.function([1]) == "[1]" and gc.get_freeze_count() == frozen  # once per process
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*old)
+
+
+def test_settling_again_with_collect_frees_the_garbage_before_freezing(monkeypatch):
+    import gc
+    import weakref
+
+    from fupin import heap
+
+    class Cycle:
+        pass
+
+    old = gc.get_threshold()
+    monkeypatch.setattr(heap, "_settled", False)
+    gc.unfreeze()
+    try:
+        heap.settle()
+        cycle = Cycle()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        del cycle
+        heap.settle()  # settled already: nothing happens, the cycle stays the collector's
+        assert gone() is not None
+        heap.settle(collect=True)
+        assert gone() is None
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*old)

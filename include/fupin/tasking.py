@@ -85,9 +85,11 @@ def county_task(county: County, target: str, **task_options: Any) -> Callable[[C
         @functools.wraps(stub)
         def body(*args: Any, **kwargs: Any) -> Any:
             from fupin.files import restrict_umask
+            from fupin.heap import settle
 
             restrict_umask()  # once per task process: every task enters here
             function = getattr(importlib.import_module(module), name)
+            settle()  # the libraries just imported out of the collector's way (once per process)
             if wants_run:
                 kwargs["run"] = current_run()
             with county.active():
