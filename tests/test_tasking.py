@@ -73,7 +73,9 @@ def test_a_task_settles_its_process_heap_once_after_importing_what_it_runs(monke
         assert frozen > 10_000 and gc.get_threshold()[0] == heap.THRESHOLDS[0]
         function = sys.modules["colorsys"].rgb_to_hls
         assert not any(o is function for o in gc.get_objects())  # frozen: no collection walks it again
-        assert stub.function(0.0, 0.0, 1.0) == [2 / 3, 0.5, 1.0] and gc.get_freeze_count() == frozen  # once per process
+        later = [object()]  # made after the first task: the second leaves it to the collector (once per process)
+        assert stub.function(0.0, 0.0, 1.0) == [2 / 3, 0.5, 1.0]
+        assert any(o is later for o in gc.get_objects())
     finally:
         gc.unfreeze()
         gc.set_threshold(*old)
