@@ -4,9 +4,10 @@ A DAG file declares each task as a stub — its id, its arguments (the XComs it 
 Airflow options — and names the library function it runs. At run time (never at parse time)
 the function is imported and called inside the county's context (`County.active`: its files,
 warehouse and units), with the process's umask made private first (what a task writes holds
-personal data) and, once its imports are done, its heap settled (`fupin.heap`). Results cross XCom as JSON, and this is the one edge where dicts stand for the
-domain's types: a result with `to_dict()` (a domain dataclass) leaves as its dict, and an
-argument whose annotation is such a class (or a list of one) arrives as it, by its `from_dict`.
+personal data) and, once its imports are done, its heap settled (`fupin.heap`). Results cross
+XCom as JSON, and this is the one edge where dicts stand for the domain's types: a result with
+`to_dict()` (a domain dataclass) leaves as its dict, and an argument whose annotation is such a
+class (or a list of one) arrives as it, by its `from_dict`.
 
 Two arguments are filled in rather than passed: a stub parameter named `run` receives the
 run's `fupin.runs.Run` (how it was started, its logical date, its params), and Airflow's own
